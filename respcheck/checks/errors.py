@@ -1,0 +1,1 @@
+"""Checks: errors (placeholder, filled in by its owner)."""

@@ -1,0 +1,117 @@
+"""The one check registry: every check is a small pure function registered with a stable id.
+
+A check function takes ``(exchange, ctx)`` and yields ``Violation``s; the registry turns
+them into ``Finding``s carrying the check's id, clause and (default) severity. The CLI
+(``respcheck checks``), replay, the pytest plugin and the reports all read this registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from respcheck.exchange import Exchange
+from respcheck.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from respcheck.profiles import Profile
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a check function yields: the registry adds id, clause and default severity."""
+
+    message: str
+    at: str = ""
+    severity: Severity | None = None
+
+
+@dataclass(slots=True)
+class CheckContext:
+    """What a check may know besides the exchange: the profile it judges against."""
+
+    profile: Profile
+    options: dict[str, object] = field(default_factory=dict)
+
+
+CheckFunc = Callable[[Exchange, CheckContext], Iterable[Violation]]
+
+# When a check applies: to a JSON body, to a stream, or to any exchange.
+APPLIES = ("body", "stream", "any")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: str
+    severity: Severity
+    clause: str
+    summary: str
+    applies: str
+    endpoints: frozenset[str] | None
+    func: CheckFunc
+
+    def relevant(self, exchange: Exchange) -> bool:
+        if self.endpoints is not None and exchange.endpoint not in self.endpoints:
+            return False
+        if self.applies == "stream":
+            return exchange.events is not None
+        if self.applies == "body":
+            return exchange.events is None
+        return True
+
+    def run(self, exchange: Exchange, ctx: CheckContext) -> Iterator[Finding]:
+        for violation in self.func(exchange, ctx):
+            yield Finding(
+                check_id=self.id,
+                severity=violation.severity or ctx.profile.severity_for(self.id, self.severity),
+                message=violation.message,
+                location=violation.at,
+                clause=self.clause,
+                exchange_id=exchange.id,
+            )
+
+
+_REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    id: str,
+    *,
+    severity: Severity | str = Severity.ERROR,
+    clause: str,
+    summary: str,
+    applies: str = "any",
+    endpoints: Iterable[str] | None = None,
+) -> Callable[[CheckFunc], CheckFunc]:
+    """Register a check function under a stable, dotted id."""
+    if applies not in APPLIES:
+        raise ValueError(f"applies must be one of {APPLIES}")
+
+    def decorate(func: CheckFunc) -> CheckFunc:
+        if id in _REGISTRY:
+            raise ValueError(f"check id {id!r} registered twice")
+        _REGISTRY[id] = Check(
+            id=id,
+            severity=Severity(severity),
+            clause=clause,
+            summary=summary,
+            applies=applies,
+            endpoints=frozenset(endpoints) if endpoints is not None else None,
+            func=func,
+        )
+        return func
+
+    return decorate
+
+
+def all_checks() -> list[Check]:
+    """Every registered check, sorted by id (importing the check modules registers them)."""
+    import respcheck.checks  # noqa: F401  (registers the built-in checks)
+
+    return sorted(_REGISTRY.values(), key=lambda c: c.id)
+
+
+def get_check(check_id: str) -> Check:
+    all_checks()
+    return _REGISTRY[check_id]

@@ -1,0 +1,1 @@
+"""Checks: response (placeholder, filled in by its owner)."""

@@ -1,0 +1,1 @@
+"""Checks: stream (placeholder, filled in by its owner)."""

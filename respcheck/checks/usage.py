@@ -1,0 +1,1 @@
+"""Checks: usage (placeholder, filled in by its owner)."""

@@ -1,0 +1,39 @@
+"""Findings: what a check says about an exchange."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One fault (or remark) a check found in one exchange.
+
+    ``location`` is a JSON pointer into the exchange as recorded, e.g.
+    ``/response/body/usage/total_tokens`` or ``/response/events/12/data/sequence_number``.
+    ``clause`` names the rule enforced: a spec schema, a doc table row, or a normative rule.
+    """
+
+    check_id: str
+    severity: Severity
+    message: str
+    location: str
+    clause: str
+    exchange_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        return data

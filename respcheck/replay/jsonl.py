@@ -1,0 +1,116 @@
+"""respcheck's own recording format: one JSON exchange per line.
+
+It is the format of ``../shared/fixtures`` (see its README), adopted as respcheck's own,
+so what respcheck records it can replay and the other way round.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from respcheck.exchange import Exchange, Request, SSEEvent
+
+
+class RecordError(ValueError):
+    """A record that is not a readable exchange (the message says which part)."""
+
+
+def exchange_from_record(record: dict[str, Any]) -> Exchange:
+    """Build an Exchange from one JSONL record."""
+    if not isinstance(record, dict):
+        raise RecordError("a record must be a JSON object")
+    try:
+        req = record["request"]
+        resp = record["response"]
+        request = Request(
+            method=str(req["method"]).upper(),
+            path=str(req["path"]),
+            query=dict(req.get("query") or {}),
+            headers={k.lower(): str(v) for k, v in (req.get("headers") or {}).items()},
+            body=req.get("body"),
+        )
+        headers = {k.lower(): str(v) for k, v in (resp.get("headers") or {}).items()}
+        if resp.get("content_type") is not None:
+            headers.setdefault("content-type", str(resp["content_type"]))
+        events = None
+        if resp.get("events") is not None:
+            events = [_event(i, e) for i, e in enumerate(resp["events"])]
+        status = resp.get("status")
+        return Exchange(
+            id=str(record.get("id") or ""),
+            request=request,
+            status=int(status) if status is not None else None,
+            headers=headers,
+            body=resp.get("body") if events is None and not isinstance(resp.get("body"), str) else None,
+            body_text=resp.get("body") if isinstance(resp.get("body"), str) else None,
+            events=events,
+            provider=record.get("provider"),
+            notes=list(record.get("notes") or []),
+            elapsed=resp.get("elapsed"),
+            broken=resp.get("broken"),
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise RecordError(f"not an exchange record ({type(exc).__name__}: {exc})") from None
+
+
+def _event(index: int, raw: dict[str, Any]) -> SSEEvent:
+    data = raw.get("data")
+    if isinstance(data, str):
+        parsed, error = None, (None if data == "[DONE]" else "data is not JSON")
+        text = data
+    else:
+        parsed, error = data, None
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return SSEEvent(
+        index=index,
+        event=raw.get("event"),
+        data=text,
+        json=parsed,
+        json_error=error,
+        id=raw.get("id"),
+        arrived_at=raw.get("t"),
+    )
+
+
+def exchange_to_record(exchange: Exchange) -> dict[str, Any]:
+    """The JSONL record of an Exchange (what respcheck writes when it records)."""
+    response: dict[str, Any] = {"status": exchange.status, "content_type": exchange.content_type or None}
+    if exchange.events is not None:
+        response["events"] = [
+            {
+                "event": e.event,
+                "data": e.json if e.json is not None else e.data,
+                **({"t": round(e.arrived_at, 6)} if e.arrived_at is not None else {}),
+            }
+            for e in exchange.events
+        ]
+    else:
+        response["body"] = exchange.body if exchange.body is not None else exchange.body_text
+    if exchange.elapsed is not None:
+        response["elapsed"] = round(exchange.elapsed, 6)
+    if exchange.broken:
+        response["broken"] = exchange.broken
+    request: dict[str, Any] = {"method": exchange.request.method, "path": exchange.request.path}
+    if exchange.request.query:
+        request["query"] = exchange.request.query
+    request["body"] = exchange.request.body
+    record: dict[str, Any] = {
+        "id": exchange.id,
+        "provider": exchange.provider,
+        "endpoint": exchange.endpoint,
+        "streaming": exchange.events is not None,
+        "request": request,
+        "response": response,
+    }
+    if exchange.notes:
+        record["notes"] = exchange.notes
+    return record
+
+
+def loads_line(line: str) -> Exchange:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise RecordError(f"not JSON ({exc})") from None
+    return exchange_from_record(record)

@@ -1,0 +1,1 @@
+"""Schema profiles: loading (registry) and deriving (build) the JSON Schemas in ``schemas/``."""

@@ -1,0 +1,160 @@
+"""The one SSE parser: bytes in, events and framing issues out.
+
+Written by hand because the libraries bend the WHATWG rules respcheck must judge
+(httpx-sse mishandles a BOM, data-less blocks and ``retry``). It follows
+https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation:
+LF, CR and CRLF line ends; one optional leading BOM; comments; ``event``/``data``/``id``/``retry``;
+a block without ``data`` dispatches nothing. Deviations never raise: they become
+``FramingIssue`` records for the checks to judge.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from respcheck.exchange import FramingIssue, SSEEvent
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_BOM = "\ufeff"
+
+
+class SSEParser:
+    """Incremental parser: ``feed`` chunks as they arrive, then ``close``."""
+
+    def __init__(self) -> None:
+        self.events: list[SSEEvent] = []
+        self.framing: list[FramingIssue] = []
+        self._pending = b""
+        self._skip_lf = False  # the previous chunk ended in CR; a leading LF belongs to it
+        self._first_line = True
+        self._event: str | None = None
+        self._data: list[str] = []
+        self._id: str | None = None
+        self._retry: int | None = None
+        self._block_has_fields = False
+
+    def feed(self, chunk: bytes, arrived_at: float | None = None) -> list[SSEEvent]:
+        if self._skip_lf and chunk.startswith(b"\n"):
+            chunk = chunk[1:]
+        self._skip_lf = False
+        buffer = self._pending + chunk
+        start = len(self.events)
+        pos = 0
+        for match in _LINE_END.finditer(buffer):
+            self._line(buffer[pos : match.start()], arrived_at)
+            pos = match.end()
+        self._pending = buffer[pos:]
+        if buffer.endswith(b"\r"):
+            self._skip_lf = True
+        return self.events[start:]
+
+    def close(self, arrived_at: float | None = None) -> list[SSEEvent]:
+        """End of stream: an unterminated last block is kept but reported."""
+        start = len(self.events)
+        if self._pending:
+            self._line(self._pending, arrived_at)
+            self._pending = b""
+        if self._data:
+            self.framing.append(
+                FramingIssue(
+                    "unterminated_block",
+                    "the stream ended inside an event (no blank line after its last field); "
+                    "a strict SSE client discards that event",
+                    len(self.events),
+                )
+            )
+            self._dispatch(arrived_at)
+        return self.events[start:]
+
+    def _line(self, raw: bytes, arrived_at: float | None) -> None:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.decode("utf-8", errors="replace")
+            self.framing.append(
+                FramingIssue("invalid_utf8", f"bytes that are not UTF-8: {exc.reason}", len(self.events))
+            )
+        if self._first_line:
+            self._first_line = False
+            if line.startswith(_BOM):
+                line = line[1:]
+        if not line:
+            self._dispatch(arrived_at)
+            return
+        if line.startswith(":"):
+            return  # comment / keep-alive
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        self._block_has_fields = True
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id":
+            if "\x00" not in value:
+                self._id = value
+        elif name == "retry":
+            if value.isascii() and value.isdigit():
+                self._retry = int(value)
+            else:
+                self.framing.append(
+                    FramingIssue("bad_retry", f"retry value {value!r} is not digits", len(self.events))
+                )
+        else:
+            self.framing.append(
+                FramingIssue("unknown_field", f"unknown SSE field {name!r} ignored", len(self.events))
+            )
+
+    def _dispatch(self, arrived_at: float | None) -> None:
+        if not self._data:
+            if self._event is not None:
+                self.framing.append(
+                    FramingIssue(
+                        "dataless_block",
+                        f"a block with event {self._event!r} but no data line is not an event",
+                        len(self.events),
+                    )
+                )
+            self._event = None
+            self._block_has_fields = False
+            return
+        data = "\n".join(self._data)
+        self.events.append(make_event(len(self.events), self._event, data, self._id, self._retry, arrived_at))
+        self._event = None
+        self._data = []
+        self._retry = None
+        self._block_has_fields = False
+
+
+def make_event(
+    index: int,
+    event: str | None,
+    data: str,
+    id: str | None = None,
+    retry: int | None = None,
+    arrived_at: float | None = None,
+) -> SSEEvent:
+    """Build an SSEEvent, parsing its data as JSON where it is JSON (``[DONE]`` is not)."""
+    parsed = None
+    error = None
+    if data != "[DONE]":
+        try:
+            parsed = json.loads(data)
+        except ValueError as exc:
+            error = str(exc)
+    return SSEEvent(index, event, data, parsed, error, id, retry, arrived_at)
+
+
+def parse_sse(data: bytes | str, chunks: Iterable[bytes] | None = None) -> tuple[list[SSEEvent], list[FramingIssue]]:
+    """Parse a whole stream at once (recordings, tests)."""
+    parser = SSEParser()
+    if chunks is not None:
+        for chunk in chunks:
+            parser.feed(chunk)
+    else:
+        parser.feed(data.encode("utf-8") if isinstance(data, str) else data)
+    parser.close()
+    return parser.events, parser.framing
