@@ -5,6 +5,7 @@ Everything respcheck judges is an Exchange. Checks read it and never do I/O.
 
 from __future__ import annotations
 
+import json as _json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ class SSEEvent:
 
     index: int
     event: str | None
-    data: str
+    raw_data: str | None  # the ``data:`` text as received; None when only the parsed JSON is known
     json: Any = None  # parsed ``data``; None when it is not JSON (see ``json_error``)
     json_error: str | None = None
     id: str | None = None
@@ -36,8 +37,15 @@ class SSEEvent:
     arrived_at: float | None = None  # seconds since the request was sent
 
     @property
+    def data(self) -> str:
+        """The ``data:`` text (re-serialised on demand for recordings that kept only the JSON)."""
+        if self.raw_data is None:
+            self.raw_data = _json.dumps(self.json, separators=(",", ":"), ensure_ascii=False)
+        return self.raw_data
+
+    @property
     def is_done_marker(self) -> bool:
-        return self.data == "[DONE]"
+        return self.json is None and self.raw_data == "[DONE]"
 
     @property
     def type(self) -> str | None:

@@ -148,7 +148,9 @@ def make_event(
     return SSEEvent(index, event, data, parsed, error, id, retry, arrived_at)
 
 
-def parse_sse(data: bytes | str, chunks: Iterable[bytes] | None = None) -> tuple[list[SSEEvent], list[FramingIssue]]:
+def parse_sse(
+    data: bytes | str, chunks: Iterable[bytes] | None = None
+) -> tuple[list[SSEEvent], list[FramingIssue]]:
     """Parse a whole stream at once (recordings, tests)."""
     parser = SSEParser()
     if chunks is not None:

@@ -61,11 +61,11 @@ def _event(index: int, raw: dict[str, Any]) -> SSEEvent:
         text = data
     else:
         parsed, error = data, None
-        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        text = None  # serialised lazily by SSEEvent.data: most checks read only the JSON
     return SSEEvent(
         index=index,
         event=raw.get("event"),
-        data=text,
+        raw_data=text,
         json=parsed,
         json_error=error,
         id=raw.get("id"),

@@ -1,0 +1,189 @@
+"""The ``respcheck`` command line.
+
+Exit codes (the same for every command):
+  0  ran, no error finding
+  1  ran, error findings (conformance failures)
+  2  could not run: bad usage, unreadable input, bad targets.yaml, unreachable target
+  3  a budget was exhausted before the run finished
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from respcheck import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUDGET = 0, 1, 2, 3
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print one line to stderr and exit: the CLI never shows a traceback for bad input."""
+    click.echo(f"respcheck: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="respcheck")
+def cli() -> None:
+    """Conformance tests for OpenAI Responses API relays and gateways."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: an unexpected exception is one line (RESPCHECK_DEBUG=1 shows the traceback)."""
+    import os
+
+    try:
+        cli.main(args=argv, prog_name="respcheck", standalone_mode=True)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except Exception as exc:  # a bug in respcheck, not in the user's input
+        if os.environ.get("RESPCHECK_DEBUG"):
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} (RESPCHECK_DEBUG=1 shows the traceback)")
+
+
+@cli.command("checks")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+def checks_command(as_json: bool) -> None:
+    """List every registered check: id, default severity, what it enforces."""
+    from respcheck.checks import all_checks
+
+    rows = all_checks()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {"id": c.id, "severity": c.severity.value, "applies": c.applies,
+                     "summary": c.summary, "clause": c.clause}
+                    for c in rows
+                ],
+                indent=2,
+            )
+        )
+        return
+    width = max((len(c.id) for c in rows), default=10)
+    for c in rows:
+        click.echo(f"{c.id:<{width}}  {c.severity.value:<7}  {c.summary}")
+    click.echo(f"\n{len(rows)} checks")
+
+
+@cli.command("replay")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--profile", default="openai", show_default=True,
+              help="openai | openresponses | doc:newapi | doc:mixroute | doc:12ai")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON verdict on stdout.")
+@click.option("--provider", default=None, help="Judge only recordings from this provider.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
+def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provider: str | None,
+                   quiet: bool) -> None:
+    """Judge recorded traffic: respcheck JSONL, HAR 1.2 or VCR.py YAML files or folders."""
+    from respcheck.judge import judge
+    from respcheck.profiles import UnknownProfile, get_profile
+    from respcheck.replay.load import LoadError, load
+
+    try:
+        chosen = get_profile(profile)
+    except UnknownProfile as exc:
+        fail(str(exc))
+    verdict: dict[str, dict] = {}
+    bad: list[LoadError] = []
+    by_check: Counter[tuple[str, str]] = Counter()
+    for item in load(list(paths)):
+        if isinstance(item, LoadError):
+            bad.append(item)
+            click.echo(f"respcheck: {item}", err=True)
+            continue
+        if provider is not None and item.provider != provider:
+            continue
+        findings = judge(item, chosen)
+        for f in findings:
+            by_check[(f.check_id, f.severity.value)] += 1
+        verdict[item.id] = {
+            "provider": item.provider,
+            "endpoint": item.endpoint,
+            "streamed": item.streamed,
+            "verdict": _verdict(findings),
+            "findings": [f.to_dict() for f in findings],
+        }
+    errors = sum(1 for v in verdict.values() if v["verdict"] == "fail")
+    if as_json:
+        click.echo(json.dumps({
+            "profile": chosen.name,
+            "exchanges": verdict,
+            "unreadable": [str(b) for b in bad],
+            "summary": {
+                "exchanges": len(verdict), "failed": errors, "unreadable": len(bad),
+                "findings": {f"{cid} ({sev})": n for (cid, sev), n in sorted(by_check.items())},
+            },
+        }, indent=1))
+    else:
+        if not quiet:
+            for exchange_id, v in verdict.items():
+                for f in v["findings"]:
+                    click.echo(f"{f['severity']:<7} {exchange_id}  {f['check_id']}: {f['message']}"
+                               f"  [{f['location']}]")
+        for (cid, sev), n in sorted(by_check.items(), key=lambda kv: (-kv[1], kv[0])):
+            click.echo(f"  {n:>5}  {sev:<7}  {cid}")
+        click.echo(f"{len(verdict)} exchanges judged under {chosen.name}: {errors} with errors, "
+                   f"{len(bad)} unreadable")
+    if bad:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_FINDINGS if errors else EXIT_OK)
+
+
+def _verdict(findings: list) -> str:
+    if any(f.severity.value == "error" for f in findings):
+        return "fail"
+    return "warn" if any(f.severity.value == "warning" for f in findings) else "pass"
+
+
+@cli.group("schemas")
+def schemas_group() -> None:
+    """Derive and inspect the JSON Schema profiles in schemas/."""
+
+
+@schemas_group.command("build")
+@click.option("--specs", type=click.Path(path_type=Path), default=None,
+              help="Folder holding openai-openapi.json and openresponses-openapi.json "
+                   "(default: ../shared/specs beside the checkout).")
+@click.option("--docs", type=click.Path(path_type=Path), default=None,
+              help="Folder holding the relay doc pages (default: ../shared/docs).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write (default: the repo's schemas/).")
+def schemas_build(specs: Path | None, docs: Path | None, out: Path | None) -> None:
+    """Rebuild schemas/ deterministically from the specs (byte-identical on re-run)."""
+    from respcheck.schemas import build
+    from respcheck.schemas.registry import schemas_root
+
+    repo = Path(__file__).resolve().parents[1]
+    specs = specs or repo.parent / "shared" / "specs"
+    out = out or schemas_root()
+    if not specs.is_dir():
+        fail(f"specs folder {specs} not found; pass --specs DIR")
+    kwargs = {"docs_dir": docs} if docs is not None else {}
+    written = build.build_all(specs, out, **kwargs)
+    click.echo(f"wrote {len(written)} schema files to {out}")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8787, show_default=True, type=int, help="0 picks a free port.")
+@click.option("--db", type=click.Path(path_type=Path), default=None,
+              help="SQLite file (default: a temporary one).")
+@click.option("--api-key", default=None, help="Accept only this key (default: any Bearer key).")
+@click.option("--latency", default=0.0, show_default=True, type=float,
+              help="Seconds between streamed tokens (to exercise background and cancel).")
+def serve_command(host: str, port: int, db: Path | None, api_key: str | None, latency: float) -> None:
+    """Run the embedded reference Responses API server."""
+    from respcheck.server.run import serve_main
+
+    sys.exit(serve_main(host=host, port=port, db=db, api_key=api_key, latency=latency))
+
+
+if __name__ == "__main__":
+    main()

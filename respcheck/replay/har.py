@@ -1,0 +1,94 @@
+"""HAR 1.2 recordings (browser dev tools, mitmproxy, respcheck's own reports)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from respcheck.exchange import Exchange, Request
+from respcheck.sse import parse_sse
+
+
+def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[Any]:
+    try:
+        entries = json.loads(text)["log"]["entries"]
+        if not isinstance(entries, list):
+            raise TypeError("log.entries is not a list")
+    except (ValueError, KeyError, TypeError) as exc:
+        yield error(source, f"not a HAR 1.2 file ({type(exc).__name__}: {exc})")
+        return
+    for number, entry in enumerate(entries):
+        where = f"{source}: entry {number}"
+        try:
+            exchange = entry_to_exchange(entry, f"{source}#{number}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            yield error(where, f"not a readable HAR entry ({type(exc).__name__}: {exc})")
+            continue
+        if exchange.endpoint == "unknown":
+            yield error(
+                where,
+                f"not a Responses API request ({exchange.request.method} {exchange.request.path}); "
+                "remove it or filter the HAR to /v1/responses",
+            )
+            continue
+        yield exchange
+
+
+def _headers(items: list[dict[str, Any]]) -> dict[str, str]:
+    return {str(h["name"]).lower(): str(h["value"]) for h in items or []}
+
+
+def entry_to_exchange(entry: dict[str, Any], exchange_id: str) -> Exchange:
+    req = entry["request"]
+    url = urlsplit(req["url"])
+    post = req.get("postData") or {}
+    body = _json_or_none(post.get("text"))
+    request = Request(
+        method=req["method"].upper(),
+        path=url.path,
+        query=dict(parse_qsl(url.query)),
+        headers=_headers(req.get("headers", [])),
+        body=body,
+    )
+    resp = entry["response"]
+    headers = _headers(resp.get("headers", []))
+    content = resp.get("content") or {}
+    mime = content.get("mimeType") or headers.get("content-type", "")
+    if mime:
+        headers.setdefault("content-type", mime)
+    raw = content.get("text") or ""
+    data = base64.b64decode(raw) if content.get("encoding") == "base64" else raw.encode("utf-8")
+    exchange = Exchange(
+        id=entry.get("comment") or exchange_id,
+        request=request,
+        status=int(resp["status"]),
+        headers=headers,
+        elapsed=(entry.get("time") or 0) / 1000 or None,
+    )
+    fill_body(exchange, data)
+    return exchange
+
+
+def fill_body(exchange: Exchange, data: bytes) -> None:
+    """Set the body (JSON or text) or the parsed SSE events from the raw response bytes."""
+    if "text/event-stream" in exchange.content_type or data.lstrip().startswith((b"event:", b"data:")):
+        exchange.events, exchange.framing = parse_sse(data)
+        return
+    text = data.decode("utf-8", errors="replace")
+    parsed = _json_or_none(text)
+    if parsed is None and text.strip() != "null":
+        exchange.body_text = text
+    else:
+        exchange.body = parsed
+
+
+def _json_or_none(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

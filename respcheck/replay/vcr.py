@@ -1,0 +1,88 @@
+"""VCR.py YAML cassettes (what Python projects record their OpenAI traffic with)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import yaml
+
+from respcheck.exchange import Exchange, Request
+from respcheck.replay.har import fill_body
+
+
+def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[Any]:
+    try:
+        document = yaml.safe_load(text)
+        interactions = document["interactions"]
+        if not isinstance(interactions, list):
+            raise TypeError("interactions is not a list")
+    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        yield error(source, f"not a VCR.py cassette ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+        return
+    for number, interaction in enumerate(interactions):
+        where = f"{source}: interaction {number}"
+        try:
+            exchange = interaction_to_exchange(interaction, f"{source}#{number}")
+        except (KeyError, TypeError, ValueError, AttributeError, OSError, zlib.error) as exc:
+            yield error(where, f"not a readable interaction ({type(exc).__name__}: {exc})")
+            continue
+        if exchange.endpoint == "unknown":
+            yield error(
+                where, f"not a Responses API request ({exchange.request.method} {exchange.request.path})"
+            )
+            continue
+        yield exchange
+
+
+def _headers(raw: dict[str, Any] | None) -> dict[str, str]:
+    out = {}
+    for name, value in (raw or {}).items():
+        out[str(name).lower()] = str(value[0] if isinstance(value, list) and value else value)
+    return out
+
+
+def _bytes(body: Any) -> bytes:
+    if isinstance(body, dict):
+        body = body.get("string", "")
+    if body is None:
+        return b""
+    return body if isinstance(body, bytes) else str(body).encode("utf-8")
+
+
+def interaction_to_exchange(interaction: dict[str, Any], exchange_id: str) -> Exchange:
+    req = interaction["request"]
+    url = urlsplit(req["uri"])
+    req_bytes = _bytes(req.get("body"))
+    try:
+        req_body = json.loads(req_bytes) if req_bytes else None
+    except ValueError:
+        req_body = None
+    request = Request(
+        method=str(req["method"]).upper(),
+        path=url.path,
+        query=dict(parse_qsl(url.query)),
+        headers=_headers(req.get("headers")),
+        body=req_body,
+    )
+    resp = interaction["response"]
+    headers = _headers(resp.get("headers"))
+    data = _bytes(resp.get("body"))
+    encoding = headers.get("content-encoding", "")
+    if "gzip" in encoding or data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    elif "deflate" in encoding:
+        data = zlib.decompress(data)
+    status = resp["status"]
+    exchange = Exchange(
+        id=exchange_id,
+        request=request,
+        status=int(status["code"] if isinstance(status, dict) else status),
+        headers=headers,
+    )
+    fill_body(exchange, data)
+    return exchange
