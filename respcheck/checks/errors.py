@@ -1,1 +1,336 @@
-"""Checks: errors (placeholder, filled in by its owner)."""
+"""Checks: error bodies and statuses, and the small success bodies of the other endpoints.
+
+Every OpenAI SDK turns a non-2xx answer into an exception built from
+``{"error": {"message", "type", "param", "code"}}``: with any other body the user gets an
+``APIError`` with no message and no code, and retry logic keyed on the status misfires
+(the SDKs retry 408/409/429/5xx, so a 500 for a bad request is retried in vain).
+
+Status judgements stay conservative: they fire only when the body itself says the client
+was at fault (``type: invalid_request_error``) or the id was unknown (a not-found code), and
+the status says otherwise.
+
+The second half checks the non-Response bodies: delete (``response.deleted``), the
+input-items list, the input-token count and the compact result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from respcheck.checks.common import body_ptr, escape, is_success
+from respcheck.checks.registry import CheckContext, Violation, check
+from respcheck.exchange import Exchange
+
+SDK_EXPECTATION = (
+    'OpenAI SDKs expect {"error": {"message", "type", "param", "code"}} and otherwise raise an '
+    "error with no message or code"
+)
+# Error codes / types that mean "no such id": the answer to those is 404.
+NOT_FOUND_CODES = frozenset({"not_found", "response_not_found", "resource_not_found", "not_found_error"})
+ID_ENDPOINTS = ("retrieve", "delete", "cancel", "input_items")
+
+
+def at(pointer: str, *parts: Any) -> str:
+    return pointer + "".join("/" + escape(p) for p in parts)
+
+
+def describe(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def is_error_status(ex: Exchange) -> bool:
+    return ex.status is not None and ex.status >= 400
+
+
+def is_json_content_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+def error_object(ex: Exchange) -> dict[str, Any] | None:
+    """The ``error`` object of an OpenAI-shaped error body, or None."""
+    body = ex.body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"]
+    return None
+
+
+# --- error bodies ----------------------------------------------------------------------
+
+
+@check(
+    "error.content_type",
+    clause="openai: ErrorResponse — application/json",
+    summary="A non-2xx answer is served as application/json.",
+    applies="body",
+)
+def error_content_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    # An unknown content type (a recording that kept no headers) is not judged.
+    if is_error_status(ex) and ex.content_type and not is_json_content_type(ex.content_type):
+        yield Violation(
+            f"HTTP {ex.status} is served as {ex.content_type!r}; an error body is application/json "
+            "(clients decide by the content type whether to parse the error)",
+            at="/response/content_type",
+        )
+
+
+@check(
+    "error.envelope",
+    clause='openai: ErrorResponse — {"error": Error}',
+    summary='A non-2xx body is a JSON object {"error": {...}}.',
+    applies="body",
+)
+def error_envelope(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    if not is_error_status(ex) or error_object(ex) is not None:
+        return
+    yield Violation(f"HTTP {ex.status} body is {envelope_problem(ex)}; {SDK_EXPECTATION}", at=body_ptr())
+
+
+def envelope_problem(ex: Exchange) -> str:
+    """What the error body is instead of an OpenAI error envelope, in words."""
+    body = ex.body
+    if body is None:
+        text = (ex.body_text or "").strip()
+        if not text:
+            return "empty"
+        if text.startswith("<"):
+            return f"HTML, not JSON (a proxy or server error page?): {describe(text)}"
+        return f"a bare string, not JSON: {describe(text)}"
+    if isinstance(body, dict):
+        if "detail" in body:
+            return f'{{"detail": ...}} (a framework default error, e.g. FastAPI): {describe(body)}'
+        if "error" in body:
+            return (
+                f'{{"error": <{type(body["error"]).__name__}>}} where error must be an object: '
+                + describe(body)
+            )
+        return f"an object without an error key: {describe(body)}"
+    return f"a JSON {type(body).__name__}, not an object: {describe(body)}"
+
+
+@check(
+    "error.fields",
+    clause="openai: Error — required type (string), param (string|null), code (string|null)",
+    summary="The error object has type (string) and param and code (string or null).",
+    applies="body",
+)
+def error_fields(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    error = error_object(ex) if is_error_status(ex) else None
+    if error is None:
+        return
+    ptr = body_ptr("error")
+    kind = error.get("type")
+    if not isinstance(kind, str) or not kind:
+        yield Violation(
+            f"error.type is {describe(kind) if 'type' in error else 'missing'}; it must be a string "
+            "such as invalid_request_error (SDKs and retry logic branch on it)",
+            at=at(ptr, "type"),
+        )
+    for field in ("param", "code"):
+        if field not in error:
+            yield Violation(
+                f"error.{field} is missing; the error object always has {field} (null when it does "
+                "not apply)",
+                at=at(ptr, field),
+            )
+        elif error[field] is not None and not isinstance(error[field], str):
+            yield Violation(
+                f"error.{field} is {describe(error[field])}; it must be a string or null",
+                at=at(ptr, field),
+            )
+
+
+@check(
+    "error.message",
+    clause="openai: Error.message — required, human-readable",
+    summary="error.message is a non-empty string.",
+    applies="body",
+)
+def error_message(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    error = error_object(ex) if is_error_status(ex) else None
+    if error is None:
+        return
+    message = error.get("message")
+    if not isinstance(message, str) or not message.strip():
+        yield Violation(
+            f"error.message is {describe(message) if 'message' in error else 'missing'}; it must say "
+            "what went wrong (SDKs put it in the exception text)",
+            at=body_ptr("error", "message"),
+        )
+
+
+@check(
+    "error.status",
+    clause="openai: error codes — 4xx for client errors, 404 for an unknown id; 5xx only for server faults",
+    summary="The status agrees with the error body: invalid_request_error is not a 5xx; a not-found "
+    "code is a 404.",
+    applies="body",
+)
+def error_status(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    error = error_object(ex) if is_error_status(ex) else None
+    if error is None:
+        return
+    kind, code = error.get("type"), error.get("code")
+    not_found = code in NOT_FOUND_CODES or kind in NOT_FOUND_CODES
+    if not_found and ex.status != 404:
+        yield Violation(
+            f"HTTP {ex.status} with a not-found error ({describe({'type': kind, 'code': code})}); an "
+            f"unknown id is answered with 404 (SDKs raise NotFoundError only for 404"
+            + ("; a 5xx is retried in vain)" if ex.status >= 500 else ")"),
+            at="/response/status",
+        )
+    elif ex.status >= 500 and kind == "invalid_request_error":
+        yield Violation(
+            f"HTTP {ex.status} with error.type invalid_request_error: the body blames the request but "
+            "the status blames the server; a client error is a 4xx (SDKs retry 5xx, so this bad "
+            "request is retried in vain)",
+            at="/response/status",
+        )
+
+
+@check(
+    "error.in_success",
+    clause="openai: errors are non-2xx responses with an ErrorResponse body",
+    summary='A 2xx JSON body is not an error envelope {"error": {...}} (the error must carry a 4xx/5xx).',
+    applies="body",
+)
+def error_in_success(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    body = ex.body
+    # A Response object has an ``error`` field of its own (null unless failed): not this.
+    if not is_success(ex) or not isinstance(body, dict) or "object" in body:
+        return
+    if isinstance(body.get("error"), dict | str):
+        yield Violation(
+            f"HTTP {ex.status} carries an error body ({describe(body)}); an error must come with a 4xx "
+            "or 5xx status, or SDKs parse it as a success and fail on missing fields",
+            at=body_ptr("error"),
+        )
+
+
+# --- the other endpoints' success bodies -----------------------------------------------
+
+
+def success_body(ex: Exchange) -> dict[str, Any] | None:
+    return ex.body if is_success(ex) and isinstance(ex.body, dict) else None
+
+
+@check(
+    "delete.result",
+    clause='openai: DELETE /responses/{id} — {"id", "object": "response.deleted", "deleted": true}',
+    summary='A delete answers {"id": <the id>, "object": "response.deleted", "deleted": true}.',
+    applies="body",
+    endpoints=("delete",),
+)
+def delete_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    body = success_body(ex)
+    if body is None:
+        return
+    if body.get("object") != "response.deleted":
+        yield Violation(
+            f'delete answered "object": {describe(body.get("object"))}; it is "response.deleted"',
+            at=body_ptr("object"),
+        )
+    if body.get("deleted") is not True:
+        yield Violation(
+            f'delete answered "deleted": {describe(body.get("deleted"))}; a successful delete says true',
+            at=body_ptr("deleted"),
+        )
+    path_id = ex.request.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    if body.get("id") != path_id:
+        yield Violation(
+            f"delete answered id {describe(body.get('id'))} for DELETE of {path_id!r}; it names the "
+            "deleted response",
+            at=body_ptr("id"),
+        )
+
+
+@check(
+    "input_items.list",
+    clause="openai: ResponseItemList — object list, data[], first_id, last_id, has_more",
+    summary="input_items is a list: data array, first_id/last_id = ids of the first/last item, "
+    "has_more boolean.",
+    applies="body",
+    endpoints=("input_items",),
+)
+def input_items_list(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    body = success_body(ex)
+    if body is None:
+        return
+    if body.get("object") != "list":
+        yield Violation(
+            f'input_items answered "object": {describe(body.get("object"))}; it is "list"',
+            at=body_ptr("object"),
+        )
+    if not isinstance(body.get("has_more"), bool):
+        yield Violation(
+            f"has_more is {describe(body.get('has_more'))}; it must be a boolean (clients page on it)",
+            at=body_ptr("has_more"),
+        )
+    data = body.get("data")
+    if not isinstance(data, list):
+        yield Violation(f"data is {describe(data)}; it must be an array of items", at=body_ptr("data"))
+        return
+    if not data:
+        return
+    for key, item in (("first_id", data[0]), ("last_id", data[-1])):
+        expected = item.get("id") if isinstance(item, dict) else None
+        if body.get(key) != expected:
+            yield Violation(
+                f"{key} is {describe(body.get(key))} but the {key.split('_')[0]} item's id is "
+                f"{describe(expected)}; clients pass {key} as the `after` cursor",
+                at=body_ptr(key),
+            )
+
+
+@check(
+    "input_tokens.result",
+    clause='openai: POST /responses/input_tokens — {"object": "response.input_tokens", "input_tokens"}',
+    summary='input_tokens answers {"object": "response.input_tokens", "input_tokens": <integer ≥ 0>}.',
+    applies="body",
+    endpoints=("input_tokens",),
+)
+def input_tokens_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    body = success_body(ex)
+    if body is None:
+        return
+    if body.get("object") != "response.input_tokens":
+        yield Violation(
+            f'input_tokens answered "object": {describe(body.get("object"))}; it is "response.input_tokens"',
+            at=body_ptr("object"),
+        )
+    count = body.get("input_tokens")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        yield Violation(
+            f"input_tokens is {describe(count)}; it must be an integer ≥ 0", at=body_ptr("input_tokens")
+        )
+
+
+@check(
+    "compact.result",
+    clause='openai: POST /responses/compact — {"id", "object": "response.compaction", "output": [...]}',
+    summary='compact answers {"object": "response.compaction"} with an id and an output array.',
+    applies="body",
+    endpoints=("compact",),
+)
+def compact_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    body = success_body(ex)
+    if body is None:
+        return
+    if body.get("object") != "response.compaction":
+        yield Violation(
+            f'compact answered "object": {describe(body.get("object"))}; it is "response.compaction"',
+            at=body_ptr("object"),
+        )
+    if not isinstance(body.get("id"), str) or not body.get("id"):
+        yield Violation(
+            f"compact result id is {describe(body.get('id'))}; it must be a string", at=body_ptr("id")
+        )
+    if not isinstance(body.get("output"), list):
+        yield Violation(
+            f"compact result output is {describe(body.get('output'))}; it must be an array of items "
+            "(the compacted input for the next request)",
+            at=body_ptr("output"),
+        )

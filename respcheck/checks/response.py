@@ -1,1 +1,448 @@
-"""Checks: response (placeholder, filled in by its owner)."""
+"""Checks: the Response object's own rules, beyond what its JSON Schema says.
+
+Each check reads every Response object in an exchange (``common.response_objects``: the
+JSON body of create/retrieve/cancel, or each ``response`` a stream event carries), so the
+same rule holds for ``response.created`` and for the terminal event. The ``schema.*``
+checks validate structure; these name the semantic fault in words a relay engineer can
+act on.
+
+Decisions recorded here:
+- ``id`` without the ``resp_`` prefix is a warning: the spec types it as a plain string and
+  real servers differ (DeepSeek uses UUIDs, OpenRouter ``gen-...``), but clients that chain
+  ``previous_response_id`` or recognise stored responses by prefix break on them.
+- ``created_at`` must be an integer number of seconds: a float breaks strictly typed SDKs
+  (Go's ``int64``), and milliseconds put the response in the year 50,000.
+- A ``function_call``'s ``arguments`` are only parsed once the item (and the response) is
+  finished: a background response retrieved mid-way may hold partial arguments.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from respcheck.checks.common import escape, response_objects
+from respcheck.checks.registry import CheckContext, Violation, check
+from respcheck.exchange import Exchange
+from respcheck.findings import Severity
+
+RESPONSE_ENDPOINTS = ("create", "retrieve", "cancel")
+
+STATUSES = ("completed", "failed", "in_progress", "cancelled", "queued", "incomplete")
+UNFINISHED_STATUSES = ("in_progress", "queued")
+
+# 2020-01-01 and 2100-01-01 in Unix seconds: anything outside is not a creation time in
+# seconds (a millisecond timestamp of today is ~1.7e12).
+EARLIEST_SECONDS = 1_577_836_800
+LATEST_SECONDS = 4_102_444_800
+
+MESSAGE_PART_TYPES = ("output_text", "refusal")
+
+
+def at(pointer: str, *parts: Any) -> str:
+    """Extend a JSON pointer by raw (unescaped) tokens."""
+    return pointer + "".join("/" + escape(p) for p in parts)
+
+
+def describe(value: Any) -> str:
+    """A short, readable rendering of a JSON value for a message."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def output_items(response: dict[str, Any], pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
+    """The output items that are objects, with their pointers (a non-array output has none)."""
+    output = response.get("output")
+    if not isinstance(output, list):
+        return
+    for i, item in enumerate(output):
+        if isinstance(item, dict):
+            yield item, at(pointer, "output", i)
+
+
+# --- identity: object, id, created_at, model -------------------------------------------
+
+
+@check(
+    "response.object",
+    clause="openai: Response.object — always `response`",
+    summary='A Response object\'s `object` is "response".',
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def object_is_response(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        value = response.get("object")
+        if value != "response":
+            yield Violation(
+                f'Response object has "object": {describe(value)}; it must be "response" '
+                "(SDKs dispatch on it, and a Chat Completions relay shows up here as "
+                '"chat.completion")',
+                at=at(ptr, "object"),
+            )
+
+
+@check(
+    "response.id",
+    clause="openai: Response.id — unique identifier (`resp_...`)",
+    summary="A Response has a non-empty string id; OpenAI's start with `resp_` (warning otherwise).",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def id_shape(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        value = response.get("id")
+        if not isinstance(value, str) or not value:
+            yield Violation(
+                f"Response id is {describe(value)}; it must be a non-empty string: clients pass it "
+                "back as previous_response_id and to retrieve/cancel/delete",
+                at=at(ptr, "id"),
+            )
+        elif not value.startswith("resp_"):
+            yield Violation(
+                f'Response id {describe(value)} does not start with "resp_" as OpenAI\'s do; '
+                "clients that chain previous_response_id or recognise response ids by prefix "
+                "may reject it",
+                at=at(ptr, "id"),
+                severity=Severity.WARNING,
+            )
+
+
+@check(
+    "response.created_at",
+    clause="openai: Response.created_at — Unix timestamp (in seconds), integer",
+    summary="`created_at` is an integer number of seconds since the epoch, in a plausible range.",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def created_at_seconds(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        value = response.get("created_at")
+        problem = timestamp_problem(value)
+        if problem:
+            yield Violation(f"created_at is {describe(value)}: {problem}", at=at(ptr, "created_at"))
+
+
+def timestamp_problem(value: Any) -> str | None:
+    """Why ``value`` is not a Unix timestamp in integer seconds, or None when it is one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"a {json_type(value)}, where the spec has an integer Unix timestamp in seconds"
+    if isinstance(value, float):
+        # Even 1784324967.0: JSON integer decoders (Go's int64, Rust's u64) reject the ".0".
+        return (
+            "a number written with a fraction; the spec has an integer number of seconds, and "
+            "strictly typed SDKs (e.g. Go's int64) fail to decode it"
+        )
+    if value > LATEST_SECONDS * 100:
+        return "this looks like milliseconds; the spec has seconds since the epoch"
+    if not EARLIEST_SECONDS <= value <= LATEST_SECONDS:
+        return "not a plausible creation time in seconds since the epoch (expected 2020..2100)"
+    return None
+
+
+@check(
+    "response.model",
+    clause="openai: Response.model — required, the model ID used",
+    summary="A Response names its model (a non-empty string).",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def model_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        value = response.get("model")
+        if not isinstance(value, str) or not value:
+            yield Violation(
+                f"Response model is {describe(value)}; it must name the model that produced it",
+                at=at(ptr, "model"),
+            )
+
+
+# --- status ----------------------------------------------------------------------------
+
+
+@check(
+    "response.status",
+    clause="openai: Response.status — enum completed|failed|in_progress|cancelled|queued|incomplete",
+    summary="`status` is one of the six documented values.",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def status_in_enum(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        value = response.get("status")
+        if value not in STATUSES:
+            yield Violation(
+                f"Response status is {describe(value)}; it must be one of {', '.join(STATUSES)}",
+                at=at(ptr, "status"),
+            )
+
+
+@check(
+    "response.status_consistency",
+    clause=(
+        "openai: Response.error / incomplete_details — error set iff status failed; "
+        "incomplete_details set iff status incomplete"
+    ),
+    summary="incomplete ⇔ incomplete_details, failed ⇔ error; a completed response has neither.",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def status_consistency(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        status = response.get("status")
+        if status not in STATUSES:
+            continue  # response.status reports it
+        error = response.get("error")
+        details = response.get("incomplete_details")
+        if status == "failed" and not error:
+            yield Violation(
+                'status is "failed" but error is not set; clients show error.code and '
+                "error.message to say why it failed",
+                at=at(ptr, "error"),
+            )
+        if status != "failed" and error:
+            yield Violation(
+                f'error is set ({describe(error)}) on a response whose status is "{status}"; '
+                'error belongs only to status "failed"',
+                at=at(ptr, "error"),
+            )
+        if status == "incomplete" and not details:
+            yield Violation(
+                'status is "incomplete" but incomplete_details is not set; clients read '
+                "incomplete_details.reason (max_output_tokens, content_filter) to say why",
+                at=at(ptr, "incomplete_details"),
+            )
+        if status != "incomplete" and details:
+            yield Violation(
+                f"incomplete_details is set ({describe(details)}) on a response whose status is "
+                f'"{status}"; it belongs only to status "incomplete"',
+                at=at(ptr, "incomplete_details"),
+            )
+
+
+# --- output items ----------------------------------------------------------------------
+
+
+@check(
+    "response.output.items",
+    clause="openai: Response.output — array of OutputItem, each discriminated by `type`",
+    summary="`output` is an array of objects, each with a string `type`.",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def output_is_typed_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        output = response.get("output")
+        if not isinstance(output, list):
+            yield Violation(
+                f"Response output is a {json_type(output)}; it must be an array of output items "
+                "(a Chat Completions-style `choices` or a bare string breaks every SDK)",
+                at=at(ptr, "output"),
+            )
+            continue
+        for i, item in enumerate(output):
+            if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+                yield Violation(
+                    f"output item {i} has no string `type` ({describe(item)}); SDKs dispatch "
+                    "each item on its type (message, function_call, reasoning, ...)",
+                    at=at(ptr, "output", i),
+                )
+
+
+@check(
+    "response.output.message",
+    clause="openai: OutputMessage — role assistant; content: array of output_text | refusal",
+    summary="A message item has role assistant and an array of output_text/refusal parts; "
+    "output_text has text and annotations.",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def message_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        for item, item_ptr in output_items(response, ptr):
+            if item.get("type") == "message":
+                yield from message_problems(item, item_ptr)
+
+
+def message_problems(item: dict[str, Any], ptr: str) -> Iterator[Violation]:
+    role = item.get("role")
+    if role != "assistant":
+        yield Violation(
+            f'output message has role {describe(role)}; an output message\'s role is "assistant"',
+            at=at(ptr, "role"),
+        )
+    content = item.get("content")
+    if not isinstance(content, list):
+        yield Violation(
+            f"output message content is a {json_type(content)}; the Responses API has an array of "
+            'parts ({"type": "output_text", "text": ..., "annotations": []}), a string is the '
+            "Chat Completions shape",
+            at=at(ptr, "content"),
+        )
+        return
+    for j, part in enumerate(content):
+        part_ptr = at(ptr, "content", j)
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind not in MESSAGE_PART_TYPES:
+            yield Violation(
+                f"message content part has type {describe(kind)}; an output message's parts are "
+                "output_text or refusal",
+                at=at(part_ptr, "type") if isinstance(part, dict) else part_ptr,
+            )
+        elif kind == "output_text":
+            if not isinstance(part.get("text"), str):
+                yield Violation(
+                    f"output_text part has text {describe(part.get('text'))}; it must be a string",
+                    at=at(part_ptr, "text"),
+                )
+            if not isinstance(part.get("annotations"), list):
+                yield Violation(
+                    f"output_text part has annotations {describe(part.get('annotations'))}; it must "
+                    "be an array (empty when there are none): SDKs iterate it without a check",
+                    at=at(part_ptr, "annotations"),
+                )
+        elif not isinstance(part.get("refusal"), str):
+            yield Violation(
+                f"refusal part has refusal {describe(part.get('refusal'))}; it must be a string",
+                at=at(part_ptr, "refusal"),
+            )
+
+
+@check(
+    "response.output.function_call",
+    clause="openai: FunctionToolCall — call_id, name, arguments (a JSON string)",
+    summary="A function_call item has call_id and name, and its arguments string parses as JSON.",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def function_call_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        finished = response.get("status") not in UNFINISHED_STATUSES
+        for item, item_ptr in output_items(response, ptr):
+            if item.get("type") == "function_call":
+                complete = finished and item.get("status") != "in_progress"
+                yield from function_call_problems(item, item_ptr, complete)
+
+
+def function_call_problems(item: dict[str, Any], ptr: str, complete: bool) -> Iterator[Violation]:
+    for field, why in (
+        ("call_id", "the client echoes it in function_call_output"),
+        ("name", "the client dispatches on it"),
+    ):
+        value = item.get(field)
+        if not isinstance(value, str) or not value:
+            yield Violation(
+                f"function_call {field} is {describe(value)}; it must be a non-empty string ({why})",
+                at=at(ptr, field),
+            )
+    arguments = item.get("arguments")
+    if not isinstance(arguments, str):
+        yield Violation(
+            f"function_call arguments is a {json_type(arguments)}; the Responses API sends a JSON "
+            "*string* (SDKs json.loads it), not a decoded object",
+            at=at(ptr, "arguments"),
+        )
+    elif complete:
+        try:
+            json.loads(arguments)
+        except ValueError as exc:
+            yield Violation(
+                f"function_call arguments {describe(arguments)} is not valid JSON ({exc.msg}); "
+                "the client cannot decode the call",
+                at=at(ptr, "arguments"),
+            )
+
+
+@check(
+    "response.output.reasoning",
+    clause="openai: ReasoningItem — summary: array of summary_text; content: array of reasoning_text",
+    summary="A reasoning item has a summary array of summary_text parts (and reasoning_text content).",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def reasoning_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    for response, ptr in response_objects(ex):
+        for item, item_ptr in output_items(response, ptr):
+            if item.get("type") == "reasoning":
+                yield from reasoning_problems(item, item_ptr)
+
+
+def reasoning_problems(item: dict[str, Any], ptr: str) -> Iterator[Violation]:
+    summary = item.get("summary")
+    if not isinstance(summary, list):
+        yield Violation(
+            f"reasoning summary is a {json_type(summary)}; it must be an array of "
+            '{"type": "summary_text", "text": ...} parts (empty when no summary was asked for)',
+            at=at(ptr, "summary"),
+        )
+    else:
+        yield from text_parts(summary, "summary_text", "reasoning summary", at(ptr, "summary"))
+    content = item.get("content")
+    if content is not None:
+        if not isinstance(content, list):
+            yield Violation(
+                f"reasoning content is a {json_type(content)}; it must be an array of "
+                '{"type": "reasoning_text", "text": ...} parts',
+                at=at(ptr, "content"),
+            )
+        else:
+            yield from text_parts(content, "reasoning_text", "reasoning content", at(ptr, "content"))
+
+
+def text_parts(parts: list[Any], kind: str, where: str, ptr: str) -> Iterator[Violation]:
+    for j, part in enumerate(parts):
+        if not isinstance(part, dict) or part.get("type") != kind or not isinstance(part.get("text"), str):
+            yield Violation(
+                f'{where} part {j} is {describe(part)}; expected {{"type": "{kind}", "text": "..."}}',
+                at=at(ptr, j),
+            )
+
+
+# --- what the request asked for, echoed ------------------------------------------------
+
+# Request fields a Response echoes verbatim. A relay that rewrites them (injects its own
+# instructions, drops the chain) changes what the model saw.
+ECHOED_FIELDS = ("previous_response_id", "instructions", "metadata", "max_output_tokens")
+
+
+@check(
+    "response.echo",
+    clause="openai: Response echoes previous_response_id, instructions, metadata, max_output_tokens",
+    summary="Fields the create request set come back unchanged in the Response.",
+    endpoints=("create",),
+)
+def echoes_request(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    request = ex.request.body
+    if not isinstance(request, dict):
+        return
+    asked = {f: request[f] for f in ECHOED_FIELDS if request.get(f) is not None}
+    # Instructions given as input items may come back with ids added: compare strings only.
+    if not isinstance(asked.get("instructions", ""), str):
+        del asked["instructions"]
+    if not asked:
+        return
+    for response, ptr in response_objects(ex):
+        for field, sent in asked.items():
+            got = response.get(field)
+            if got == sent:
+                continue
+            if got is None:
+                yield Violation(
+                    f"the request set {field} = {describe(sent)} but the Response does not echo it "
+                    "(it is missing or null)",
+                    at=at(ptr, field),
+                    severity=Severity.WARNING,
+                )
+            else:
+                yield Violation(
+                    f"the request set {field} = {describe(sent)} but the Response says "
+                    f"{describe(got)}; a relay must pass it through unchanged",
+                    at=at(ptr, field),
+                )
