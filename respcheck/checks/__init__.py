@@ -3,6 +3,7 @@
 from respcheck.checks import (  # noqa: F401  (imported for their registrations)
     errors,
     response,
+    schema,
     stream,
     usage,
 )

@@ -1,0 +1,365 @@
+"""Checks: every JSON object an exchange carries validates against its profile's schema.
+
+Which schema: ``schemas/<profile>/<name>.json`` (``Profile.validator``; doc profiles fall
+back to openai for what their page does not define). jsonschema-rs answers "valid?" on the
+fast path; only a failure is explained, by jsonschema, with unions resolved to the member
+the relay meant (``schemas.explain``), in words like
+``response.usage.input_tokens_details: required property 'cached_tokens' is missing``.
+
+Decisions recorded here:
+- A stream's events carrying a ``response`` (created, in_progress, completed...) are
+  judged once: the ``response`` by ``schema.response``, the rest of the event by
+  ``schema.event``, so one fault gives one finding.
+- The same problem in many events (every delta missing ``sequence_number``) is one finding
+  naming the first event and the count, not one per event.
+- An event type the profile has no schema for: allowed when vendor-prefixed (anything not
+  in the ``response.`` namespace and not ``error``, e.g. ``openrouter:metadata``); a
+  warning when it claims the ``response.`` namespace (a typo, or an event from a newer
+  spec).
+- Fields the spec requires since recently (``schemas.evolution``) are removed from the
+  schemas and reported by ``schema.recently_required`` at the severity decided there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from respcheck.checks.common import body_ptr, escape, event_ptr, is_success, response_objects
+from respcheck.checks.registry import CheckContext, Violation, check
+from respcheck.exchange import Exchange
+from respcheck.findings import Severity
+from respcheck.schemas import evolution
+from respcheck.schemas.explain import leaf_errors, union_kinds
+from respcheck.schemas.registry import SchemaValidator
+
+RESPONSE_ENDPOINTS = ("create", "retrieve", "cancel")
+MAX_PROBLEMS_PER_OBJECT = 3
+CLAUSE = "schemas/{profile}/{name}.json (source: schemas/provenance.json)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Explaining a failure
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: tuple[Any, ...]  # inside the validated instance
+    text: str  # what is wrong there, e.g. "required property 'id' is missing"
+
+
+@cache
+def _explainer(validator: SchemaValidator) -> jsonschema.protocols.Validator:
+    return jsonschema.Draft202012Validator(validator.schema)
+
+
+def problems(
+    validator: SchemaValidator, instance: Any, limit: int = MAX_PROBLEMS_PER_OBJECT
+) -> list[Problem]:
+    """Why ``instance`` fails ``validator`` (empty when it is valid), most specific first."""
+    if validator.is_valid(instance):
+        return []
+    found = leaf_errors(_explainer(validator).iter_errors(instance))
+    if not found:  # the two engines disagree: fall back to the registry's explanation
+        return [Problem(_path_of(e.pointer), e.message) for e in validator.errors(instance, limit)]
+    # Deepest first; at one place, one problem (a null that fails both "type" and "enum"
+    # is said once, as a type error).
+    found.sort(
+        key=lambda e: (-len(e.absolute_path), str(list(e.absolute_path)), e.validator != "type")
+    )
+    out: list[Problem] = []
+    for error in found:
+        path = tuple(error.absolute_path)
+        if error.validator == "required" or all(p.path != path for p in out):
+            problem = Problem(path, describe_error(error))
+            if problem not in out:
+                out.append(problem)
+    return out[:limit]
+
+
+def _path_of(pointer: str) -> tuple[str, ...]:
+    return tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:])
+
+
+def describe_error(error: ValidationError) -> str:
+    """One validation error in plain words (without the location)."""
+    kind, expected, instance = error.validator, error.validator_value, error.instance
+    if kind == "required":
+        missing = re.match(r"'(.*)' is a required property", error.message)
+        return f"required property {missing.group(1) if missing else error.message!r} is missing"
+    if kind == "type":
+        wanted = " or ".join(expected) if isinstance(expected, list) else expected
+        got = json_type(instance)
+        return f"expected {wanted}, got {got}" + (
+            "" if instance is None else f" ({short(instance)})"
+        )
+    if kind == "enum":
+        return f"{short(instance)} is not one of {', '.join(short(v) for v in expected)}"
+    if kind == "const":
+        return f"{short(instance)} should be {short(expected)}"
+    if kind in ("anyOf", "oneOf"):
+        kinds = union_kinds(error)
+        if isinstance(instance, dict) and isinstance(instance.get("type"), str) and kinds:
+            return f"unknown type {instance['type']!r} (expected one of: {', '.join(kinds)})"
+        return f"{short(instance)} matches none of the allowed shapes"
+    if kind == "additionalProperties":
+        return error.message
+    return error.message if len(error.message) <= 160 else error.message[:157] + "..."
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def dotted(path: tuple[Any, ...]) -> str:
+    """``("usage", "input_tokens_details")`` -> ``usage.input_tokens_details``; indexes as ``[0]``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out.lstrip(".")
+
+
+def subject(label: str, path: tuple[Any, ...]) -> str:
+    """Where a problem is, e.g. ``response.usage`` or ``response.output_text.delta event: logprobs``."""
+    where = dotted(path)
+    if label == "response":
+        return "response" + ("" if not where else where if where.startswith("[") else "." + where)
+    return f"{label}: {where}" if where else label
+
+
+def pointer(base: str, path: tuple[Any, ...]) -> str:
+    return base + "".join("/" + escape(p) for p in path)
+
+
+def object_violations(
+    validator: SchemaValidator, instance: Any, base_ptr: str, label: str
+) -> Iterator[Violation]:
+    for p in problems(validator, instance):
+        yield Violation(f"{subject(label, p.path)}: {p.text}", at=pointer(base_ptr, p.path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Response objects, events
+
+
+@check(
+    "schema.response",
+    clause=CLAUSE.format(profile="<profile>", name="response"),
+    summary="Every Response object (JSON body, or the response a stream event carries) "
+    "validates against the profile's Response schema.",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def response_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    validator = ctx.profile.validator("response")
+    if validator is None:
+        return
+    for obj, ptr in response_objects(ex):
+        yield from object_violations(validator, obj, ptr, "response")
+
+
+def is_vendor_event(event_type: str) -> bool:
+    """An extension event: outside OpenAI's ``response.`` namespace and not ``error``."""
+    return not (event_type.startswith("response.") or event_type == "error")
+
+
+@check(
+    "schema.event",
+    clause=CLAUSE.format(profile="<profile>", name="events/<type>"),
+    summary="Every streamed JSON event validates against its type's schema; unknown "
+    "vendor-prefixed events are allowed, unknown response.* events are a warning.",
+    applies="stream",
+)
+def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    # Group identical problems across events: (path with indexes, text) -> first + count.
+    grouped: dict[tuple[str, str], tuple[Violation, int, set[str]]] = {}
+    unknown: dict[str, tuple[int, int]] = {}  # type -> (first index, count)
+    for e in ex.json_events:
+        event_type = e.type
+        if event_type is None:
+            continue  # no type at all: the stream checks report it
+        validator = ctx.profile.validator(f"events/{event_type}")
+        if validator is None:
+            if not is_vendor_event(event_type):
+                first, count = unknown.get(event_type, (e.index, 0))
+                unknown[event_type] = (first, count + 1)
+            continue
+        if validator.is_valid(e.json):
+            continue
+        carries_response = isinstance(e.json.get("response"), dict)
+        for p in problems(validator, e.json, limit=10):
+            if carries_response and p.path[:1] == ("response",):
+                continue  # schema.response reports it
+            key = (dotted(p.path), p.text)
+            if key in grouped:
+                first, count, types = grouped[key]
+                grouped[key] = (first, count + 1, types | {event_type})
+            else:
+                message = f"{subject(f'{event_type} event', p.path)}: {p.text}"
+                grouped[key] = (
+                    Violation(message, at=pointer(event_ptr(e.index), p.path)),
+                    1,
+                    {event_type},
+                )
+    for first, count, types in grouped.values():
+        if count == 1:
+            yield first
+        else:
+            also = f"; {count} events in all ({', '.join(sorted(types))})"
+            yield Violation(first.message + also, at=first.at)
+    for event_type, (index, count) in unknown.items():
+        times = "" if count == 1 else f" ({count} events)"
+        yield Violation(
+            f"event type {event_type!r} is not in the {ctx.profile.name} contract{times}; "
+            "extensions should use a vendor prefix",
+            at=event_ptr(index, "type"),
+            severity=Severity.WARNING,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Bodies of the other endpoints
+
+
+def _body_check(ex: Exchange, ctx: CheckContext, name: str, label: str) -> Iterator[Violation]:
+    if not is_success(ex) or ex.body is None:
+        return
+    validator = ctx.profile.validator(name)
+    if validator is not None:
+        yield from object_violations(validator, ex.body, body_ptr(), label)
+
+
+@check(
+    "schema.error_body",
+    clause=CLAUSE.format(profile="<profile>", name="error"),
+    summary='A non-2xx JSON body is an error object: {"error": {message, type, param, code}}.',
+    applies="body",
+)
+def error_body_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    if ex.status is None or is_success(ex) or ex.status < 400 or ex.body is None:
+        return
+    validator = ctx.profile.validator("error")
+    if validator is not None:
+        yield from object_violations(validator, ex.body, body_ptr(), "error body")
+
+
+@check(
+    "schema.deleted",
+    clause=CLAUSE.format(profile="<profile>", name="deleted"),
+    summary='DELETE /responses/{id} returns {id, object: "response.deleted", deleted}.',
+    applies="body",
+    endpoints=("delete",),
+)
+def deleted_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    yield from _body_check(ex, ctx, "deleted", "deleted object")
+
+
+@check(
+    "schema.input_items_list",
+    clause=CLAUSE.format(profile="<profile>", name="input_items_list"),
+    summary="GET /responses/{id}/input_items returns a list of items.",
+    applies="body",
+    endpoints=("input_items",),
+)
+def input_items_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    yield from _body_check(ex, ctx, "input_items_list", "input items list")
+
+
+@check(
+    "schema.input_tokens_result",
+    clause=CLAUSE.format(profile="<profile>", name="input_tokens_result"),
+    summary='POST /responses/input_tokens returns {object: "response.input_tokens", input_tokens}.',
+    applies="body",
+    endpoints=("input_tokens",),
+)
+def input_tokens_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    yield from _body_check(ex, ctx, "input_tokens_result", "input_tokens result")
+
+
+@check(
+    "schema.compact_result",
+    clause=CLAUSE.format(profile="<profile>", name="compact_result"),
+    summary="POST /responses/compact returns a response.compaction object.",
+    applies="body",
+    endpoints=("compact",),
+)
+def compact_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    yield from _body_check(ex, ctx, "compact_result", "compaction")
+
+
+# ---------------------------------------------------------------------------------------------
+# Spec evolution
+
+
+def _walk(
+    node: Any, path: tuple[Any, ...] = (), keys: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], tuple[str, ...], dict[str, Any]]]:
+    """Every JSON object in ``node``: its path, the object keys leading to it, the object."""
+    if isinstance(node, dict):
+        yield path, keys, node
+        for key, value in node.items():
+            if isinstance(value, dict | list):
+                yield from _walk(value, (*path, key), (*keys, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, dict | list):
+                yield from _walk(value, (*path, index), keys)
+
+
+def _judged_objects(ex: Exchange) -> Iterator[tuple[Any, str]]:
+    """The server-sent JSON an exchange holds, with its pointer."""
+    if ex.events is not None:
+        for e in ex.json_events:
+            yield e.json, event_ptr(e.index)
+    elif is_success(ex) and ex.body is not None:
+        yield ex.body, body_ptr()
+
+
+@check(
+    "schema.recently_required",
+    severity=Severity.WARNING,
+    clause="respcheck/schemas/evolution.py (fields the spec requires since recently)",
+    summary="Fields the spec made required recently (e.g. usage.input_tokens_details."
+    "cache_write_tokens since 2026-07) are present; each field's severity is decided in "
+    "schemas/evolution.py.",
+)
+def recently_required(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    rules = evolution.recently_required_in(ctx.profile.schema_dir)
+    if not rules:
+        return
+    seen: dict[evolution.RecentlyRequired, tuple[str, int]] = {}  # rule -> (first pointer, count)
+    for instance, base in _judged_objects(ex):
+        for path, keys, obj in _walk(instance):
+            for rule in rules:
+                if rule.field not in obj and rule.matches(keys, obj):
+                    first, count = seen.get(rule, (pointer(base, path), 0))
+                    seen[rule] = (first, count + 1)
+    for rule, (first, count) in seen.items():
+        times = "" if count == 1 else f" ({count} places)"
+        yield Violation(
+            f"{rule.where}: property {rule.field!r} is missing{times}; required since "
+            f"{rule.since} ({ctx.profile.name} spec)",
+            at=first,
+            severity=rule.severity,
+        )
