@@ -1,0 +1,321 @@
+"""The Response object's semantic checks: each fires on a mutated real exchange, and the
+real OpenAI traffic keeps all of them silent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from respcheck.checks import all_checks, get_check
+from respcheck.findings import Finding, Severity
+from respcheck.judge import judge
+from respcheck.replay.jsonl import exchange_from_record
+from tests import recorded
+
+MODULE = "respcheck.checks.response"
+
+
+def own_checks():
+    return [c for c in all_checks() if c.func.__module__ == MODULE]
+
+
+def findings(record: dict, check_id: str, profile: str = "openai") -> list[Finding]:
+    return judge(exchange_from_record(record), profile, [get_check(check_id)])
+
+
+def json_create(predicate: Callable[[dict], bool] = lambda body: True) -> dict:
+    """A real non-streamed OpenAI create whose (completed) Response body satisfies ``predicate``."""
+    return recorded.first(
+        lambda r: (
+            r["provider"] == "openai"
+            and r["endpoint"] == "create"
+            and not r["streaming"]
+            and r["response"]["status"] == 200
+            and r["response"]["body"].get("status") == "completed"
+            and predicate(r["response"]["body"])
+        )
+    )
+
+
+def has_item(kind: str) -> Callable[[dict], bool]:
+    return lambda body: any(item.get("type") == kind for item in body.get("output", []))
+
+
+def item_of(body: dict, kind: str) -> dict:
+    return next(item for item in body["output"] if item.get("type") == kind)
+
+
+def streamed_create() -> dict:
+    return recorded.first(
+        lambda r: (
+            r["provider"] == "openai"
+            and r["endpoint"] == "create"
+            and r["streaming"]
+            and any(
+                isinstance(e["data"], dict) and e["data"].get("type") == "response.completed"
+                for e in r["response"]["events"]
+            )
+        )
+    )
+
+
+def event_index(record: dict, event_type: str) -> int:
+    events = record["response"]["events"]
+    return next(
+        i for i, e in enumerate(events) if isinstance(e["data"], dict) and e["data"]["type"] == event_type
+    )
+
+
+# --- ground truth ----------------------------------------------------------------------
+
+
+def test_real_openai_traffic_has_no_error_finding() -> None:
+    checks = own_checks()
+    errors = [
+        f
+        for ex in recorded.exchanges("openai")
+        for f in judge(ex, "openai", checks)
+        if f.severity is Severity.ERROR
+    ]
+    assert errors == []
+
+
+def test_other_providers_real_deviations_are_named() -> None:
+    """What the checks say about the non-OpenAI recordings (these are real deviations)."""
+    checks = own_checks()
+    found = {
+        (ex.provider, f.check_id, f.severity)
+        for ex in recorded.exchanges(None)
+        for f in judge(ex, "openai", checks)
+    }
+    assert ("aws-bedrock-mantle", "response.created_at", Severity.ERROR) in found  # 1784324967.0
+    assert ("deepseek", "response.id", Severity.WARNING) in found  # UUIDs
+    assert ("openrouter", "response.id", Severity.WARNING) in found  # gen-...
+    assert {p for p, _, s in found if s is Severity.ERROR} <= {"aws-bedrock-mantle"}
+
+
+# --- identity --------------------------------------------------------------------------
+
+
+def test_object_must_be_response() -> None:
+    r = json_create()
+    r["response"]["body"]["object"] = "chat.completion"
+    [f] = findings(r, "response.object")
+    assert f.check_id == "response.object"
+    assert f.location == "/response/body/object"
+    assert '"chat.completion"' in f.message
+
+
+def test_object_judged_in_stream_events_too() -> None:
+    r = streamed_create()
+    i = event_index(r, "response.created")
+    r["response"]["events"][i]["data"]["response"]["object"] = "response.chunk"
+    [f] = findings(r, "response.object")
+    assert f.location == f"/response/events/{i}/data/response/object"
+
+
+def test_id_missing_is_an_error_and_foreign_prefix_a_warning() -> None:
+    r = json_create()
+    r["response"]["body"]["id"] = ""
+    [f] = findings(r, "response.id")
+    assert (f.check_id, f.severity) == ("response.id", Severity.ERROR)
+    r["response"]["body"]["id"] = "chatcmpl-123"
+    [f] = findings(r, "response.id")
+    assert (f.check_id, f.severity) == ("response.id", Severity.WARNING)
+    assert 'does not start with "resp_"' in f.message
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (1741476542.5, "fraction"),
+        (1741476542000, "milliseconds"),
+        ("1741476542", "a string"),
+        (12, "not a plausible creation time"),
+    ],
+)
+def test_created_at_is_integer_seconds(value: object, says: str) -> None:
+    r = json_create()
+    r["response"]["body"]["created_at"] = value
+    [f] = findings(r, "response.created_at")
+    assert f.check_id == "response.created_at"
+    assert says in f.message
+
+
+def test_model_present() -> None:
+    r = json_create()
+    del r["response"]["body"]["model"]
+    [f] = findings(r, "response.model")
+    assert f.check_id == "response.model"
+    assert f.location == "/response/body/model"
+
+
+# --- status ----------------------------------------------------------------------------
+
+
+def test_status_outside_the_enum() -> None:
+    r = json_create()
+    r["response"]["body"]["status"] = "done"
+    [f] = findings(r, "response.status")
+    assert f.check_id == "response.status"
+    assert "completed, failed, in_progress, cancelled, queued, incomplete" in f.message
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "details", "at"),
+    [
+        ("failed", None, None, "error"),
+        ("completed", {"code": "server_error", "message": "boom"}, None, "error"),
+        ("incomplete", None, None, "incomplete_details"),
+        ("completed", None, {"reason": "max_output_tokens"}, "incomplete_details"),
+    ],
+)
+def test_status_consistency(status: str, error: object, details: object, at: str) -> None:
+    r = json_create()
+    body = r["response"]["body"]
+    body.update(status=status, error=error, incomplete_details=details)
+    [f] = findings(r, "response.status_consistency")
+    assert f.check_id == "response.status_consistency"
+    assert f.location == f"/response/body/{at}"
+
+
+def test_status_consistency_accepts_the_consistent_pairs() -> None:
+    r = json_create()
+    body = r["response"]["body"]
+    body.update(status="incomplete", incomplete_details={"reason": "max_output_tokens"})
+    assert findings(r, "response.status_consistency") == []
+    body.update(status="failed", incomplete_details=None, error={"code": "server_error", "message": "x"})
+    assert findings(r, "response.status_consistency") == []
+
+
+def test_failed_terminal_event_without_error() -> None:
+    r = streamed_create()
+    i = event_index(r, "response.completed")
+    r["response"]["events"][i]["data"]["response"]["status"] = "failed"
+    [f] = findings(r, "response.status_consistency")
+    assert f.location == f"/response/events/{i}/data/response/error"
+
+
+# --- output items ----------------------------------------------------------------------
+
+
+def test_output_must_be_an_array_of_typed_items() -> None:
+    r = json_create()
+    r["response"]["body"]["output"] = "Hello!"
+    [f] = findings(r, "response.output.items")
+    assert f.check_id == "response.output.items"
+    r["response"]["body"]["output"] = [{"role": "assistant", "content": "Hello!"}]
+    [f] = findings(r, "response.output.items")
+    assert f.location == "/response/body/output/0"
+
+
+def test_message_content_as_a_string_is_the_chat_shape() -> None:
+    r = json_create(has_item("message"))
+    item_of(r["response"]["body"], "message")["content"] = "Hello!"
+    [f] = findings(r, "response.output.message")
+    assert f.check_id == "response.output.message"
+    assert "Chat Completions shape" in f.message
+
+
+def test_message_parts_by_type() -> None:
+    r = json_create(has_item("message"))
+    message = item_of(r["response"]["body"], "message")
+    part = message["content"][0]
+    del part["annotations"]
+    [f] = findings(r, "response.output.message")
+    assert f.location.endswith("/content/0/annotations")
+    part["annotations"] = []
+    part["type"] = "text"
+    [f] = findings(r, "response.output.message")
+    assert f.location.endswith("/content/0/type")
+    part.update(type="refusal", refusal=None)
+    [f] = findings(r, "response.output.message")
+    assert f.location.endswith("/content/0/refusal")
+    message["content"] = [{"type": "output_text", "text": "hi", "annotations": []}]
+    message["role"] = "model"
+    [f] = findings(r, "response.output.message")
+    assert f.location.endswith("/role")
+
+
+def test_function_call_arguments_must_parse() -> None:
+    r = json_create(has_item("function_call"))
+    call = item_of(r["response"]["body"], "function_call")
+    call["arguments"] = '{"city": "Par'
+    [f] = findings(r, "response.output.function_call")
+    assert f.check_id == "response.output.function_call"
+    assert "not valid JSON" in f.message
+    call["arguments"] = {"city": "Paris"}
+    [f] = findings(r, "response.output.function_call")
+    assert "JSON *string*" in f.message
+
+
+def test_function_call_partial_arguments_allowed_while_in_progress() -> None:
+    r = json_create(has_item("function_call"))
+    body = r["response"]["body"]
+    item_of(body, "function_call")["arguments"] = '{"city": "Par'
+    body["status"] = "in_progress"
+    assert findings(r, "response.output.function_call") == []
+
+
+def test_function_call_needs_call_id_and_name() -> None:
+    r = json_create(has_item("function_call"))
+    call = item_of(r["response"]["body"], "function_call")
+    del call["call_id"]
+    call["name"] = ""
+    found = findings(r, "response.output.function_call")
+    assert sorted(f.location.rsplit("/", 1)[1] for f in found) == ["call_id", "name"]
+
+
+def test_reasoning_summary_is_a_list_of_summary_text() -> None:
+    r = json_create(has_item("reasoning"))
+    reasoning = item_of(r["response"]["body"], "reasoning")
+    reasoning["summary"] = "I thought about it"
+    [f] = findings(r, "response.output.reasoning")
+    assert f.check_id == "response.output.reasoning"
+    assert f.location.endswith("/summary")
+    reasoning["summary"] = [{"type": "text", "text": "I thought"}]
+    [f] = findings(r, "response.output.reasoning")
+    assert f.location.endswith("/summary/0")
+    reasoning["summary"] = []
+    reasoning["content"] = [{"type": "reasoning_text"}]
+    [f] = findings(r, "response.output.reasoning")
+    assert f.location.endswith("/content/0")
+
+
+# --- echo ------------------------------------------------------------------------------
+
+
+def test_rewritten_instructions_are_an_error() -> None:
+    r = json_create(lambda body: isinstance(body.get("instructions"), str))
+    r["response"]["body"]["instructions"] = "You are RelayBot. " + r["request"]["body"]["instructions"]
+    [f] = findings(r, "response.echo")
+    assert (f.check_id, f.severity) == ("response.echo", Severity.ERROR)
+    assert f.location == "/response/body/instructions"
+
+
+def test_dropped_previous_response_id_is_a_warning() -> None:
+    r = recorded.first(
+        lambda r: (
+            r["provider"] == "openai"
+            and r["endpoint"] == "create"
+            and not r["streaming"]
+            and (r["request"]["body"] or {}).get("previous_response_id")
+        )
+    )
+    r["response"]["body"]["previous_response_id"] = None
+    [f] = findings(r, "response.echo")
+    assert (f.check_id, f.severity) == ("response.echo", Severity.WARNING)
+
+
+def test_max_output_tokens_and_metadata_echo() -> None:
+    r = json_create()
+    r["request"]["body"]["max_output_tokens"] = 100
+    r["response"]["body"]["max_output_tokens"] = 4096
+    r["request"]["body"]["metadata"] = {"run": "42"}
+    r["response"]["body"]["metadata"] = {}
+    found = findings(r, "response.echo")
+    assert sorted(f.location for f in found) == [
+        "/response/body/max_output_tokens",
+        "/response/body/metadata",
+    ]
