@@ -1,0 +1,628 @@
+"""The item state machine of a Responses stream, and what its deltas assemble to.
+
+One pass over the events (the idea of vLLM's stream validator in
+``tests/entrypoints/openai/responses/conftest.py``): every opening event is paired with
+its closing one, and item ids, output / content / summary indexes are tracked. The same
+pass concatenates every delta, so the assembly rules (what openai-python's
+``ResponseStreamState`` relies on) can be judged without a second walk.
+
+The walk is pure: ``walk(exchange)`` returns the violations it found, keyed by check id;
+``respcheck.checks.stream`` registers one thin check per id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from respcheck.checks.common import TERMINAL_EVENTS, event_ptr
+from respcheck.checks.registry import Violation
+from respcheck.exchange import Exchange, SSEEvent
+from respcheck.findings import Severity
+
+ITEM_ORDER = "stream.item.order"
+ITEM_INDEX = "stream.item.output_index"
+ITEM_CONSISTENT = "stream.item.consistent"
+PART_ORDER = "stream.content_part.order"
+ASSEMBLY_TEXT = "stream.assembly.output_text"
+ASSEMBLY_REFUSAL = "stream.assembly.refusal"
+ASSEMBLY_REASONING_TEXT = "stream.assembly.reasoning_text"
+ASSEMBLY_SUMMARY = "stream.assembly.reasoning_summary"
+ASSEMBLY_ARGUMENTS = "stream.assembly.function_call_arguments"
+ASSEMBLY_TOOL_INPUT = "stream.assembly.tool_input"
+FINAL_OUTPUT = "stream.assembly.final_output"
+
+# Content-part text streams: event prefix -> (kind, field of the .done event and of the part).
+_CONTENT_STREAMS = {
+    "response.output_text": ("output_text", "text", ASSEMBLY_TEXT),
+    "response.refusal": ("refusal", "refusal", ASSEMBLY_REFUSAL),
+    "response.reasoning_text": ("reasoning_text", "text", ASSEMBLY_REASONING_TEXT),
+}
+# Item-level text streams (no content part): prefix -> (field of the .done event, field of the item, id).
+_ITEM_STREAMS = {
+    "response.function_call_arguments": ("arguments", "arguments", ASSEMBLY_ARGUMENTS),
+    "response.custom_tool_call_input": ("input", "input", ASSEMBLY_TOOL_INPUT),
+    "response.mcp_call_arguments": ("arguments", "arguments", ASSEMBLY_TOOL_INPUT),
+    "response.code_interpreter_call_code": ("code", "code", ASSEMBLY_TOOL_INPUT),
+}
+_SUMMARY_STREAM = "response.reasoning_summary_text"
+# Where an item keeps its parts: content parts in ``content``, reasoning summaries in ``summary``.
+_PART_LIST = {"content": "content", "summary": "summary"}
+
+
+@dataclass(slots=True)
+class _Text:
+    """One streamed text: a content part, a summary part, or an item's arguments/input/code."""
+
+    label: str
+    check_id: str
+    field: str  # the text's field in the .done event, the closing part and the item
+    kind: str | None = None  # output_text / refusal / reasoning_text / summary_text / arguments...
+    opened_at: int | None = None  # content_part.added / reasoning_summary_part.added
+    closed_at: int | None = None  # content_part.done / reasoning_summary_part.done
+    done_at: int | None = None  # response.<kind>.done
+    deltas: list[str] = field(default_factory=list)
+    first_delta_at: int | None = None
+    done_text: Any = None
+    part_text: Any = None
+    partial: bool = False  # opened before a resumed stream started: deltas are incomplete
+
+
+@dataclass(slots=True)
+class _Item:
+    output_index: int
+    id: Any
+    type: Any
+    added_at: int | None
+    done_at: int | None = None
+    done_item: dict[str, Any] | None = None
+    parts: dict[tuple[str, int], _Text] = field(default_factory=dict)  # ("content"|"summary", index)
+    streams: dict[str, _Text] = field(default_factory=dict)  # item-level streams by prefix
+    partial: bool = False
+
+    @property
+    def name(self) -> str:
+        shown = f" {self.id}" if isinstance(self.id, str) else ""
+        return f"item{shown} (output_index {self.output_index})"
+
+
+class _Walker:
+    """Feeds events through the item state machine, collecting violations by check id."""
+
+    def __init__(self, resumed: bool) -> None:
+        self.resumed = resumed  # a retrieve stream with starting_after: earlier events are missing
+        self.items: dict[int, _Item] = {}
+        self.found: dict[str, list[Violation]] = defaultdict(list)
+        self.terminal_seen = False
+
+    def report(self, check_id: str, message: str, at: str, severity: Severity | None = None) -> None:
+        self.found[check_id].append(Violation(message, at, severity))
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def feed(self, event: SSEEvent) -> None:
+        data = event.json
+        if not isinstance(data, dict) or self.terminal_seen:
+            return  # non-JSON and post-terminal events are judged by the envelope checks
+        kind = data.get("type")
+        if not isinstance(kind, str):
+            return
+        if kind in TERMINAL_EVENTS:
+            self.terminal_seen = True
+            self.on_terminal(event, kind, data)
+        elif kind == "response.output_item.added":
+            self.on_item_added(event, data)
+        elif kind == "response.output_item.done":
+            self.on_item_done(event, data)
+        elif kind in ("response.content_part.added", "response.reasoning_summary_part.added"):
+            self.on_part_added(event, kind, data)
+        elif kind in ("response.content_part.done", "response.reasoning_summary_part.done"):
+            self.on_part_done(event, kind, data)
+        elif "output_index" in data:
+            self.on_item_event(event, kind, data)
+
+    # -- items ------------------------------------------------------------------------------
+
+    def on_item_added(self, event: SSEEvent, data: dict[str, Any]) -> None:
+        oi = data.get("output_index")
+        item = data.get("item") if isinstance(data.get("item"), dict) else {}
+        if not _is_index(oi):
+            return  # the schema check names a missing or non-integer output_index
+        if oi in self.items and not self.items[oi].partial:
+            self.report(
+                ITEM_ORDER,
+                f"event {event.index} adds a second item at output_index {oi} "
+                f"(already added by event {self.items[oi].added_at})",
+                event_ptr(event.index, "output_index"),
+            )
+            return
+        expected = len(self.items)
+        if oi != expected and not self.resumed:
+            self.report(
+                ITEM_INDEX,
+                f"event {event.index} adds an item at output_index {oi}, but the next free index is "
+                f"{expected}: output indexes must count from 0 without gaps",
+                event_ptr(event.index, "output_index"),
+            )
+        self.items[oi] = _Item(oi, item.get("id"), item.get("type"), event.index)
+
+    def on_item_done(self, event: SSEEvent, data: dict[str, Any]) -> None:
+        item = self.item_for(event, data, "response.output_item.done")
+        if item is None:
+            return
+        done = data.get("item") if isinstance(data.get("item"), dict) else {}
+        if item.done_at is not None:
+            self.report(
+                ITEM_ORDER,
+                f"event {event.index} closes {item.name} a second time (first output_item.done: "
+                f"event {item.done_at})",
+                event_ptr(event.index),
+            )
+            return
+        if item.id is not None and done.get("id") != item.id:
+            self.report(
+                ITEM_CONSISTENT,
+                f"output_item.done at event {event.index} carries id {done.get('id')!r}, but "
+                f"output_index {item.output_index} was added as {item.id!r}",
+                event_ptr(event.index, "item", "id"),
+            )
+        if item.type is not None and done.get("type") != item.type:
+            self.report(
+                ITEM_CONSISTENT,
+                f"output_item.done at event {event.index} has type {done.get('type')!r}, but "
+                f"{item.name} was added as {item.type!r}",
+                event_ptr(event.index, "item", "type"),
+            )
+        for text in item.parts.values():
+            if text.opened_at is not None and text.closed_at is None and not text.partial:
+                self.report(
+                    PART_ORDER,
+                    f"{item.name} is closed at event {event.index} while its {text.label} "
+                    f"(opened at event {text.opened_at}) was never closed",
+                    event_ptr(event.index),
+                )
+        item.done_at = event.index
+        item.done_item = done
+        self.check_item_texts(item)
+
+    def on_item_event(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
+        item = self.item_for(event, data, kind)
+        if item is None:
+            return
+        prefix, _, suffix = kind.rpartition(".")
+        if prefix in _CONTENT_STREAMS:
+            self.on_content_text(event, item, prefix, suffix, data)
+        elif prefix == _SUMMARY_STREAM:
+            self.on_summary_text(event, item, suffix, data)
+        elif prefix in _ITEM_STREAMS:
+            self.on_item_text(event, item, prefix, suffix, data)
+
+    def item_for(self, event: SSEEvent, data: dict[str, Any], kind: str) -> _Item | None:
+        """The open item an event belongs to (reporting an unknown, closed or mismatched one)."""
+        oi = data.get("output_index")
+        if not _is_index(oi):
+            return None
+        item = self.items.get(oi)
+        if item is None:
+            if self.resumed:  # opened before the resume point
+                item = self.items[oi] = _Item(oi, _item_id_of(data), None, None, partial=True)
+                return item
+            self.report(
+                ITEM_ORDER,
+                f"event {event.index} ({kind}) refers to output_index {oi}, but no "
+                "response.output_item.added opened it; openai-python raises 'Received a content "
+                "event for output index ... before receiving its output item'",
+                event_ptr(event.index, "output_index"),
+            )
+            return None
+        if item.done_at is not None and kind != "response.output_item.done":
+            self.report(
+                ITEM_ORDER,
+                f"event {event.index} ({kind}) comes after output_item.done closed {item.name} "
+                f"at event {item.done_at}: output_item.done must be the item's last event",
+                event_ptr(event.index),
+            )
+            return None
+        item_id = data.get("item_id")
+        if "item_id" in data and item.id is not None and item_id != item.id:
+            self.report(
+                ITEM_CONSISTENT,
+                f"event {event.index} ({kind}) has item_id {item_id!r} and output_index {oi}, but "
+                f"output_index {oi} is item {item.id!r}",
+                event_ptr(event.index, "item_id"),
+            )
+        return item
+
+    # -- content and summary parts ------------------------------------------------------------
+
+    def on_part_added(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
+        item = self.item_for(event, data, kind)
+        if item is None:
+            return
+        where, index_name = _part_address(kind)
+        index = data.get(index_name)
+        if not _is_index(index):
+            return
+        key = (where, index)
+        existing = item.parts.get(key)
+        if existing is not None and not existing.partial:
+            self.report(
+                PART_ORDER,
+                f"event {event.index} adds {index_name} {index} of {item.name} a second time "
+                f"(first added at event {existing.opened_at})",
+                event_ptr(event.index, index_name),
+            )
+            return
+        expected = sum(1 for k in item.parts if k[0] == where)
+        if index != expected and not self.resumed:
+            self.report(
+                PART_ORDER,
+                f"event {event.index} adds {index_name} {index} of {item.name}, but the next is "
+                f"{expected}: part indexes count from 0 without gaps",
+                event_ptr(event.index, index_name),
+            )
+        part = data.get("part") if isinstance(data.get("part"), dict) else {}
+        part_type = part.get("type")
+        text = self.part_text(item, where, index)
+        text.opened_at = event.index
+        text.kind = part_type if where == "content" else "summary_text"
+        if where == "content":
+            text.check_id, text.field = _content_check(part_type)
+
+    def on_part_done(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
+        item = self.item_for(event, data, kind)
+        if item is None:
+            return
+        where, index_name = _part_address(kind)
+        index = data.get(index_name)
+        if not _is_index(index):
+            return
+        text = item.parts.get((where, index))
+        if text is None or (text.opened_at is None and not text.partial and not self.resumed):
+            self.report(
+                PART_ORDER,
+                f"event {event.index} ({kind}) closes {index_name} {index} of {item.name}, "
+                "which was never added",
+                event_ptr(event.index, index_name),
+            )
+            return
+        if text.closed_at is not None:
+            self.report(
+                PART_ORDER,
+                f"event {event.index} closes the {text.label} a second time (first at event "
+                f"{text.closed_at})",
+                event_ptr(event.index),
+            )
+            return
+        if text.deltas and text.done_at is None and where == "content":
+            self.report(
+                PART_ORDER,
+                f"event {event.index} closes the {text.label} before its response.{text.kind}.done",
+                event_ptr(event.index),
+            )
+        text.closed_at = event.index
+        part = data.get("part")
+        if isinstance(part, dict):
+            text.part_text = part.get(text.field)
+
+    def part_text(self, item: _Item, where: str, index: int) -> _Text:
+        key = (where, index)
+        text = item.parts.get(key)
+        if text is None:
+            index_name = "content_index" if where == "content" else "summary_index"
+            label = f"{_PART_NOUN[where]} at {index_name} {index} of {item.name}"
+            check_id = ASSEMBLY_SUMMARY if where == "summary" else ASSEMBLY_TEXT
+            text = item.parts[key] = _Text(label, check_id, "text")
+        return text
+
+    def on_content_text(
+        self, event: SSEEvent, item: _Item, prefix: str, suffix: str, data: dict[str, Any]
+    ) -> None:
+        kind, done_field, check_id = _CONTENT_STREAMS[prefix]
+        index = data.get("content_index")
+        if not _is_index(index):
+            return
+        text = item.parts.get(("content", index))
+        if text is None or (text.opened_at is None and not text.partial):
+            if not self.resumed:
+                self.report(
+                    PART_ORDER,
+                    f"event {event.index} ({prefix}.{suffix}) writes to content_index {index} of "
+                    f"{item.name} before response.content_part.added opened it",
+                    event_ptr(event.index, "content_index"),
+                )
+            text = self.part_text(item, "content", index)
+            text.partial = True  # judged as far as it goes: no assembly of a part never opened
+            text.kind, text.check_id, text.field = kind, check_id, done_field
+        elif text.kind != kind and suffix in ("delta", "done"):
+            self.report(
+                ITEM_CONSISTENT,
+                f"event {event.index} ({prefix}.{suffix}) writes {kind} into the {text.label}, "
+                f"which was opened as a {text.kind!r} part",
+                event_ptr(event.index, "content_index"),
+            )
+            return
+        if item.type is not None and item.type not in ("message", "reasoning"):
+            self.report(
+                ITEM_CONSISTENT,
+                f"event {event.index} ({prefix}.{suffix}) writes text into {item.name} of type "
+                f"{item.type!r}, which has no content parts",
+                event_ptr(event.index, "output_index"),
+            )
+        self.on_text_event(event, text, prefix, suffix, data, done_field)
+
+    def on_summary_text(self, event: SSEEvent, item: _Item, suffix: str, data: dict[str, Any]) -> None:
+        index = data.get("summary_index")
+        if not _is_index(index):
+            return
+        text = item.parts.get(("summary", index))
+        if text is None or (text.opened_at is None and not text.partial):
+            if not self.resumed:
+                self.report(
+                    PART_ORDER,
+                    f"event {event.index} ({_SUMMARY_STREAM}.{suffix}) writes to summary_index {index} "
+                    f"of {item.name} before response.reasoning_summary_part.added opened it",
+                    event_ptr(event.index, "summary_index"),
+                )
+            text = self.part_text(item, "summary", index)
+            text.partial = True
+        self.on_text_event(event, text, _SUMMARY_STREAM, suffix, data, "text")
+
+    def on_item_text(
+        self, event: SSEEvent, item: _Item, prefix: str, suffix: str, data: dict[str, Any]
+    ) -> None:
+        done_field, item_field, check_id = _ITEM_STREAMS[prefix]
+        text = item.streams.get(prefix)
+        if text is None:
+            noun = prefix.removeprefix("response.").replace("_", " ")
+            text = item.streams[prefix] = _Text(f"{noun} of {item.name}", check_id, item_field)
+            text.kind = prefix
+            text.partial = item.partial
+        self.on_text_event(event, text, prefix, suffix, data, done_field)
+
+    def on_text_event(
+        self, event: SSEEvent, text: _Text, prefix: str, suffix: str, data: dict[str, Any], done_field: str
+    ) -> None:
+        if text.closed_at is not None:
+            self.report(
+                PART_ORDER,
+                f"event {event.index} ({prefix}.{suffix}) comes after the {text.label} was closed "
+                f"at event {text.closed_at}",
+                event_ptr(event.index),
+            )
+            return
+        if suffix == "delta":
+            if text.done_at is not None:
+                self.report(
+                    PART_ORDER,
+                    f"event {event.index} is a delta after {prefix}.done (event {text.done_at}) "
+                    f"ended the {text.label}",
+                    event_ptr(event.index),
+                )
+                return
+            delta = data.get("delta")
+            if isinstance(delta, str):
+                if text.first_delta_at is None:
+                    text.first_delta_at = event.index
+                text.deltas.append(delta)
+        elif suffix == "done":
+            if text.done_at is not None:
+                self.report(
+                    PART_ORDER,
+                    f"event {event.index} repeats {prefix}.done for the {text.label} "
+                    f"(first at event {text.done_at})",
+                    event_ptr(event.index),
+                )
+                return
+            text.done_at = event.index
+            text.done_text = data.get(done_field)
+
+    # -- the end ----------------------------------------------------------------------------
+
+    def on_terminal(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
+        response = data.get("response") if isinstance(data.get("response"), dict) else {}
+        output = response.get("output")
+        final_ids = _final_ids(output)
+        for item in self.items.values():
+            if item.done_at is not None or item.partial:
+                continue
+            backfilled = isinstance(item.id, str) and item.id in final_ids
+            if backfilled:
+                # Real OpenAI traffic does this (mcp_list_tools items never closed): the terminal
+                # response still has the item, so a client that reads it recovers.
+                message = (
+                    f"{item.name} was added at event {item.added_at} but never closed by "
+                    f"output_item.done before {kind}; the terminal response has it, so clients "
+                    "that read the final output recover it"
+                )
+                self.report(ITEM_ORDER, message, event_ptr(item.added_at or 0), Severity.WARNING)
+            else:
+                self.report(
+                    ITEM_ORDER,
+                    f"{item.name} was added at event {item.added_at} but never closed by "
+                    f"output_item.done before {kind} (event {event.index})",
+                    event_ptr(item.added_at or 0),
+                )
+        if kind != "response.failed" and isinstance(output, list):
+            self.check_final_output(event, kind, output)
+
+    def check_final_output(self, event: SSEEvent, kind: str, output: list[Any]) -> None:
+        """The terminal response lists the streamed items: same ids, same order, same text."""
+        streamed = [self.items[i] for i in sorted(self.items)]
+        at = event_ptr(event.index, "response", "output")
+        if streamed and not output:
+            self.report(
+                FINAL_OUTPUT,
+                f"{kind} has output: [] after {len(streamed)} item(s) were streamed "
+                f"({', '.join(str(i.id) for i in streamed[:3])}); clients that read the final "
+                "response lose them",
+                at,
+            )
+            return
+        if self.resumed:
+            return  # items before the resume point are missing here; the ids cannot be lined up
+        streamed_ids = [i.id for i in streamed]
+        final_ids = [o.get("id") if isinstance(o, dict) else None for o in output]
+        if len(streamed) != len(output) or any(
+            s is not None and s != f for s, f in zip(streamed_ids, final_ids, strict=False)
+        ):
+            self.report(
+                FINAL_OUTPUT,
+                f"{kind} lists output items {_short(final_ids)} but the stream added "
+                f"{_short(streamed_ids)}: the final output must hold the streamed items, in order",
+                at,
+            )
+            return
+        for item, final in zip(streamed, output, strict=True):
+            if isinstance(final, dict):
+                final_at = event_ptr(event.index, "response", "output", item.output_index)
+                self.check_item_texts(item, final, final_at)
+
+    def check_item_texts(self, item: _Item, final: dict[str, Any] | None = None, final_at: str = "") -> None:
+        """Each text of an item assembles to the same string everywhere it appears.
+
+        Called at output_item.done (deltas, .done, part.done, the done item) and again at
+        the terminal event with the final response's item (then only that link is judged).
+        """
+        for (where, index), text in item.parts.items():
+            if final is None:
+                sources = _text_sources(text)
+                done_value = _part_field(item.done_item, where, index, text.field)
+                sources.append(("output_item.done", done_value, item.done_at))
+                self.judge_assembly(text, sources)
+            else:
+                reference = _part_field(item.done_item, where, index, text.field)
+                self.judge_link(text, reference, _part_field(final, where, index, text.field), final_at)
+        for text in item.streams.values():
+            if final is None:
+                sources = _text_sources(text)
+                done_value = item.done_item.get(text.field) if item.done_item else None
+                sources.append(("output_item.done", done_value, item.done_at))
+                self.judge_assembly(text, sources)
+            else:
+                reference = item.done_item.get(text.field) if item.done_item else None
+                self.judge_link(text, reference, final.get(text.field), final_at)
+
+    def judge_assembly(self, text: _Text, sources: list[tuple[str, Any, int | None]]) -> None:
+        """Compare every recorded form of one text against the concatenated deltas."""
+        if text.partial:
+            return
+        if text.deltas:
+            reference_name, reference = "the concatenated deltas", "".join(text.deltas)
+        else:
+            present = [(n, v) for n, v, _ in sources if isinstance(v, str)]
+            if not present:
+                return
+            reference_name, reference = present[0]
+            if reference and text.kind not in ("summary_text",) and text.check_id != ASSEMBLY_TOOL_INPUT:
+                # Text that never streamed: a client printing deltas shows nothing of it.
+                at = sources[0][2] if sources[0][2] is not None else text.opened_at
+                self.report(
+                    text.check_id,
+                    f"the {text.label} has {len(reference)} chars of text but no delta carried them",
+                    event_ptr(at or 0),
+                )
+                return
+        wrong = [(n, v, at) for n, v, at in sources if isinstance(v, str) and v != reference]
+        if not wrong:
+            return
+        _, value, at = wrong[0]
+        where = ", ".join(n for n, _, _ in wrong)
+        self.report(
+            text.check_id,
+            f"the {text.label} does not assemble: {where} differ(s) from {reference_name} "
+            f"({_first_difference(reference, value)})",
+            event_ptr(at or 0),
+        )
+
+    def judge_link(self, text: _Text, reference: Any, final: Any, at: str) -> None:
+        if text.partial or not isinstance(reference, str) or not isinstance(final, str) or reference == final:
+            return
+        self.report(
+            text.check_id,
+            f"the terminal response's copy of the {text.label} differs from output_item.done "
+            f"({_first_difference(reference, final)})",
+            at,
+        )
+
+
+_PART_NOUN = {"content": "content part", "summary": "reasoning summary part"}
+
+
+def walk(exchange: Exchange) -> dict[str, list[Violation]]:
+    """Every item-lifecycle and assembly violation in a stream, keyed by check id."""
+    walker = _Walker(resumed=exchange.starting_after is not None)
+    for event in exchange.events or ():
+        walker.feed(event)
+    return walker.found
+
+
+def _is_index(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _item_id_of(data: dict[str, Any]) -> Any:
+    return data.get("item_id")
+
+
+def _part_address(kind: str) -> tuple[str, str]:
+    if "summary" in kind:
+        return "summary", "summary_index"
+    return "content", "content_index"
+
+
+def _content_check(part_type: Any) -> tuple[str, str]:
+    for kind, text_field, check_id in _CONTENT_STREAMS.values():
+        if kind == part_type:
+            return check_id, text_field
+    return ASSEMBLY_TEXT, "text"
+
+
+def _text_sources(text: _Text) -> list[tuple[str, Any, int | None]]:
+    sources: list[tuple[str, Any, int | None]] = []
+    if text.done_at is not None:
+        sources.append((f"{_done_name(text)}", text.done_text, text.done_at))
+    if text.closed_at is not None:
+        noun = "reasoning_summary_part.done" if text.kind == "summary_text" else "content_part.done"
+        sources.append((noun, text.part_text, text.closed_at))
+    return sources
+
+
+def _done_name(text: _Text) -> str:
+    if text.kind == "summary_text":
+        return "reasoning_summary_text.done"
+    if text.kind and text.kind.startswith("response."):
+        return text.kind.removeprefix("response.") + ".done"
+    return f"{text.kind}.done"
+
+
+def _part_field(item: dict[str, Any] | None, where: str, index: int, text_field: str) -> Any:
+    if not isinstance(item, dict):
+        return None
+    parts = item.get(_PART_LIST[where])
+    if isinstance(parts, list) and index < len(parts) and isinstance(parts[index], dict):
+        return parts[index].get(text_field)
+    return None
+
+
+def _final_ids(output: Any) -> set[Any]:
+    if not isinstance(output, list):
+        return set()
+    return {o.get("id") for o in output if isinstance(o, dict)}
+
+
+def _short(ids: list[Any]) -> str:
+    shown = ", ".join(str(i) for i in ids[:4])
+    return f"[{shown}{', ...' if len(ids) > 4 else ''}] ({len(ids)})"
+
+
+def _first_difference(expected: str, actual: str) -> str:
+    """Where two texts part ways, briefly: lengths and the first differing position."""
+    at = next((i for i, (a, b) in enumerate(zip(expected, actual, strict=False)) if a != b), None)
+    if at is None:
+        at = min(len(expected), len(actual))
+    return (
+        f"{len(expected)} vs {len(actual)} chars, first difference at char {at}: "
+        f"{expected[at : at + 20]!r} vs {actual[at : at + 20]!r}"
+    )
