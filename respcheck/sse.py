@@ -36,6 +36,8 @@ class SSEParser:
         self._block_has_fields = False
 
     def feed(self, chunk: bytes, arrived_at: float | None = None) -> list[SSEEvent]:
+        if not chunk:
+            return []  # an empty read must not forget a CR that may be the first half of CRLF
         if self._skip_lf and chunk.startswith(b"\n"):
             chunk = chunk[1:]
         self._skip_lf = False

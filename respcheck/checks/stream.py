@@ -91,10 +91,13 @@ _FRAMING = {
 
 def _framing_check(kind: str, severity: Severity, clause: str, summary: str) -> None:
     def framing(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+        count = len(ex.events or ())
         for issue in ex.framing:
             if issue.kind == kind:
-                at = f"/response/events/{issue.event_index}" if issue.event_index is not None else "/response"
-                where = f" (before event {issue.event_index})" if issue.event_index is not None else ""
+                index = issue.event_index
+                known = index is not None and index < count
+                at = f"/response/events/{index}" if known else "/response/events"
+                where = f" (event {index})" if known else " (after the last event)"
                 yield Violation(f"{summary}{where}: {issue.detail}", at)
 
     framing.__name__ = f"sse_framing_{kind}"
