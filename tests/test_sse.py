@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -162,7 +164,7 @@ TRICKY = (
 def parse_in_chunks(raw: bytes, cuts: list[int]) -> tuple[list, list]:
     parser = SSEParser()
     bounds = [0, *sorted(cuts), len(raw)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         parser.feed(raw[start:end])
     parser.close()
     return parser.events, parser.framing
@@ -184,8 +186,8 @@ def test_any_chunking_parses_identically(cuts):
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_any_chunking_of_a_recorded_stream_parses_identically(data):
-    from tests.test_checks_stream import BASIC, sse_bytes
     from tests.recorded import record
+    from tests.test_checks_stream import BASIC, sse_bytes
 
     raw = sse_bytes(record(BASIC)).replace(b"\n", b"\r\n")
     cuts = data.draw(st.lists(st.integers(min_value=0, max_value=len(raw)), max_size=60))
