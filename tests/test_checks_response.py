@@ -319,3 +319,14 @@ def test_max_output_tokens_and_metadata_echo() -> None:
         "/response/body/max_output_tokens",
         "/response/body/metadata",
     ]
+
+
+def test_retrieve_answers_the_response_it_was_asked_for() -> None:
+    r = recorded.first(
+        lambda r: r["provider"] == "openai" and r["endpoint"] == "retrieve" and not r["streaming"]
+    )
+    assert findings(r, "response.id") == []
+    r["request"]["path"] = "/v1/responses/resp_someone_else"
+    [f] = findings(r, "response.id")
+    assert (f.check_id, f.severity) == ("response.id", Severity.ERROR)
+    assert "resp_someone_else" in f.message

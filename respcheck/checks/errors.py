@@ -21,6 +21,7 @@ from typing import Any
 
 from respcheck.checks.common import body_ptr, escape, is_success
 from respcheck.checks.registry import CheckContext, Violation, check
+from respcheck.checks.response import path_response_id
 from respcheck.exchange import Exchange
 
 SDK_EXPECTATION = (
@@ -238,7 +239,7 @@ def delete_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             f'delete answered "deleted": {describe(body.get("deleted"))}; a successful delete says true',
             at=body_ptr("deleted"),
         )
-    path_id = ex.request.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    path_id = path_response_id(ex.request.path)
     if body.get("id") != path_id:
         yield Violation(
             f"delete answered id {describe(body.get('id'))} for DELETE of {path_id!r}; it names the "

@@ -22,7 +22,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from respcheck.checks.common import escape, response_objects
+from respcheck.checks import common
+from respcheck.checks.common import escape
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
@@ -67,6 +68,25 @@ def json_type(value: Any) -> str:
     return "object"
 
 
+# The last exchange's Response objects: the checks here and in usage.py each read them, and
+# a stream's events would otherwise be scanned once per check. Keyed on identity (of the
+# exchange, its events list and body) and the event count, so a new or grown exchange misses.
+_memo: tuple[Any, ...] = ()
+
+
+def response_objects(ex: Exchange) -> list[tuple[dict[str, Any], str]]:
+    """``common.response_objects(ex)``, computed once for the exchange being judged."""
+    global _memo
+    memo = _memo  # read once: another thread may replace it
+    events = ex.events
+    count = len(events) if events is not None else -1
+    if memo and memo[0] is ex and memo[1] is events and memo[2] == count and memo[3] is ex.body:
+        return memo[4]
+    found = common.response_objects(ex)
+    _memo = (ex, events, count, ex.body, found)
+    return found
+
+
 def output_items(response: dict[str, Any], pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
     """The output items that are objects, with their pointers (a non-array output has none)."""
     output = response.get("output")
@@ -74,7 +94,7 @@ def output_items(response: dict[str, Any], pointer: str) -> Iterator[tuple[dict[
         return
     for i, item in enumerate(output):
         if isinstance(item, dict):
-            yield item, at(pointer, "output", i)
+            yield item, f"{pointer}/output/{i}"
 
 
 # --- identity: object, id, created_at, model -------------------------------------------
@@ -101,12 +121,21 @@ def object_is_response(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 @check(
     "response.id",
     clause="openai: Response.id — unique identifier (`resp_...`)",
-    summary="A Response has a non-empty string id; OpenAI's start with `resp_` (warning otherwise).",
+    summary="A Response has a non-empty string id (the one retrieve/cancel asked for); OpenAI's start "
+    "with `resp_` (warning otherwise).",
     endpoints=RESPONSE_ENDPOINTS,
 )
 def id_shape(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    # retrieve and cancel name the response in the path: the answer must be that response.
+    asked_for = path_response_id(ex.request.path) if ex.endpoint != "create" else None
     for response, ptr in response_objects(ex):
         value = response.get("id")
+        if asked_for is not None and isinstance(value, str) and value != asked_for:
+            yield Violation(
+                f"{ex.request.method} {ex.request.path} answered with response {describe(value)}; it must "
+                f"be the response the path names ({asked_for!r})",
+                at=at(ptr, "id"),
+            )
         if not isinstance(value, str) or not value:
             yield Violation(
                 f"Response id is {describe(value)}; it must be a non-empty string: clients pass it "
@@ -135,6 +164,15 @@ def created_at_seconds(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         problem = timestamp_problem(value)
         if problem:
             yield Violation(f"created_at is {describe(value)}: {problem}", at=at(ptr, "created_at"))
+
+
+def path_response_id(path: str) -> str | None:
+    """The ``{response_id}`` in ``.../responses/{response_id}[/cancel|/input_items]``."""
+    path = path.split("?", 1)[0]
+    marker = path.rfind("/responses/")
+    if marker < 0:
+        return None
+    return path[marker + len("/responses/") :].split("/", 1)[0] or None
 
 
 def timestamp_problem(value: Any) -> str | None:

@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from respcheck.checks.common import body_ptr, escape, is_success, response_objects
+from respcheck.checks.common import body_ptr, escape, is_success
 from respcheck.checks.registry import CheckContext, Violation, check
+from respcheck.checks.response import response_objects
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 
@@ -61,7 +62,7 @@ def usages(ex: Exchange) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]
     for carrier, ptr in carriers:
         usage = carrier.get("usage")
         if isinstance(usage, dict):
-            yield usage, at(ptr, "usage"), carrier
+            yield usage, f"{ptr}/usage", carrier
 
 
 def names_in(usage: dict[str, Any], ctx: CheckContext) -> TokenNames:
@@ -136,16 +137,23 @@ def usage_counts(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for usage, ptr, _ in usages(ex):
         for key, value in usage.items():
             if key.endswith("_tokens"):
-                yield from _count_problem(value, at(ptr, key), key)
+                if not is_count_or_null(value):
+                    yield count_violation(value, ptr, key)
             elif key.endswith("_tokens_details") and isinstance(value, dict):
                 for sub, count in value.items():
-                    if sub.endswith("_tokens"):
-                        yield from _count_problem(count, at(ptr, key, sub), f"{key}.{sub}")
+                    if sub.endswith("_tokens") and not is_count_or_null(count):
+                        yield count_violation(count, ptr, key, sub)
 
 
-def _count_problem(value: Any, ptr: str, name: str) -> Iterator[Violation]:
-    if value is not None and not is_count(value):
-        yield Violation(f"usage.{name} is {_show(value)}; token counts are integers ≥ 0", at=ptr)
+def is_count_or_null(value: Any) -> bool:
+    # null is the schema's to judge (some details are nullable); here: wrong numbers.
+    return value is None or is_count(value)
+
+
+def count_violation(value: Any, ptr: str, *path: str) -> Violation:
+    return Violation(
+        f"usage.{'.'.join(path)} is {_show(value)}; token counts are integers ≥ 0", at=at(ptr, *path)
+    )
 
 
 @check(
