@@ -1,0 +1,413 @@
+"""The Starlette application: routes, auth, and the glue between params, runs and storage.
+
+Every handler goes through ``_endpoint``: Bearer auth first, then the handler; an
+``APIError`` becomes OpenAI's error shape, and anything unexpected becomes a 500 in the
+same shape (never a traceback in a body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from respcheck.server import chat, resource
+from respcheck.server import events as ev
+from respcheck.server.errors import (
+    APIError,
+    error_body,
+    invalid_api_key,
+    invalid_type,
+    invalid_url,
+    invalid_value,
+    missing_api_key,
+    missing_parameter,
+    response_not_found,
+    unknown_parameter,
+)
+from respcheck.server.model import DEFAULT_MODELS, ModelSpec
+from respcheck.server.params import (
+    CreateParams,
+    new_id,
+    normalize_input,
+    parse_body,
+    parse_create,
+    parse_model,
+)
+from respcheck.server.runner import TERMINAL_STATUSES, ResponseRun
+from respcheck.server.store import Store
+
+log = logging.getLogger("respcheck.server")
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass
+class ServerState:
+    store: Store
+    models: dict[str, ModelSpec]
+    api_key: str | None = None
+    latency: float = 0.0
+    live: dict[str, ResponseRun] = field(default_factory=dict)  # stored runs still in flight
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(ev.encode_json(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def error_response(err: APIError) -> Response:
+    return json_response(error_body(err), err.status, err.headers)
+
+
+def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(
+        frames,
+        media_type="text/event-stream",
+        headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+    )
+
+
+async def sse_frames(events: AsyncIterator[ev.Event]) -> AsyncIterator[bytes]:
+    async for event in events:
+        yield ev.sse_frame(event)
+
+
+async def iterate(items: Iterable[ev.Event]) -> AsyncIterator[ev.Event]:
+    for item in items:
+        yield item
+
+
+def check_auth(request: Request, api_key: str | None) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise missing_api_key()
+    if api_key is not None and token.strip() != api_key:
+        raise invalid_api_key()
+
+
+def _endpoint(handler: Callable[[Request, ServerState], Awaitable[Response]]) -> Handler:
+    async def wrapped(request: Request) -> Response:
+        state: ServerState = request.app.state.server
+        try:
+            check_auth(request, state.api_key)
+            return await handler(request, state)
+        except APIError as err:
+            return error_response(err)
+        except Exception:  # a bug in the server: say so in OpenAI's shape, log the traceback
+            log.exception("unhandled error serving %s %s", request.method, request.url.path)
+            return error_response(
+                APIError(500, "The server had an error while processing your request.", type="server_error")
+            )
+
+    return wrapped
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    return parse_body(await request.body())
+
+
+def _query_list(request: Request, name: str) -> list[str]:
+    return request.query_params.getlist(name) + request.query_params.getlist(f"{name}[]")
+
+
+def _start(state: ServerState, run: ResponseRun, pace: bool) -> None:
+    task = asyncio.create_task(run.run(pace))
+    state.tasks.add(task)
+    task.add_done_callback(state.tasks.discard)
+    if run.store is not None:
+        state.live[run.id] = run
+        task.add_done_callback(lambda _: state.live.pop(run.id, None))
+
+
+# ---------------------------------------------------------------- conversation state
+
+
+def find_response(state: ServerState, response_id: str) -> dict[str, Any] | None:
+    run = state.live.get(response_id)
+    if run is not None:
+        return run.snapshot()
+    return state.store.get_response(response_id)
+
+
+def conversation_before(state: ServerState, previous_id: str | None) -> list[dict[str, Any]]:
+    """The items a ``previous_response_id`` chain carries: each response's input, then its output."""
+    turns: list[list[dict[str, Any]]] = []
+    current = previous_id
+    while current is not None:
+        found = find_response(state, current)
+        if found is None:
+            raise APIError(
+                400 if current == previous_id else 404,
+                f"Previous response with id '{current}' not found.",
+                param="previous_response_id",
+                code="previous_response_not_found",
+            )
+        turns.append(state.store.input_items(current) + list(found.get("output") or []))
+        current = found.get("previous_response_id")
+    return [item for turn in reversed(turns) for item in turn]
+
+
+def fit_context(params: CreateParams, conversation: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """Apply ``truncation``: drop the oldest items (auto) or refuse (disabled) when too long."""
+    count = resource.input_token_count(
+        params.instructions, conversation, params.tools, params.text.get("format")
+    )
+    limit = params.spec.context_window
+    while count > limit and params.truncation == "auto" and len(conversation) > 1:
+        conversation = conversation[1:]
+        count = resource.input_token_count(
+            params.instructions, conversation, params.tools, params.text.get("format")
+        )
+    if count > limit:
+        raise APIError(
+            400,
+            f"Your input exceeds the context window of this model ({count} > {limit} tokens). "
+            "Please adjust your input and try again.",
+            param="input",
+            code="context_length_exceeded",
+        )
+    return conversation, count
+
+
+# ---------------------------------------------------------------- /v1/responses
+
+
+async def create_response(request: Request, state: ServerState) -> Response:
+    params = parse_create(await read_json(request), state.models)
+    conversation = conversation_before(state, params.previous_response_id) + params.input_items
+    conversation, input_tokens = fit_context(params, conversation)
+    run = ResponseRun(params, conversation, input_tokens, state.store, state.latency)
+    if params.background:
+        _start(state, run, pace=True)
+        if params.stream:
+            return sse_response(sse_frames(run.follow()))
+        return json_response(run.snapshot())
+    if params.stream:
+        _start(state, run, pace=True)
+        return sse_response(sse_frames(run.follow()))
+    await run.run(pace=False)
+    return json_response(run.snapshot())
+
+
+async def retrieve_response(request: Request, state: ServerState) -> Response:
+    response_id = request.path_params["response_id"]
+    stream = request.query_params.get("stream", "false").lower() == "true"
+    starting_after = _int_query(request, "starting_after", -1)
+    run = state.live.get(response_id)
+    if run is not None:
+        if stream:
+            return sse_response(sse_frames(run.follow(starting_after)))
+        return json_response(run.snapshot())
+    found = state.store.get_response(response_id)
+    if found is None:
+        raise response_not_found(response_id)
+    if stream:
+        return sse_response(sse_frames(iterate(state.store.events(response_id, starting_after))))
+    return json_response(found)
+
+
+def _int_query(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise invalid_type(name, "integer", raw) from None
+
+
+async def delete_response(request: Request, state: ServerState) -> Response:
+    response_id = request.path_params["response_id"]
+    run = state.live.pop(response_id, None)
+    if run is not None:
+        await run.cancel()
+    if not state.store.delete(response_id):
+        raise response_not_found(response_id)
+    return json_response(resource.deleted(response_id))
+
+
+async def cancel_response(request: Request, state: ServerState) -> Response:
+    response_id = request.path_params["response_id"]
+    found = find_response(state, response_id)
+    if found is None:
+        raise response_not_found(response_id)
+    if not found.get("background"):
+        raise APIError(400, "Cannot cancel a synchronous response.", param=None, code=None)
+    run = state.live.get(response_id)
+    if run is not None and found.get("status") not in TERMINAL_STATUSES:
+        return json_response(await run.cancel())
+    return json_response(found)  # already finished: cancelling is a no-op
+
+
+async def list_input_items(request: Request, state: ServerState) -> Response:
+    response_id = request.path_params["response_id"]
+    if find_response(state, response_id) is None:
+        raise response_not_found(response_id)
+    limit = _int_query(request, "limit", 20)
+    if not 1 <= limit <= 100:
+        raise invalid_value(
+            "limit",
+            f"Invalid 'limit': integer {'below minimum' if limit < 1 else 'above maximum'} value. "
+            f"Expected a value {'>= 1' if limit < 1 else '<= 100'}, but got {limit} instead.",
+            "integer_below_min_value" if limit < 1 else "integer_above_max_value",
+        )
+    order = request.query_params.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise invalid_value("order", f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.")
+    items = state.store.input_items(response_id)
+    if order == "desc":
+        items.reverse()
+    after = request.query_params.get("after")
+    if after is not None:
+        ids = [i["id"] for i in items]
+        if after not in ids:
+            raise invalid_value("after", f"No input item with id '{after}' in response '{response_id}'.")
+        items = items[ids.index(after) + 1 :]
+    page = items[:limit]
+    return json_response(resource.item_list(page, has_more=len(items) > limit))
+
+
+_INPUT_TOKENS_PARAMETERS = frozenset(
+    {
+        "model",
+        "input",
+        "instructions",
+        "previous_response_id",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "text",
+        "reasoning",
+        "truncation",
+        "conversation",
+    }
+)
+
+
+async def count_input_tokens(request: Request, state: ServerState) -> Response:
+    body = await read_json(request)
+    for name in body:
+        if name not in _INPUT_TOKENS_PARAMETERS:
+            raise unknown_parameter(name)
+    probe = dict(body)
+    probe.setdefault("model", next(iter(state.models)))
+    if probe.get("input") is None and probe.get("previous_response_id") is None:
+        probe["input"] = []
+        probe["previous_response_id"] = None
+        params = parse_create({**probe, "input": "x"}, state.models)
+        params.input_items = []
+    else:
+        params = parse_create(probe, state.models)
+    conversation = conversation_before(state, params.previous_response_id) + params.input_items
+    _, count = fit_context(params, conversation)
+    return json_response(resource.input_tokens_result(count))
+
+
+_COMPACT_PARAMETERS = frozenset(
+    {"model", "input", "instructions", "previous_response_id", "prompt_cache_key"}
+)
+
+
+async def compact_conversation(request: Request, state: ServerState) -> Response:
+    """Keep the user messages, fold the rest into one opaque ``compaction`` item."""
+    body = await read_json(request)
+    for name in body:
+        if name not in _COMPACT_PARAMETERS:
+            raise unknown_parameter(name)
+    parse_model(body, state.models)  # an unknown model is refused as on create
+    previous = body.get("previous_response_id")
+    if previous is not None and not isinstance(previous, str):
+        raise invalid_type("previous_response_id", "string", previous)
+    instructions = body.get("instructions")
+    if instructions is not None and not isinstance(instructions, str):
+        raise invalid_type("instructions", "string", instructions)
+    conversation = conversation_before(state, previous) + normalize_input(body.get("input"), "input")
+    if not conversation:
+        raise missing_parameter("input")
+    input_tokens = resource.input_token_count(instructions, conversation, [])
+    kept = [i for i in conversation if i.get("type") == "message" and i.get("role") == "user"]
+    compaction_id = new_id("cmp")
+    folded = resource.encrypted_reasoning(compaction_id)
+    output_tokens = len(folded) // 4
+    body_out = {
+        "id": new_id("resp"),
+        "object": "response.compaction",
+        "created_at": int(time.time()),
+        "output": [*kept, {"id": compaction_id, "type": "compaction", "encrypted_content": folded}],
+        "usage": resource.usage(input_tokens, output_tokens, 0),
+    }
+    return json_response(body_out)
+
+
+# ---------------------------------------------------------------- /v1/chat/completions
+
+
+async def chat_completions(request: Request, state: ServerState) -> Response:
+    body = await read_json(request)
+    completion = chat.parse_chat(body, state.models)
+    if completion.stream:
+        return sse_response(chat.chunk_frames(completion, state.latency))
+    return json_response(chat.completion_body(completion))
+
+
+# ---------------------------------------------------------------- the app
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (unknown path, wrong method) in OpenAI's error shape."""
+    status = getattr(exc, "status_code", 500)
+    try:
+        check_auth(request, request.app.state.server.api_key)
+    except APIError as err:
+        return error_response(err)
+    if status == 404:
+        return error_response(invalid_url(request.method, request.url.path))
+    return error_response(APIError(status, f"Method {request.method} not allowed for {request.url.path}."))
+
+
+def build_app(
+    store: Store, models: Iterable[ModelSpec] | None = None, api_key: str | None = None, latency: float = 0.0
+) -> Starlette:
+    routes = [
+        Route("/v1/responses", _endpoint(create_response), methods=["POST"]),
+        Route("/v1/responses/input_tokens", _endpoint(count_input_tokens), methods=["POST"]),
+        Route("/v1/responses/compact", _endpoint(compact_conversation), methods=["POST"]),
+        Route("/v1/responses/{response_id}", _endpoint(retrieve_response), methods=["GET"]),
+        Route("/v1/responses/{response_id}", _endpoint(delete_response), methods=["DELETE"]),
+        Route("/v1/responses/{response_id}/cancel", _endpoint(cancel_response), methods=["POST"]),
+        Route("/v1/responses/{response_id}/input_items", _endpoint(list_input_items), methods=["GET"]),
+        Route("/v1/chat/completions", _endpoint(chat_completions), methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_exception})
+    app.state.server = ServerState(
+        store=store,
+        models={m.name: m for m in (models or DEFAULT_MODELS)},
+        api_key=api_key,
+        latency=latency,
+    )
+    _fail_unfinished(store)
+    return app
+
+
+def _fail_unfinished(store: Store) -> None:
+    """A run the previous process left in flight can never finish: mark it failed."""
+    for response in store.unfinished():
+        response["status"] = "failed"
+        response["error"] = {
+            "code": "server_error",
+            "message": "The server restarted before the response finished.",
+        }
+        store.save_response(response, None)

@@ -1,0 +1,130 @@
+"""OpenAI-shaped errors: ``{"error": {"message", "type", "param", "code"}}`` with the status OpenAI uses.
+
+Every way the server refuses a request goes through ``APIError``, so the body shape is
+built in one place (a fault catalogue can wrap ``error_body`` to break it on purpose).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class APIError(Exception):
+    """A refusal the client should see as an OpenAI error object."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers or {}
+
+
+def error_body(err: APIError) -> dict[str, Any]:
+    return {"error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}}
+
+
+def invalid_value(param: str, message: str, code: str = "invalid_value") -> APIError:
+    return APIError(400, message, param=param, code=code)
+
+
+def missing_parameter(param: str) -> APIError:
+    return APIError(
+        400, f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
+    )
+
+
+def unknown_parameter(param: str) -> APIError:
+    return APIError(400, f"Unknown parameter: '{param}'.", param=param, code="unknown_parameter")
+
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a decimal",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+}
+
+
+def json_type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def invalid_type(param: str, expected: str, value: Any) -> APIError:
+    return APIError(
+        400,
+        f"Invalid type for '{param}': expected {_TYPE_NAMES.get(expected, expected)}, "
+        f"but got {json_type_name(value)} instead.",
+        param=param,
+        code="invalid_type",
+    )
+
+
+def response_not_found(response_id: str) -> APIError:
+    return APIError(404, f"Response with id '{response_id}' not found.", param=None, code=None)
+
+
+def missing_api_key() -> APIError:
+    return APIError(
+        401,
+        "You didn't provide an API key. You need to provide your API key in an Authorization header "
+        "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        param=None,
+        code=None,
+    )
+
+
+def invalid_api_key() -> APIError:
+    # OpenAI echoes a masked key; we echo none of it, so a key never lands in a report.
+    return APIError(
+        401,
+        "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.",
+        param=None,
+        code="invalid_api_key",
+    )
+
+
+def invalid_url(method: str, path: str) -> APIError:
+    return APIError(404, f"Invalid URL ({method} {path})", param=None, code=None)
+
+
+def unparseable_json() -> APIError:
+    return APIError(
+        400,
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
+        "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was "
+        "not valid JSON.)",
+        param=None,
+        code=None,
+    )
+
+
+def model_not_found(model: str) -> APIError:
+    return APIError(
+        400, f"The requested model '{model}' does not exist.", param="model", code="model_not_found"
+    )

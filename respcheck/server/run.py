@@ -1,0 +1,125 @@
+"""Start the reference server: in a thread on a free port (tests, bench) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+
+from respcheck.server.app import build_app
+from respcheck.server.model import ModelSpec
+from respcheck.server.store import Store
+from respcheck.server.tokens import encoding
+
+
+def _config(app: object, sock: socket.socket) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+    )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(host: str, sock: socket.socket) -> str:
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/v1"
+
+
+def _open_store(db_path: str | Path | None) -> tuple[Store, tempfile.TemporaryDirectory[str] | None]:
+    if db_path is not None:
+        return Store(db_path), None
+    scratch = tempfile.TemporaryDirectory(prefix="respcheck-serve-")
+    return Store(Path(scratch.name) / "responses.sqlite3"), scratch
+
+
+class RunningServer:
+    """A server running in a background thread; ``base_url`` ends in ``/v1``."""
+
+    def __init__(
+        self,
+        db_path: str | Path | None = None,
+        api_key: str | None = None,
+        latency: float = 0.0,
+        models: Iterable[ModelSpec] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        encoding()  # build the tokenizer before the first request, not during it
+        self.store, self._scratch = _open_store(db_path)
+        self.app = build_app(self.store, models, api_key, latency)
+        self._sock = _bind(host, port)
+        self.base_url = _url(host, self._sock)
+        self.port = self._sock.getsockname()[1]
+        self._server = uvicorn.Server(_config(self.app, self._sock))
+        self._thread = threading.Thread(target=self._serve, name="respcheck-reference", daemon=True)
+        self._thread.start()
+        while not self._server.started and self._thread.is_alive():
+            self._thread.join(0.005)
+        if not self._server.started:
+            raise RuntimeError("the reference server did not start")
+
+    def _serve(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._sock]))
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()
+        self.store.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_server(
+    db_path: str | Path | None = None,
+    api_key: str | None = None,
+    latency: float = 0.0,
+    models: Iterable[ModelSpec] | None = None,
+) -> RunningServer:
+    """Start the reference server on a free loopback port in a thread (use as a context manager)."""
+    return RunningServer(db_path=db_path, api_key=api_key, latency=latency, models=models)
+
+
+def serve_main(host: str, port: int, db: str | Path | None, api_key: str | None, latency: float) -> int:
+    """``respcheck serve``: print the URL, serve until Ctrl-C, exit 0 without a traceback."""
+    encoding()
+    store, scratch = _open_store(db)
+    try:
+        sock = _bind(host, port)
+    except OSError as exc:
+        print(f"respcheck serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    app = build_app(store, None, api_key, latency)
+    server = uvicorn.Server(_config(app, sock))
+    print(f"respcheck reference server listening on {_url(host, sock)}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(server.serve(sockets=[sock]))
+    sock.close()
+    store.close()
+    if scratch is not None:
+        scratch.cleanup()
+    return 0
