@@ -1,0 +1,358 @@
+"""The schema build: deterministic, self-contained, with provenance for every file, and the
+relaxations it applies are exactly the recorded ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import jsonschema_rs
+import pytest
+
+from respcheck.schemas import build, doc_tables, evolution
+from respcheck.schemas.explain import explain
+from respcheck.schemas.registry import load_validator, schemas_root
+from tests.recorded import SHARED, SPECS
+
+COMMITTED = schemas_root()
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.json"))}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("schemas")
+    build.build_all(SPECS, out, SHARED / "docs")
+    return out
+
+
+@pytest.fixture(scope="module")
+def provenance(built: Path) -> dict[str, Any]:
+    return json.loads((built / "provenance.json").read_text(encoding="utf-8"))
+
+
+def all_schemas(root: Path) -> dict[str, dict[str, Any]]:
+    return {
+        str(p.relative_to(root)): json.loads(p.read_text(encoding="utf-8"))
+        for p in sorted(root.rglob("*.json"))
+        if p.name != "provenance.json"
+    }
+
+
+def schema_nodes(node: Any) -> list[dict[str, Any]]:
+    """Every schema object in a schema document (property names are not keywords)."""
+    if not isinstance(node, dict):
+        return []
+    found = [node]
+    for key, value in node.items():
+        if key in build.SUBSCHEMA_MAP:
+            for sub in value.values():
+                found.extend(schema_nodes(sub))
+        elif key in build.SUBSCHEMA_LIST:
+            for sub in value:
+                found.extend(schema_nodes(sub))
+        elif key in build.SUBSCHEMA:
+            found.extend(schema_nodes(value))
+    return found
+
+
+# --- determinism --------------------------------------------------------------------------------
+
+
+def test_building_twice_gives_identical_bytes(built: Path, tmp_path: Path) -> None:
+    build.build_all(SPECS, tmp_path, SHARED / "docs")
+    assert files_under(tmp_path) == files_under(built)
+
+
+def test_committed_schemas_are_what_the_build_produces(built: Path) -> None:
+    committed, fresh = files_under(COMMITTED), files_under(built)
+    assert sorted(committed) == sorted(fresh), "run `respcheck schemas build` and commit schemas/"
+    drifted = [name for name in fresh if committed[name] != fresh[name]]
+    assert drifted == [], "run `respcheck schemas build` and commit schemas/"
+
+
+def test_files_are_sorted_indented_and_end_with_a_newline(built: Path) -> None:
+    for path in built.rglob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        assert text.endswith("}\n")
+        assert text == build.dumps(json.loads(text)), path
+
+
+def test_module_entry_point_builds(tmp_path: Path) -> None:
+    assert build.main(["--specs", str(SPECS), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "openai" / "response.json").is_file()
+
+
+# --- coverage of the contract --------------------------------------------------------------------
+
+
+def test_openai_profile_has_every_object_and_the_58_event_types(built: Path) -> None:
+    names = {p.stem for p in (built / "openai").glob("*.json")}
+    assert names == {
+        "response",
+        "create_request",
+        "error",
+        "deleted",
+        "input_items_list",
+        "input_tokens_result",
+        "compact_result",
+    }
+    events = sorted(p.stem for p in (built / "openai" / "events").glob("*.json"))
+    assert len(events) == 58
+    assert {"response.created", "response.output_text.delta", "response.completed", "error"} <= set(events)
+
+
+def test_openresponses_profile_has_its_24_event_types_and_no_lifecycle_objects(built: Path) -> None:
+    names = {p.stem for p in (built / "openresponses").glob("*.json")}
+    assert names == {"response", "create_request", "compact_result", "error"}
+    assert len(list((built / "openresponses" / "events").glob("*.json"))) == 24
+
+
+def test_event_file_names_are_the_event_type_constants(built: Path) -> None:
+    for path in (built / "openai" / "events").glob("*.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        component = schema["$defs"][schema["$ref"].split("/")[-1]]
+        assert component["properties"]["type"]["enum"] == [path.stem]
+
+
+def test_doc_profiles_have_response_and_create_request(built: Path) -> None:
+    for relay in ("mixroute", "newapi", "12ai"):
+        assert {p.stem for p in (built / "docs" / relay).glob("*.json")} == {"response", "create_request"}
+
+
+def test_newapi_documents_chat_style_usage(built: Path) -> None:
+    usage = json.loads((built / "docs/newapi/response.json").read_text())["properties"]["usage"]
+    assert {"prompt_tokens", "completion_tokens", "total_tokens"} <= set(usage["properties"])
+    assert "input_tokens" not in usage["properties"]
+    assert usage["properties"]["prompt_tokens_details"]["properties"]["cached_tokens"] == {"type": "integer"}
+
+
+def test_doc_schemas_are_permissive_where_the_docs_are_silent(built: Path) -> None:
+    twelve = json.loads((built / "docs/12ai/response.json").read_text())
+    assert "required" not in twelve  # the table has no "required" column
+    assert "enum" not in twelve["properties"]["status"]  # "completed、in_progress、failed 等"
+    assert twelve["properties"]["previous_response_id"]["type"] == ["string", "null"]  # 可能为空
+    request = json.loads((built / "docs/12ai/create_request.json").read_text())
+    assert request["required"] == ["model", "input"]
+    assert request["properties"]["input"]["type"] == ["string", "array"]
+    for schema in all_schemas(built / "docs").values():
+        assert all(node.get("additionalProperties") is not False for node in schema_nodes(schema))
+
+
+def test_doc_table_rows_still_read_as_recorded() -> None:
+    assert doc_tables.verify(SHARED / "docs") == []
+
+
+def test_a_changed_doc_page_stops_the_build(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for page in (SHARED / "docs").glob("*.txt"):
+        (docs / page.name).write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+    newapi = docs / "newapi-responses.txt"
+    newapi.write_text(newapi.read_text(encoding="utf-8").replace("usage.prompt_tokens |", "usage.input |"))
+    with pytest.raises(build.BuildError, match=r"usage\.prompt_tokens"):
+        build.build_all(SPECS, tmp_path / "out", docs)
+
+
+# --- self-contained, jsonschema-rs compatible ---------------------------------------------------
+
+
+def test_every_schema_has_an_id_the_2020_12_dialect_and_compiles(built: Path) -> None:
+    ids = set()
+    for name, schema in all_schemas(built).items():
+        assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema", name
+        assert schema["$id"].endswith(name), name
+        ids.add(schema["$id"])
+        jsonschema_rs.validator_for(schema)
+        jsonschema.Draft202012Validator.check_schema(schema)
+    assert len(ids) == len(all_schemas(built))
+
+
+def test_refs_are_local_and_resolve(built: Path) -> None:
+    for name, schema in all_schemas(built).items():
+        defs = schema.get("$defs", {})
+        for node in schema_nodes(schema):
+            if "$ref" in node:
+                assert node["$ref"].startswith("#/$defs/"), name
+                assert node["$ref"][len("#/$defs/") :] in defs, (name, node["$ref"])
+
+
+def test_openapi_only_keywords_and_prose_are_gone(built: Path) -> None:
+    banned = {"nullable", "$recursiveRef", "$recursiveAnchor", "discriminator", "description", "example"}
+    for name, schema in all_schemas(built).items():
+        for node in schema_nodes(schema):
+            assert not banned & set(node), (name, banned & set(node))
+            assert not [k for k in node if k.startswith("x-")], name
+
+
+def test_a_property_named_like_a_keyword_survives_cleaning() -> None:
+    cleaned = build.clean(
+        {"type": "object", "description": "prose", "properties": {"description": {"type": "string"}}}, "X"
+    )
+    assert cleaned == {"type": "object", "properties": {"description": {"type": "string"}}}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({"type": "string", "nullable": True}, {"type": ["string", "null"]}),
+        (
+            {"type": "string", "enum": ["a"], "nullable": True},
+            {"type": ["string", "null"], "enum": ["a", None]},
+        ),
+        (
+            {"$ref": "#/components/schemas/A", "nullable": True},
+            {"anyOf": [{"$ref": "#/$defs/A"}, {"type": "null"}]},
+        ),
+    ],
+)
+def test_openapi_nullable_becomes_json_schema_null(given: dict, expected: dict) -> None:
+    assert build.clean(given, "X") == expected
+
+
+def test_recursive_ref_points_at_its_anchor_component() -> None:
+    spec = json.loads((SPECS / "openai-openapi.json").read_text(encoding="utf-8"))
+    cleaned = build.clean(spec["components"]["schemas"]["CompoundFilter"], "CompoundFilter")
+    assert {"$ref": "#/$defs/CompoundFilter"} in cleaned["properties"]["filters"]["items"]["anyOf"]
+
+
+def test_recursive_filter_validates_nested_filters() -> None:
+    spec = json.loads((SPECS / "openai-openapi.json").read_text(encoding="utf-8"))
+    source = build.SPEC_SOURCES[0]
+    doc = build.Spec(source, spec).document_for({"$ref": "#/$defs/CompoundFilter"}, "t")[0]
+    validator = jsonschema_rs.validator_for(doc)
+    leaf = {"type": "eq", "key": "a", "value": "b"}
+    assert validator.is_valid({"type": "and", "filters": [leaf, {"type": "or", "filters": [leaf]}]})
+    assert not validator.is_valid({"type": "and", "filters": [{"type": "or", "filters": [{"type": "eq"}]}]})
+
+
+def test_unknown_keywords_stop_the_build() -> None:
+    with pytest.raises(build.BuildError, match="unknown schema keyword"):
+        build.clean({"type": "string", "patternz": "x"}, "X")
+
+
+# --- provenance and relaxations -------------------------------------------------------------------
+
+
+def test_every_schema_file_has_a_provenance_entry(built: Path, provenance: dict[str, Any]) -> None:
+    assert sorted(provenance["schemas"]) == sorted(all_schemas(built))
+    for name, entry in provenance["schemas"].items():
+        assert entry["source"] in ("spec", "doc", "synthesized"), name
+        assert entry["file"], name
+        if entry["source"] == "doc":
+            assert entry["rows"] and all(r["row"] for r in entry["rows"])
+        else:
+            assert entry["pointer"].startswith("/"), name
+
+
+def test_spec_pointers_in_provenance_exist(provenance: dict[str, Any]) -> None:
+    specs = {
+        f: json.loads((SPECS / f).read_text(encoding="utf-8"))
+        for f in ("openai-openapi.json", "openresponses-openapi.json")
+    }
+    for name, entry in provenance["schemas"].items():
+        if entry["source"] != "doc":
+            assert build.resolve_pointer(specs[entry["file"]], entry["pointer"]) is not None, name
+
+
+def test_synthesized_schemas_say_why(provenance: dict[str, Any]) -> None:
+    synthesized = {k for k, v in provenance["schemas"].items() if v["source"] == "synthesized"}
+    assert synthesized == {"openai/deleted.json", "openresponses/error.json"}
+    assert all(provenance["schemas"][k]["basis"] for k in synthesized)
+
+
+def test_each_relaxation_is_recorded_where_it_applies(provenance: dict[str, Any]) -> None:
+    relaxed = provenance["schemas"]["openai/response.json"]["relaxations"]
+    fields = {r.get("field") for r in relaxed if r["kind"] == "removed_from_required"}
+    assert {"cache_write_tokens", "logprobs"} <= fields
+    assert all(r["reason"] for r in relaxed)
+    # Nothing is relaxed in the openresponses profile: it is held to its spec as written.
+    assert not any(
+        "relaxations" in v for k, v in provenance["schemas"].items() if k.startswith("openresponses/")
+    )
+
+
+def test_recently_required_fields_are_required_in_the_spec_but_not_in_the_schema(built: Path) -> None:
+    spec = json.loads((SPECS / "openai-openapi.json").read_text(encoding="utf-8"))["components"]["schemas"]
+    response = json.loads((built / "openai/response.json").read_text())
+    for rule in evolution.RECENTLY_REQUIRED:
+        original = build.resolve_pointer(build.clean(spec[rule.component], rule.component), rule.pointer)
+        assert rule.field in original["required"], rule
+        if rule.component in response["$defs"]:
+            relaxed = build.resolve_pointer(response["$defs"][rule.component], rule.pointer)
+            assert rule.field not in relaxed.get("required", [])
+
+
+def test_a_rule_the_spec_no_longer_needs_stops_the_build(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    stale = evolution.RecentlyRequired(
+        "openai",
+        "ResponseUsage",
+        "",
+        "no_such_field",
+        where="usage",
+        since="never",
+        severity=evolution.Severity.WARNING,
+        reason="test",
+    )
+    monkeypatch.setattr(evolution, "RECENTLY_REQUIRED", (*evolution.RECENTLY_REQUIRED, stale))
+    with pytest.raises(build.BuildError, match="no_such_field"):
+        build.build_all(SPECS, tmp_path)
+
+
+def test_relaxations_are_narrow() -> None:
+    """The Response schema still rejects what the relaxations do not cover."""
+    validator = load_validator("openai", "response")
+    usage = {
+        "input_tokens": 1,
+        "output_tokens": 1,
+        "total_tokens": 2,
+        "input_tokens_details": {"cached_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": 0},
+    }
+    base = {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1,
+        "status": "completed",
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "model": "m",
+        "tools": [],
+        "output": [],
+        "parallel_tool_calls": True,
+        "metadata": {},
+        "tool_choice": "auto",
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "usage": usage,
+        "user": None,
+    }
+    assert validator.is_valid(base)
+    assert not validator.is_valid({**base, "usage": {**usage, "input_tokens_details": {}}})
+    assert not validator.is_valid({**base, "user": 5})
+    assert not validator.is_valid({**base, "usage": {**usage, "input_tokens": None}})
+
+
+# --- explanations --------------------------------------------------------------------------------
+
+
+def test_union_failures_are_explained_inside_the_member_the_instance_meant() -> None:
+    validator = jsonschema.Draft202012Validator(
+        load_validator("openai", "events/response.output_item.done").schema
+    )
+    event = {
+        "type": "response.output_item.done",
+        "sequence_number": 3,
+        "output_index": 0,
+        "item": {"type": "function_call", "id": "fc_1", "call_id": "c", "name": "f", "status": "completed"},
+    }
+    [best] = explain(validator, event, limit=1)
+    assert list(best.absolute_path) == ["item"]
+    assert best.message == "'arguments' is a required property"
