@@ -11,6 +11,8 @@ import copy
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from respcheck.checks.registry import all_checks
 from respcheck.exchange import Exchange
@@ -592,3 +594,47 @@ def test_all_recorded_streams_are_judged_without_exceptions():
     for rec in records():
         if rec["response"].get("events") is not None:
             findings(rec, "openresponses")
+
+
+# -- robustness: any garbage in the events gives findings, never an exception ---------------------
+
+_WEIRD = [None, [], {}, "x", -1, 1.5, True, ["a"], {"id": ["unhashable"]}, [{"id": ["x"]}]]
+
+
+def _paths(value, prefix=(), depth=0):
+    """Every (container path, key) inside an event's data, a few levels deep."""
+    if depth > 3:
+        return
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        yield (*prefix, key)
+        yield from _paths(child, (*prefix, key), depth + 1)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_garbled_events_never_raise(data_strategy):
+    rec = record(data_strategy.draw(st.sampled_from([BASIC, FUNCTION, CODE, REASONING_TEXT, RESUMED])))
+    evs = events(rec)
+    for _ in range(data_strategy.draw(st.integers(1, 4))):
+        event = evs[data_strategy.draw(st.integers(0, len(evs) - 1))]
+        paths = list(_paths(event["data"]))
+        if not paths:
+            continue
+        path = data_strategy.draw(st.sampled_from(paths))
+        target = event["data"]
+        for key in path[:-1]:
+            target = target[key]
+        if data_strategy.draw(st.booleans()) and isinstance(target, dict):
+            del target[path[-1]]
+        else:
+            target[path[-1]] = copy.deepcopy(data_strategy.draw(st.sampled_from(_WEIRD)))
+    for profile in ("openai", "openresponses"):
+        findings(rec, profile)
+
+
+def test_unhashable_ids_in_the_final_output_are_reported_not_raised():
+    rec = drop(record(BASIC), "response.output_item.done")
+    terminal_response(rec)["output"] = [{"id": ["x"], "type": "message"}]
+    assert fired(rec, "stream.assembly.final_output")
+    assert fired(rec, "stream.item.order")

@@ -1,8 +1,9 @@
 """Checks: a streamed response (SSE framing, the event envelope, order, items, assembly).
 
-Each check is one pass over the events. The item state machine and the assembly rules
-share a single walk (``stream_items.walk``), memoised for the exchange being judged, so
-the dozen checks built on it cost one pass together.
+Each check is one pass over the events. The events with a typed JSON payload are listed
+once per exchange, and the item state machine and the assembly rules share a single walk
+(``stream_items.walk``); both are cached for the exchange being judged (``_View``), so the
+dozen checks built on the walk cost one pass together.
 
 Namespaces: ``sse.*`` judges the byte stream (found by the parser), ``stream.*`` the
 Responses events carried in it. Rules come from the OpenAI OpenAPI description
@@ -46,14 +47,63 @@ def _responses_stream(ex: Exchange) -> bool:
     return ex.events is not None and is_success(ex)
 
 
-def _typed(ex: Exchange) -> Iterator[tuple[SSEEvent, dict[str, Any], str]]:
+TypedEvent = tuple[SSEEvent, dict[str, Any], str]
+
+
+class _View:
+    """What the stream checks of one exchange share, each computed once on first use.
+
+    judge() runs the checks back to back on one exchange, so a one-slot cache (``_view``)
+    turns a dozen passes over the events into one each for the typed list and the walk.
+    """
+
+    __slots__ = ("_typed", "_walk", "count", "events", "exchange")
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange  # held, so the identity test cannot be fooled by a recycled id()
+        self.events = exchange.events
+        self.count = len(exchange.events or ())
+        self._typed: list[TypedEvent] | None = None
+        self._walk: dict[str, list[Violation]] | None = None
+
+    def fresh_for(self, exchange: Exchange) -> bool:
+        return (
+            self.exchange is exchange
+            and self.events is exchange.events
+            and self.count == len(exchange.events or ())
+        )
+
+    @property
+    def typed(self) -> list[TypedEvent]:
+        if self._typed is None:
+            self._typed = [
+                (e, e.json, e.json["type"])
+                for e in self.events or ()
+                if isinstance(e.json, dict) and isinstance(e.json.get("type"), str)
+            ]
+        return self._typed
+
+    @property
+    def walk(self) -> dict[str, list[Violation]]:
+        if self._walk is None:
+            self._walk = stream_items.walk(self.exchange)
+        return self._walk
+
+
+_last_view: _View | None = None
+
+
+def _view(ex: Exchange) -> _View:
+    global _last_view
+    view = _last_view
+    if view is None or not view.fresh_for(ex):
+        view = _last_view = _View(ex)
+    return view
+
+
+def _typed(ex: Exchange) -> list[TypedEvent]:
     """The events whose data is a JSON object with a string ``type``."""
-    for e in ex.events or ():
-        data = e.json
-        if isinstance(data, dict):
-            kind = data.get("type")
-            if isinstance(kind, str):
-                yield e, data, kind
+    return _view(ex).typed
 
 
 # -- SSE framing ------------------------------------------------------------------------------
@@ -247,7 +297,7 @@ def data_has_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 def done_marker(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    done = next((e for e in ex.events or () if e.is_done_marker), None)
+    done = next((e for e in ex.events or () if e.json is None and e.is_done_marker), None)
     if ctx.profile.done_marker == "required":
         if done is None:
             last = len(ex.events or ()) - 1
@@ -275,7 +325,7 @@ def done_marker_last(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
     events = ex.events or []
-    done = next((e.index for e in events if e.is_done_marker), None)
+    done = next((e.index for e in events if e.json is None and e.is_done_marker), None)
     if done is not None and done < len(events) - 1:
         after = len(events) - 1 - done
         yield Violation(
@@ -299,7 +349,7 @@ def done_marker_last(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 def first_event(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex) or ex.starting_after is not None:
         return
-    first = next(_typed(ex), None)
+    first = next(iter(_typed(ex)), None)
     if first is None:
         return  # stream.terminal.present reports an empty stream
     e, data, kind = first
@@ -463,7 +513,7 @@ def sequence_number_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violati
 def sequence_number_start(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    first = next(_typed(ex), None)
+    first = next(iter(_typed(ex)), None)
     if first is None:
         return
     e, data, _ = first
@@ -599,27 +649,11 @@ def in_progress_before_output(ex: Exchange, ctx: CheckContext) -> Iterator[Viola
 
 # -- items and assembly (one shared walk) ----------------------------------------------------------
 
-# The walk is memoised for the exchange being judged: judge() runs the checks below back to
-# back on one exchange, so they share one pass. The cache holds the exchange itself, so the
-# identity test cannot be fooled by a recycled id().
-_last_walk: tuple[Exchange, list[SSEEvent] | None, int, dict[str, list[Violation]]] | None = None
-
-
-def _walk(ex: Exchange) -> dict[str, list[Violation]]:
-    global _last_walk
-    cached = _last_walk
-    events = ex.events
-    if cached is not None and cached[0] is ex and cached[1] is events and cached[2] == len(events or ()):
-        return cached[3]
-    found = stream_items.walk(ex)
-    _last_walk = (ex, events, len(events or ()), found)
-    return found
-
 
 def _walk_check(check_id: str, clause: str, summary: str) -> None:
     def from_walk(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         if _responses_stream(ex):
-            yield from _walk(ex).get(check_id, ())
+            yield from _view(ex).walk.get(check_id, ())
 
     from_walk.__name__ = check_id.replace(".", "_")
     check(check_id, clause=clause, summary=summary, applies="stream", endpoints=STREAM_ENDPOINTS)(from_walk)

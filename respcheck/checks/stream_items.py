@@ -609,7 +609,7 @@ def _part_field(item: dict[str, Any] | None, where: str, index: int, text_field:
 def _final_ids(output: Any) -> set[Any]:
     if not isinstance(output, list):
         return set()
-    return {o.get("id") for o in output if isinstance(o, dict)}
+    return {o.get("id") for o in output if isinstance(o, dict) and isinstance(o.get("id"), str)}
 
 
 def _short(ids: list[Any]) -> str:
