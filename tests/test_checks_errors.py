@@ -139,6 +139,35 @@ def test_not_found_code_must_be_404() -> None:
     assert "404" in f.message
 
 
+def test_500_on_retrieve_whose_message_says_not_found() -> None:
+    r = as_retrieve_404(openai_error())
+    r["response"]["status"] = 500
+    r["response"]["body"]["error"]["type"] = "server_error"
+    [f] = findings(r, "error.status")
+    assert "retried, in vain" in f.message
+
+
+def test_400_with_a_not_found_code_on_delete() -> None:
+    r = as_retrieve_404(openai_error())
+    r["request"]["method"] = "DELETE"
+    r["response"]["status"] = 400
+    r["response"]["body"]["error"]["code"] = "not_found"
+    [f] = findings(r, "error.status")
+    assert f.check_id == "error.status"
+
+
+def test_not_found_wording_on_a_4xx_or_on_create_is_left_alone() -> None:
+    """Conservative: a 400 may be about another id (an ``after`` cursor, a previous_response_id)."""
+    r = as_retrieve_404(openai_error())
+    r["response"]["status"] = 400
+    assert findings(r, "error.status") == []
+    r = openai_error()
+    r["response"]["body"]["error"].update(
+        message="Previous response with id 'resp_x' not found.", code="not_found"
+    )
+    assert findings(r, "error.status") == []
+
+
 def test_a_genuine_server_error_is_not_flagged() -> None:
     r = openai_error()
     r["response"]["status"] = 500
@@ -160,6 +189,25 @@ def test_a_response_objects_own_error_field_is_not_an_error_envelope() -> None:
     )
     r["response"]["body"]["error"] = {"code": "server_error", "message": "x"}
     assert findings(r, "error.in_success") == []
+
+
+# --- success bodies --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["<!DOCTYPE html><html>Welcome to nginx!</html>", ""])
+def test_success_body_must_be_json(text: str) -> None:
+    r = endpoint("retrieve")
+    r["response"]["body"] = text
+    [f] = findings(r, "body.json")
+    assert f.check_id == "body.json"
+    assert f.location == "/response/body"
+
+
+def test_success_json_served_with_another_content_type_is_a_warning() -> None:
+    r = endpoint("input_tokens")
+    r["response"]["content_type"] = "text/html"
+    [f] = findings(r, "body.content_type")
+    assert (f.check_id, f.severity) == ("body.content_type", Severity.WARNING)
 
 
 # --- the other endpoints ---------------------------------------------------------------

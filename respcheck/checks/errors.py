@@ -9,13 +9,15 @@ Status judgements stay conservative: they fire only when the body itself says th
 was at fault (``type: invalid_request_error``) or the id was unknown (a not-found code), and
 the status says otherwise.
 
-The second half checks the non-Response bodies: delete (``response.deleted``), the
-input-items list, the input-token count and the compact result.
+The second half checks success bodies: JSON with a JSON content type, and the non-Response
+bodies of delete (``response.deleted``), the input-items list, the input-token count and the
+compact result.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +32,9 @@ SDK_EXPECTATION = (
 )
 # Error codes / types that mean "no such id": the answer to those is 404.
 NOT_FOUND_CODES = frozenset({"not_found", "response_not_found", "resource_not_found", "not_found_error"})
+# How a server's message says so, e.g. "Response with id 'resp_x' not found." Only trusted
+# together with a 5xx: a 4xx may be about another id (an ``after`` cursor, say).
+NOT_FOUND_TEXT = re.compile(r"not found|no such|does not exist", re.IGNORECASE)
 ID_ENDPOINTS = ("retrieve", "delete", "cancel", "input_items")
 
 
@@ -165,31 +170,38 @@ def error_message(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 
 @check(
     "error.status",
-    clause="openai: error codes — 4xx for client errors, 404 for an unknown id; 5xx only for server faults",
-    summary="The status agrees with the error body: invalid_request_error is not a 5xx; a not-found "
-    "code is a 404.",
+    clause="openai: error codes — 404 for an unknown id; 4xx for client errors, 5xx only for server faults",
+    summary="The status agrees with the error body: an unknown id on retrieve/delete/cancel/input_items "
+    "is a 404; invalid_request_error is not a 5xx.",
     applies="body",
 )
 def error_status(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     error = error_object(ex) if is_error_status(ex) else None
     if error is None:
         return
-    kind, code = error.get("type"), error.get("code")
-    not_found = code in NOT_FOUND_CODES or kind in NOT_FOUND_CODES
-    if not_found and ex.status != 404:
+    server_fault = ex.status >= 500
+    if ex.endpoint in ID_ENDPOINTS and ex.status != 404 and says_not_found(error, loosely=server_fault):
         yield Violation(
-            f"HTTP {ex.status} with a not-found error ({describe({'type': kind, 'code': code})}); an "
-            f"unknown id is answered with 404 (SDKs raise NotFoundError only for 404"
-            + ("; a 5xx is retried in vain)" if ex.status >= 500 else ")"),
+            f"HTTP {ex.status} for an unknown id ({describe(error)}); {ex.endpoint} answers an unknown "
+            "id with 404 (SDKs raise NotFoundError only for a 404"
+            + ("; a 5xx is even retried, in vain)" if server_fault else ")"),
             at="/response/status",
         )
-    elif ex.status >= 500 and kind == "invalid_request_error":
+    elif server_fault and error.get("type") == "invalid_request_error":
         yield Violation(
             f"HTTP {ex.status} with error.type invalid_request_error: the body blames the request but "
             "the status blames the server; a client error is a 4xx (SDKs retry 5xx, so this bad "
             "request is retried in vain)",
             at="/response/status",
         )
+
+
+def says_not_found(error: dict[str, Any], loosely: bool) -> bool:
+    """Whether the error says the id is unknown: by its code or type, or (loosely) its message."""
+    if error.get("code") in NOT_FOUND_CODES or error.get("type") in NOT_FOUND_CODES:
+        return True
+    message = error.get("message")
+    return loosely and isinstance(message, str) and NOT_FOUND_TEXT.search(message) is not None
 
 
 @check(
@@ -208,6 +220,52 @@ def error_in_success(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             f"HTTP {ex.status} carries an error body ({describe(body)}); an error must come with a 4xx "
             "or 5xx status, or SDKs parse it as a success and fail on missing fields",
             at=body_ptr("error"),
+        )
+
+
+# --- success bodies ----------------------------------------------------------------------
+
+# Endpoints whose 2xx answer (when not streamed) is a JSON body.
+JSON_ENDPOINTS = ("create", "retrieve", "cancel", "delete", "input_items", "input_tokens", "compact")
+
+
+@check(
+    "body.json",
+    clause="openai: every Responses endpoint answers application/json (or text/event-stream when streamed)",
+    summary="A 2xx answer that is not a stream has a JSON body.",
+    applies="body",
+    endpoints=JSON_ENDPOINTS,
+)
+def success_body_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    if is_success(ex) and ex.body is None:
+        text = (ex.body_text or "").strip()
+        shown = "empty" if not text else f"not JSON: {describe(text)}"
+        yield Violation(
+            f"HTTP {ex.status} body of {ex.endpoint} is {shown}; SDKs decode it as JSON and fail",
+            at=body_ptr(),
+        )
+
+
+@check(
+    "body.content_type",
+    severity="warning",
+    clause="openai: every Responses endpoint answers application/json (or text/event-stream when streamed)",
+    summary="A 2xx JSON body is served as application/json.",
+    applies="body",
+    endpoints=JSON_ENDPOINTS,
+)
+def success_content_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    # A warning: the body did parse, and most SDKs try JSON anyway; strict clients and
+    # proxies (caching, compression, logging) go by the content type.
+    if (
+        is_success(ex)
+        and ex.body is not None
+        and ex.content_type
+        and not is_json_content_type(ex.content_type)
+    ):
+        yield Violation(
+            f"HTTP {ex.status} JSON body is served as {ex.content_type!r}; it should be application/json",
+            at="/response/content_type",
         )
 
 
