@@ -555,6 +555,10 @@ def test_buffering_needs_arrival_times():
     for i, e in enumerate(events(spread)):
         e["t"] = 0.2 + i * 0.05
     assert fired(spread, "stream.buffered") == []
+    fast_server = _buffered(record(BASIC))
+    for e in events(fast_server):
+        e["t"] -= 1.45  # everything within 2 ms, but only 50 ms after the request: just fast
+    assert fired(fast_server, "stream.buffered") == []
 
 
 def test_error_status_streams_are_left_to_the_error_checks():
@@ -638,3 +642,15 @@ def test_unhashable_ids_in_the_final_output_are_reported_not_raised():
     terminal_response(rec)["output"] = [{"id": ["x"], "type": "message"}]
     assert fired(rec, "stream.assembly.final_output")
     assert fired(rec, "stream.item.order")
+
+
+def test_stream_resumed_in_the_middle_of_an_item_is_judged_from_where_it_resumes():
+    rec = record(RESUMED)
+    rec["request"]["query"]["starting_after"] = "4"
+    del events(rec)[:4]  # sequence numbers 1..4: queued, in_progress, item and part added
+    assert data(rec, 0)["sequence_number"] == 5
+    clean(rec)
+    _corrupt_delta("response.output_text.delta")(rec)
+    clean(rec)  # a part opened before the resume point has incomplete deltas: not assembled
+    data(rec, 1)["sequence_number"] = 99
+    assert fired(rec, "stream.sequence_number.monotonic")
