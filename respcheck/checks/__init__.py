@@ -5,6 +5,7 @@ from respcheck.checks import (  # noqa: F401  (imported for their registrations)
     response,
     schema,
     stream,
+    transport,
     usage,
 )
 from respcheck.checks.registry import Check, CheckContext, Violation, all_checks, check, get_check

@@ -1,0 +1,1 @@
+"""Suites run with the respcheck pytest plugin (loaded from its entry point)."""

@@ -1,0 +1,60 @@
+"""Structured output: json_schema (strict) and json_object."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from respcheck.scenario import final, output_text
+
+pytestmark = [pytest.mark.area("structured"), pytest.mark.structured_output]
+
+SCHEMAS = {
+    "person": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+        "additionalProperties": False,
+    },
+    "shopping_list": {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": {"type": "string"}}},
+        "required": ["items"],
+        "additionalProperties": False,
+    },
+    "verdict": {
+        "type": "object",
+        "properties": {"answer": {"type": "string", "enum": ["yes", "no"]}, "confidence": {"type": "number"}},
+        "required": ["answer", "confidence"],
+        "additionalProperties": False,
+    },
+}
+MODES = pytest.mark.parametrize(
+    "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
+)
+
+
+@MODES
+@pytest.mark.parametrize("name", sorted(SCHEMAS))
+def test_json_schema_strict_output_validates(client, models, conforms, stream, name):
+    body = {
+        "model": models.text,
+        "input": f"Produce a {name.replace('_', ' ')} as JSON.",
+        "text": {"format": {"type": "json_schema", "name": name, "strict": True, "schema": SCHEMAS[name]}},
+        "stream": stream,
+    }
+    response = final(conforms(client.create(body)))
+    assert response["text"]["format"]["type"] == "json_schema"
+    jsonschema.validate(json.loads(output_text(response)), SCHEMAS[name])
+
+
+def test_json_object_output_parses(client, models, conforms):
+    body = {
+        "model": models.text,
+        "input": "Return a JSON object with a key 'ok' set to true.",
+        "text": {"format": {"type": "json_object"}},
+    }
+    response = final(conforms(client.create(body)))
+    assert isinstance(json.loads(output_text(response)), dict)
