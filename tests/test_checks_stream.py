@@ -654,3 +654,28 @@ def test_stream_resumed_in_the_middle_of_an_item_is_judged_from_where_it_resumes
     clean(rec)  # a part opened before the resume point has incomplete deltas: not assembled
     data(rec, 1)["sequence_number"] = 99
     assert fired(rec, "stream.sequence_number.monotonic")
+
+
+def _fake_stream(rec: dict) -> dict:
+    """A relay that wraps a finished answer in a stream: no part, no delta, just the items."""
+    kept = (
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.output_item.done",
+        "response.completed",
+    )
+    rec["response"]["events"] = [e for e in events(rec) if e["data"]["type"] in kept]
+    return renumber(rec)
+
+
+def test_text_that_was_never_streamed_is_reported():
+    [finding] = fired(_fake_stream(record(BASIC)), "stream.assembly.output_text")
+    assert "never streamed" in finding.message
+    [finding] = fired(_fake_stream(record(FUNCTION)), "stream.assembly.function_call_arguments")
+    assert "never streamed" in finding.message
+
+
+def test_summary_that_was_never_streamed_is_reported():
+    rec = _fake_stream(record(SUMMARY))
+    assert fired(rec, "stream.assembly.reasoning_summary")

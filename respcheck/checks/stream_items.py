@@ -13,6 +13,7 @@ The walk is pure: ``walk(exchange)`` returns the violations it found, keyed by c
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,8 +48,6 @@ _ITEM_STREAMS = {
     "response.code_interpreter_call_code": ("code", "code", ASSEMBLY_TOOL_INPUT),
 }
 _SUMMARY_STREAM = "response.reasoning_summary_text"
-# Where an item keeps its parts: content parts in ``content``, reasoning summaries in ``summary``.
-_PART_LIST = {"content": "content", "summary": "summary"}
 
 
 @dataclass(slots=True)
@@ -184,7 +183,7 @@ class _Walker:
                 )
         item.done_at = event.index
         item.done_item = done
-        self.check_item_texts(item)
+        self.check_done_texts(item)
 
     def on_item_event(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
         item = self.item_for(event, data, kind)
@@ -206,7 +205,7 @@ class _Walker:
         item = self.items.get(oi)
         if item is None:
             if self.resumed:  # opened before the resume point
-                item = self.items[oi] = _Item(oi, _item_id_of(data), None, None, partial=True)
+                item = self.items[oi] = _Item(oi, data.get("item_id"), None, None, partial=True)
                 return item
             self.report(
                 ITEM_ORDER,
@@ -477,32 +476,65 @@ class _Walker:
         for item, final in zip(streamed, output, strict=True):
             if isinstance(final, dict):
                 final_at = event_ptr(event.index, "response", "output", item.output_index)
-                self.check_item_texts(item, final, final_at)
+                self.check_final_texts(item, final, final_at)
 
-    def check_item_texts(self, item: _Item, final: dict[str, Any] | None = None, final_at: str = "") -> None:
-        """Each text of an item assembles to the same string everywhere it appears.
+    def check_done_texts(self, item: _Item) -> None:
+        """At output_item.done: each text of the item assembles to the same string everywhere.
 
-        Called at output_item.done (deltas, .done, part.done, the done item) and again at
-        the terminal event with the final response's item (then only that link is judged).
+        Sources: the concatenated deltas, the ``.done`` event, the closing part and the
+        item in output_item.done. Text the done item holds that no event ever streamed is
+        reported too (a relay that wraps a finished answer in a fake stream).
         """
         for (where, index), text in item.parts.items():
-            if final is None:
-                sources = _text_sources(text)
-                done_value = _part_field(item.done_item, where, index, text.field)
-                sources.append(("output_item.done", done_value, item.done_at))
-                self.judge_assembly(text, sources)
-            else:
-                reference = _part_field(item.done_item, where, index, text.field)
-                self.judge_link(text, reference, _part_field(final, where, index, text.field), final_at)
+            sources = _text_sources(text)
+            sources.append(
+                ("output_item.done", _part_field(item.done_item, where, index, text.field), item.done_at)
+            )
+            self.judge_assembly(text, sources)
         for text in item.streams.values():
-            if final is None:
-                sources = _text_sources(text)
-                done_value = item.done_item.get(text.field) if item.done_item else None
-                sources.append(("output_item.done", done_value, item.done_at))
-                self.judge_assembly(text, sources)
-            else:
-                reference = item.done_item.get(text.field) if item.done_item else None
-                self.judge_link(text, reference, final.get(text.field), final_at)
+            sources = _text_sources(text)
+            done_value = item.done_item.get(text.field) if item.done_item else None
+            sources.append(("output_item.done", done_value, item.done_at))
+            self.judge_assembly(text, sources)
+        if not self.resumed and not item.partial and item.done_item:
+            self.check_unstreamed(item, item.done_item)
+
+    def check_unstreamed(self, item: _Item, done: dict[str, Any]) -> None:
+        at = event_ptr(item.done_at or 0, "item")
+        for where, index, part in _text_parts(done):
+            kind = part.get("type") if where == "content" else "summary_text"
+            check_id, text_field = _content_check(kind) if where == "content" else (ASSEMBLY_SUMMARY, "text")
+            value = part.get(text_field)
+            if (where, index) not in item.parts and isinstance(value, str) and value:
+                index_name = "content_index" if where == "content" else "summary_index"
+                self.report(
+                    check_id,
+                    f"{item.name} ends with {len(value)} chars of {kind} at {index_name} {index} that "
+                    "were never streamed (no part was opened for them, no delta carried them)",
+                    at,
+                )
+        arguments = done.get("arguments")
+        if (
+            done.get("type") == "function_call"
+            and "response.function_call_arguments" not in item.streams
+            and isinstance(arguments, str)
+            and arguments
+        ):
+            self.report(
+                ASSEMBLY_ARGUMENTS,
+                f"{item.name} ends with arguments {arguments[:40]!r} that were never streamed "
+                "(no function_call_arguments.delta or .done)",
+                at,
+            )
+
+    def check_final_texts(self, item: _Item, final: dict[str, Any], at: str) -> None:
+        """At the terminal event: the final response's copy of each text equals the done item's."""
+        for (where, index), text in item.parts.items():
+            reference = _part_field(item.done_item, where, index, text.field)
+            self.judge_link(text, reference, _part_field(final, where, index, text.field), at)
+        for text in item.streams.values():
+            reference = item.done_item.get(text.field) if item.done_item else None
+            self.judge_link(text, reference, final.get(text.field), at)
 
     def judge_assembly(self, text: _Text, sources: list[tuple[str, Any, int | None]]) -> None:
         """Compare every recorded form of one text against the concatenated deltas."""
@@ -515,7 +547,7 @@ class _Walker:
             if not present:
                 return
             reference_name, reference = present[0]
-            if reference and text.kind not in ("summary_text",) and text.check_id != ASSEMBLY_TOOL_INPUT:
+            if reference and text.check_id != ASSEMBLY_TOOL_INPUT:
                 # Text that never streamed: a client printing deltas shows nothing of it.
                 at = sources[0][2] if sources[0][2] is not None else text.opened_at
                 self.report(
@@ -562,10 +594,6 @@ def _is_index(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _item_id_of(data: dict[str, Any]) -> Any:
-    return data.get("item_id")
-
-
 def _part_address(kind: str) -> tuple[str, str]:
     if "summary" in kind:
         return "summary", "summary_index"
@@ -600,10 +628,20 @@ def _done_name(text: _Text) -> str:
 def _part_field(item: dict[str, Any] | None, where: str, index: int, text_field: str) -> Any:
     if not isinstance(item, dict):
         return None
-    parts = item.get(_PART_LIST[where])
+    parts = item.get(where)  # content parts in "content", reasoning summaries in "summary"
     if isinstance(parts, list) and index < len(parts) and isinstance(parts[index], dict):
         return parts[index].get(text_field)
     return None
+
+
+def _text_parts(item: dict[str, Any]) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    """The text-bearing parts of a finished item: message/reasoning content, reasoning summary."""
+    for where in ("content", "summary"):
+        parts = item.get(where)
+        if isinstance(parts, list):
+            for index, part in enumerate(parts):
+                if isinstance(part, dict):
+                    yield where, index, part
 
 
 def _final_ids(output: Any) -> set[Any]:
