@@ -1,0 +1,519 @@
+"""The one HTTP client: every live exchange with a target goes through here.
+
+``ResponsesClient(target, budget, recorder)`` has one method per Responses endpoint
+and a raw ``send`` for error tests; each returns an ``Exchange``. A target that
+misbehaves at the transport level (hangs, drips, resets, sends 50 MB, streams
+forever, sends bytes that are not UTF-8) produces an Exchange whose ``broken``
+names the cause, never an exception and never a hang:
+
+- ``connect``: httpx connect timeout;
+- ``first_byte``: the read timeout while waiting for the response headers;
+- ``between_events``: the read timeout inside the body (socket idle), and for
+  streams also the longest wait for the next complete event while bytes trickle;
+- ``total``: wall clock, enforced by a watchdog that shuts the socket down, so a
+  blocked read ends on time whatever the server does;
+- ``max_body_bytes``: the body is read in chunks and reading stops at the cap.
+
+Only a target that cannot be reached at all raises (``TargetUnreachable``), and a
+spent budget raises ``BudgetExhausted`` before anything is sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import ipaddress
+import itertools
+import json
+import os
+import socket
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from respcheck import __version__
+from respcheck.budget import Budget, BudgetExhausted, BudgetTracker, RateLimiter, Spend
+from respcheck.config import Target
+from respcheck.exchange import Exchange, Request
+from respcheck.redact import redact_exchange, redact_headers, register_secret
+from respcheck.sse import SSEParser, parse_sse
+
+__all__ = ["BudgetExhausted", "ResponsesClient", "TargetUnreachable"]
+
+Recorder = Callable[[Exchange], None]
+RETRY_STATUSES = frozenset({429, 503})
+_UNSET: Any = object()
+_TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+
+
+class TargetUnreachable(ConnectionError):
+    """The target could not be connected to at all (refused, DNS, connect timeout)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot connect to {url}: {reason}")
+
+
+@dataclass
+class _Outcome:
+    """One attempt: the exchange and, for 429/503, the wait the target asked for."""
+
+    exchange: Exchange
+    retry_after: float | None = None
+
+
+class ResponsesClient:
+    """One httpx client per run, bound to one target."""
+
+    def __init__(
+        self,
+        target: Target,
+        budget: BudgetTracker | Budget | None = None,
+        recorder: Recorder | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        base_url = target.resolved_base_url(environ)
+        if base_url is None:
+            raise ValueError(
+                f"target {target.name} has no URL yet: start the reference server and pass "
+                "target.with_base_url(url)"
+                if target.embedded
+                else f"target {target.name} has no base URL (see config.skip_reason)"
+            )
+        self.target = target
+        self.base_url = base_url
+        if isinstance(budget, BudgetTracker):
+            self.budget = budget
+        else:
+            self.budget = BudgetTracker(budget or target.budget, source=f"{target.source}.budget")
+        self.recorder = recorder
+        self._sleep = sleep
+        self._limiter = RateLimiter(self.budget.budget.requests_per_second, sleep=sleep)
+        self._api_key = target.api_key(environ)
+        register_secret(self._api_key)
+        self._ids = itertools.count(1)
+        t = target.timeouts
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers={"user-agent": f"respcheck/{__version__}", **dict(target.headers)},
+            timeout=httpx.Timeout(connect=t.connect, read=t.first_byte, write=t.total, pool=t.connect),
+            transport=transport,
+            follow_redirects=False,
+            trust_env=not _is_loopback(base_url),  # a proxy from the environment must not catch 127.0.0.1
+        )
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def create(self, body: Mapping[str, Any], *, stream: bool | None = None,
+               headers: Mapping[str, str] | None = None) -> Exchange:
+        """POST /responses (a stream when ``stream`` or ``body["stream"]`` is true)."""
+        payload = dict(body)
+        if stream is not None:
+            payload["stream"] = stream
+        return self.send("POST", "/responses", json=payload, headers=headers)
+
+    def retrieve(self, response_id: str, *, stream: bool = False, starting_after: int | None = None,
+                 include: list[str] | None = None, headers: Mapping[str, str] | None = None) -> Exchange:
+        """GET /responses/{id}; with ``stream`` a (resumed) event stream."""
+        params: dict[str, Any] = {}
+        if stream:
+            params["stream"] = "true"
+        if starting_after is not None:
+            params["starting_after"] = starting_after
+        if include:
+            params["include[]"] = include
+        return self.send("GET", f"/responses/{_seg(response_id)}", params=params, headers=headers)
+
+    def cancel(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> Exchange:
+        return self.send("POST", f"/responses/{_seg(response_id)}/cancel", headers=headers)
+
+    def delete(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> Exchange:
+        return self.send("DELETE", f"/responses/{_seg(response_id)}", headers=headers)
+
+    def input_items(self, response_id: str, *, limit: int | None = None, after: str | None = None,
+                    before: str | None = None, order: str | None = None, include: list[str] | None = None,
+                    headers: Mapping[str, str] | None = None) -> Exchange:
+        params = {"limit": limit, "after": after, "before": before, "order": order, "include[]": include}
+        return self.send("GET", f"/responses/{_seg(response_id)}/input_items",
+                         params={k: v for k, v in params.items() if v is not None}, headers=headers)
+
+    def input_tokens(self, body: Mapping[str, Any], *, headers: Mapping[str, str] | None = None) -> Exchange:
+        return self.send("POST", "/responses/input_tokens", json=dict(body), headers=headers)
+
+    def compact(self, body: Mapping[str, Any], *, headers: Mapping[str, str] | None = None) -> Exchange:
+        return self.send("POST", "/responses/compact", json=dict(body), headers=headers)
+
+    # -- the raw request -------------------------------------------------------------------
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = _UNSET,
+        content: bytes | str | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: bool = True,
+        retry: bool = True,
+    ) -> Exchange:
+        """Any request, relative to the base URL (error tests: wrong method, bad JSON, no key...).
+
+        ``auth=False`` sends no Authorization header; a header given in ``headers`` replaces the default.
+        429 and 503 are retried (``retry=False`` returns the first answer).
+        """
+        retries = self.target.retries if retry else None
+        attempts = 1 + (retries.max if retries else 0)
+        waited: list[str] = []
+        for attempt in range(attempts):
+            self.budget.charge_request(retry=attempt > 0)
+            self._limiter.acquire()
+            outcome = self._attempt(method, path, json, content, params, headers, auth)
+            ex = outcome.exchange
+            if waited:
+                ex.notes.append(f"attempt {attempt + 1} of {attempts}, after {'; '.join(waited)}")
+            self._charge_usage(ex)
+            if self.recorder is not None:
+                self.recorder(ex)
+            if ex.status not in RETRY_STATUSES or attempt == attempts - 1 or retries is None:
+                return ex
+            wait = _retry_wait(outcome.retry_after, attempt, retries.max_wait)
+            waited.append(f"{ex.status} (waited {wait:g} s)")
+            self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def spend(self) -> Spend:
+        return self.budget.spend
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ResponsesClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one attempt -----------------------------------------------------------------------
+
+    def _attempt(self, method: str, path: str, body: Any, content: bytes | str | None,
+                 params: Mapping[str, Any] | None, headers: Mapping[str, str] | None,
+                 auth: bool) -> _Outcome:
+        t = self.target.timeouts
+        started = time.monotonic()
+        deadline = started + t.total
+        # httpcore reads this dict when it waits for the headers and again when the body starts,
+        # so changing "read" after the headers gives the body its own (between_events) timeout.
+        timeouts = {"connect": t.connect, "read": min(t.first_byte, t.total), "write": t.total,
+                    "pool": t.connect}
+        request = self._http.build_request(
+            method, path,
+            json=None if body is _UNSET else body,
+            content=content,
+            params=_clean_params(params),
+            headers=self._headers(headers, auth),
+            extensions={"timeout": timeouts},
+        )
+        record = Request(
+            method=method.upper(),
+            path=request.url.path,
+            query=_query_dict(request.url),
+            headers=redact_headers({k.lower(): v for k, v in request.headers.items()}),
+            body=None if body is _UNSET else body,
+        )
+        if body is _UNSET and content is not None:
+            record.body = _maybe_json(content)
+        ex = Exchange(id=self._next_id(), request=record, status=None, provider=self.target.name)
+        try:
+            response = self._http.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+            raise TargetUnreachable(str(request.url.copy_with(query=None)), _reason(exc)) from None
+        except httpx.TimeoutException as exc:
+            what = "no response headers" if isinstance(exc, httpx.ReadTimeout) else _reason(exc)
+            return self._broken(ex, started, f"{what} within {min(t.first_byte, t.total):g} s "
+                                             "(timeouts.first_byte)")
+        except httpx.TransportError as exc:
+            return self._broken(ex, started, f"the connection failed before any response: {_reason(exc)}")
+        try:
+            ex.status = response.status_code
+            ex.headers = {k.lower(): v for k, v in response.headers.items()}
+            timeouts["read"] = max(0.001, min(t.between_events, deadline - time.monotonic()))
+            _BodyReader(self.target, ex, response, started, deadline).read()
+        finally:
+            response.close()
+        ex.elapsed = time.monotonic() - started
+        redact_exchange(ex, [self._api_key] if self._api_key else None)
+        return _Outcome(ex, _parse_retry_after(ex.headers.get("retry-after")))
+
+    def _headers(self, extra: Mapping[str, str] | None, auth: bool) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if auth and self._api_key:
+            headers["authorization"] = f"Bearer {self._api_key}"
+        for name, value in (extra or {}).items():
+            headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
+            headers[name] = value
+        return headers
+
+    def _broken(self, ex: Exchange, started: float, cause: str) -> _Outcome:
+        ex.broken = cause
+        ex.elapsed = time.monotonic() - started
+        redact_exchange(ex, [self._api_key] if self._api_key else None)
+        return _Outcome(ex)
+
+    def _charge_usage(self, ex: Exchange) -> None:
+        """Count the tokens the target reported: a JSON body's usage, or the terminal event's."""
+        if ex.events is None:
+            self.budget.charge_usage(ex.body)
+            return
+        for event in ex.events:
+            data = event.json
+            if isinstance(data, dict) and data.get("type") in _TERMINAL:
+                self.budget.charge_usage(data.get("response"))
+
+    def _next_id(self) -> str:
+        return f"{self.target.name}/{os.getpid()}/{next(self._ids)}"
+
+
+class _BodyReader:
+    """Reads one response body in chunks, within the size cap and the timeouts, into the exchange."""
+
+    def __init__(self, target: Target, ex: Exchange, response: httpx.Response,
+                 started: float, deadline: float) -> None:
+        self.target = target
+        self.ex = ex
+        self.response = response
+        self.started = started
+        self.deadline = deadline
+        self.received = 0
+        self.timed_out = threading.Event()
+
+    def read(self) -> None:
+        sse = self._is_event_stream()
+        watchdog = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._cut)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            if sse:
+                self._read_stream()
+            else:
+                self._read_body()
+        finally:
+            watchdog.cancel()
+
+    def _is_event_stream(self) -> bool:
+        media = self.ex.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media == "text/event-stream":
+            return True
+        # a stream served with no or a wrong content type is still read as one (and judged for it);
+        # a JSON body to a stream request is read as JSON (the check says a stream was expected)
+        success = 200 <= (self.ex.status or 0) < 300
+        return success and _stream_requested(self.ex.request) and "json" not in media
+
+    def _read_stream(self) -> None:
+        parser = SSEParser()
+        ex = self.ex
+        ex.events = parser.events
+        ex.framing = parser.framing
+        idle = self.target.timeouts.between_events
+        last_event = time.monotonic()
+        try:
+            for chunk in self.response.iter_bytes():
+                now = time.monotonic()
+                chunk = self._within_cap(chunk)
+                if parser.feed(chunk, now - self.started):
+                    last_event = now
+                if ex.broken:
+                    break
+                if now >= self.deadline:
+                    ex.broken = self._total_cause()
+                    break
+                if now - last_event > idle:
+                    ex.broken = (
+                        f"no complete event for {idle:g} s while bytes trickled in "
+                        f"({self.received} bytes, {len(parser.events)} events; timeouts.between_events)"
+                    )
+                    break
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            ex.broken = self._interrupted(exc)
+        if self.timed_out.is_set() and not ex.broken:  # the cut socket can look like a clean end
+            ex.broken = self._total_cause()
+        parser.close(time.monotonic() - self.started)
+
+    def _read_body(self) -> None:
+        ex = self.ex
+        buffer = bytearray()
+        try:
+            for chunk in self.response.iter_bytes():
+                buffer += self._within_cap(chunk)
+                if ex.broken:
+                    break
+                if time.monotonic() >= self.deadline:
+                    ex.broken = self._total_cause()
+                    break
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            ex.broken = self._interrupted(exc)
+        if self.timed_out.is_set() and not ex.broken:  # the cut socket can look like a clean end
+            ex.broken = self._total_cause()
+        self._decode(bytes(buffer))
+
+    def _decode(self, raw: bytes) -> None:
+        ex = self.ex
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", errors="replace")
+            if not ex.broken:
+                ex.broken = f"the body is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+        if text.lstrip().startswith(("{", "[", '"')) or text.strip() in ("null", "true", "false"):
+            try:
+                ex.body = json.loads(text)
+                return
+            except ValueError:
+                pass
+        if _stream_requested(ex.request) and "data:" in text[:4096] and 200 <= (ex.status or 0) < 300:
+            # an event stream labelled application/json: keep the events so the checks can judge them
+            ex.events, ex.framing = parse_sse(raw)
+            return
+        ex.body_text = text
+
+    def _within_cap(self, chunk: bytes) -> bytes:
+        """The part of ``chunk`` under max_body_bytes; marks the exchange broken when the cap is hit."""
+        cap = self.target.max_body_bytes
+        room = cap - self.received
+        if len(chunk) > room:
+            chunk = chunk[: max(0, room)]
+            self.ex.broken = (
+                f"the body exceeded max_body_bytes ({cap} bytes); respcheck stopped reading it"
+            )
+        self.received += len(chunk)
+        return chunk
+
+    def _cut(self) -> None:
+        """Watchdog at the total deadline: shut the socket so a blocked read returns now."""
+        self.timed_out.set()
+        stream = self.response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed: nothing to cut
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _total_cause(self) -> str:
+        return (
+            f"the exchange exceeded the total timeout of {self.target.timeouts.total:g} s "
+            f"after {self.received} bytes (timeouts.total)"
+        )
+
+    def _interrupted(self, exc: Exception) -> str:
+        if self.timed_out.is_set():
+            return self._total_cause()
+        if isinstance(exc, httpx.ReadTimeout):
+            return (
+                f"the body stalled: no bytes for {self.target.timeouts.between_events:g} s "
+                f"after {self.received} bytes (timeouts.between_events)"
+            )
+        if isinstance(exc, httpx.DecodingError):
+            return f"the body could not be decoded ({_reason(exc)})"
+        return f"the connection broke mid-response after {self.received} bytes: {_reason(exc)}"
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _stream_requested(request: Request) -> bool:
+    if isinstance(request.body, dict) and request.body.get("stream") is True:
+        return True
+    return str(request.query.get("stream", "")).lower() == "true"
+
+
+def _retry_wait(retry_after: float | None, attempt: int, cap: float) -> float:
+    """Retry-After when the target sent one, else exponential backoff; never above ``cap``."""
+    wanted = retry_after if retry_after is not None else 0.5 * (2**attempt)
+    return max(0.0, min(wanted, cap))
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _seg(value: str) -> str:
+    """A path segment: an id with '/' or '?' must not change the path."""
+    return urllib.parse.quote(str(value), safe="")
+
+
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not params:
+        return None
+    as_text = {True: "true", False: "false"}
+    return {k: (as_text[v] if isinstance(v, bool) else v) for k, v in params.items() if v is not None}
+
+
+def _query_dict(url: httpx.URL) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    for key, value in url.params.multi_items():
+        if key in query:
+            previous = query[key]
+            query[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            query[key] = value
+    return query
+
+
+def _maybe_json(content: bytes | str) -> Any:
+    text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _reason(exc: Exception) -> str:
+    """A short human reason from an httpx/OS error ('connection refused', 'timed out'...)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    lowered = text.lower()
+    for needle, reason in (
+        ("connection refused", "connection refused"),
+        ("name or service not known", "unknown host"),
+        ("nodename nor servname", "unknown host"),
+        ("temporary failure in name resolution", "unknown host (DNS)"),
+        ("connection reset", "connection reset by peer"),
+        ("timed out", "timed out"),
+    ):
+        if needle in lowered:
+            return reason
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect timed out"
+    return text
+
+
+def _is_loopback(url: str) -> bool:
+    host = httpx.URL(url).host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

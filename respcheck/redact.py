@@ -1,0 +1,228 @@
+"""The one place secrets are scrubbed.
+
+Everything respcheck writes (exchanges, reports, HAR, logs, curl repros) passes
+through here first. Two layers:
+
+- by *name*: auth and cookie headers, and secret-looking query parameters
+  (``key=``, ``api_key=``, ``token=``...), whatever their value;
+- by *value*: every API key respcheck read from the environment is registered
+  (``register_secret``) and any occurrence of it, in a URL, a body, an SSE
+  event, a note or an error message, becomes ``[REDACTED]``. A hostile relay that
+  echoes the key back in an error body is scrubbed too.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from respcheck.exchange import Exchange, SSEEvent
+
+MASK = "[REDACTED]"
+
+# Header names whose value is a credential, whatever it looks like (lower-case).
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "api-key",
+        "x-api-key",
+        "x-goog-api-key",
+        "cookie",
+        "set-cookie",
+    }
+)
+
+# Query parameter names whose value is a credential.
+SECRET_PARAMS = frozenset(
+    {"key", "api_key", "api-key", "apikey", "access_token", "token", "auth", "sig", "signature", "password"}
+)
+
+# Shorter values are not treated as secrets: masking every "ab" would destroy the record.
+MIN_SECRET_LENGTH = 4
+
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value (an API key read from the environment) so every later scrub removes it."""
+    if not value or len(value) < MIN_SECRET_LENGTH:
+        return
+    with _lock:
+        _secrets.update(_variants(value))
+
+
+def known_secrets() -> frozenset[str]:
+    with _lock:
+        return frozenset(_secrets)
+
+
+def _variants(value: str) -> set[str]:
+    """The forms a key takes on the wire: as is, URL-encoded, JSON-escaped, inside HTTP Basic auth."""
+    forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
+    forms.add(json.dumps(value)[1:-1])
+    for user_pass in (f":{value}", f"{value}:"):
+        forms.add(base64.b64encode(user_pass.encode()).decode().rstrip("="))
+    return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
+
+
+def _all_secrets(extra: Iterable[str] | None) -> list[str]:
+    found = set(known_secrets())
+    for value in extra or ():
+        if value and len(value) >= MIN_SECRET_LENGTH:
+            found.update(_variants(value))
+    # longest first, so a value containing another is masked whole
+    return sorted(found, key=len, reverse=True)
+
+
+def redact_text(text: str, secrets: Iterable[str] | None = None) -> str:
+    """``text`` with every known secret (and ``secrets``) replaced by the mask."""
+    for secret in _all_secrets(secrets):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def redact_header(name: str, value: str, secrets: Iterable[str] | None = None) -> str:
+    """One header value: credentials masked entirely (keeping an auth scheme word such as ``Bearer``)."""
+    if name.lower() in SECRET_HEADERS:
+        scheme, sep, _ = value.partition(" ")
+        if sep and scheme.lower() in {"bearer", "basic", "token"}:
+            return f"{scheme} {MASK}"
+        return MASK
+    return redact_text(value, secrets)
+
+
+def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] | None = None) -> dict[str, str]:
+    return {name: redact_header(name, value, secrets) for name, value in headers.items()}
+
+
+def redact_query(query: Mapping[str, Any], secrets: Iterable[str] | None = None) -> dict[str, Any]:
+    return {
+        name: (MASK if name.lower() in SECRET_PARAMS else redact_value(value, secrets))
+        for name, value in query.items()
+    }
+
+
+def redact_url(url: str, secrets: Iterable[str] | None = None) -> str:
+    """A URL with secret query parameters, userinfo passwords and known secrets masked."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
+    query = parts.query
+    pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    if any(k.lower() in SECRET_PARAMS for k, _ in pairs):  # re-encode only when something is masked
+        query = urllib.parse.urlencode(
+            [(k, MASK if k.lower() in SECRET_PARAMS else v) for k, v in pairs], safe="[]"
+        )
+    rebuilt = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    return redact_text(rebuilt, secrets)
+
+
+def redact_value(value: Any, secrets: Iterable[str] | None = None) -> Any:
+    """A JSON-like value with every string scrubbed (a copy only where something changed)."""
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, dict):
+        return {redact_text(str(k), secrets): redact_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v, secrets) for v in value]
+    return value
+
+
+def _contains_secret(value: Any, secrets: list[str]) -> bool:
+    """Cheap pre-check: serialise once and search, instead of walking large bodies for nothing."""
+    if value is None or not secrets:
+        return False
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return any(s in text for s in secrets)
+
+
+def redact_exchange(ex: Exchange, secrets: Iterable[str] | None = None) -> Exchange:
+    """Scrub an exchange in place (request, headers, body, events, notes) and return it."""
+    extra = list(secrets or ())
+    every = _all_secrets(extra)
+    req = ex.request
+    req.headers = redact_headers(req.headers, extra)
+    req.query = redact_query(req.query, extra)
+    req.path = redact_url(req.path, extra)
+    if _contains_secret(req.body, every):
+        req.body = redact_value(req.body, extra)
+    ex.headers = redact_headers(ex.headers, extra)
+    if _contains_secret(ex.body, every):
+        ex.body = redact_value(ex.body, extra)
+    if ex.body_text is not None:
+        ex.body_text = redact_text(ex.body_text, extra)
+    for event in ex.events or ():
+        _redact_event(event, extra, every)
+    for issue in ex.framing:
+        issue.detail = redact_text(issue.detail, extra)
+    ex.notes = [redact_text(n, extra) for n in ex.notes]
+    if ex.broken is not None:
+        ex.broken = redact_text(ex.broken, extra)
+    return ex
+
+
+def _redact_event(event: SSEEvent, extra: list[str], every: list[str]) -> None:
+    if event.raw_data is not None and _contains_secret(event.raw_data, every):
+        event.raw_data = redact_text(event.raw_data, extra)
+    if _contains_secret(event.json, every):
+        event.json = redact_value(event.json, extra)
+    for attr in ("event", "id", "json_error"):
+        value = getattr(event, attr)
+        if value is not None:
+            setattr(event, attr, redact_text(value, extra))
+
+
+def redact_record(record: Any, secrets: Iterable[str] | None = None) -> Any:
+    """Any JSON-like record about to be written (a JSONL line, a HAR entry, a report) scrubbed.
+
+    Besides every known secret value, values under secret header or parameter names are masked
+    (HAR writes headers and query strings as ``[{"name": ..., "value": ...}]`` lists).
+    """
+    extra = list(secrets or ())
+    return _redact_record(record, extra)
+
+
+_SECRET_NAMES = SECRET_HEADERS | SECRET_PARAMS
+
+
+def _redact_record(value: Any, extra: list[str]) -> Any:
+    if isinstance(value, dict):
+        if _is_name_value_pair(value) and str(value["name"]).lower() in _SECRET_NAMES:
+            masked = redact_header(str(value["name"]), str(value["value"]), extra)
+            return {**value, "value": masked if str(value["name"]).lower() in SECRET_HEADERS else MASK}
+        out = {}
+        for k, v in value.items():
+            key = redact_text(str(k), extra)
+            if key.lower() in SECRET_HEADERS and isinstance(v, str):
+                out[key] = redact_header(key, v, extra)
+            else:
+                out[key] = _redact_record(v, extra)
+        return out
+    if isinstance(value, list):
+        return [_redact_record(v, extra) for v in value]
+    if isinstance(value, str):
+        return redact_text(value, extra)
+    return value
+
+
+def _is_name_value_pair(value: dict[str, Any]) -> bool:
+    return "name" in value and "value" in value and isinstance(value.get("value"), str)
+
+
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
+
+
+def redact_bearer_tokens(text: str) -> str:
+    """Mask any ``Bearer <token>`` in free text (logs, curl commands), known secret or not."""
+    return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", redact_text(text))

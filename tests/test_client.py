@@ -1,0 +1,555 @@
+"""The HTTP client against real sockets: honest targets and hostile ones.
+
+Each test starts a tiny HTTP/1.1 server on a free 127.0.0.1 port in a thread; its
+handler writes raw bytes, so it can misbehave the way real relays do (hang, drip,
+reset, flood, never end, send bytes that are not UTF-8). Timeouts are kept small so
+the file runs in seconds; the time bounds asserted are generous "did not hang" limits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import pytest
+
+from respcheck.budget import Budget, BudgetExhausted, BudgetTracker
+from respcheck.client import ResponsesClient, TargetUnreachable
+from respcheck.config import Retries, Target, Timeouts
+from respcheck.exchange import Exchange
+
+KEY = "sk-test-dummy-key-0123456789abcdef"
+ENV = {"RESPCHECK_TEST_KEY": KEY}
+
+Handler = Callable[["Conn"], None]
+
+
+class Conn:
+    """One accepted connection: the parsed request and raw write helpers."""
+
+    def __init__(self, sock: socket.socket, server: RawServer) -> None:
+        self.sock = sock
+        self.server = server
+        self.method = ""
+        self.path = ""
+        self.headers: dict[str, str] = {}
+        self.body = b""
+
+    def read_request(self) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("client went away")
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        self.method, self.path, _ = lines[0].split(" ", 2)
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        length = int(self.headers.get("content-length", "0"))
+        while len(rest) < length:
+            rest += self.sock.recv(65536)
+        self.body = rest
+
+    def send(self, data: bytes | str) -> None:
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def head(self, status: int = 200, content_type: str = "application/json", extra: str = "",
+             length: int | None = None) -> None:
+        reason = {200: "OK", 429: "Too Many Requests", 503: "Service Unavailable"}.get(status, "X")
+        size = f"Content-Length: {length}\r\n" if length is not None else ""
+        self.send(f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n{size}{extra}"
+                  "Connection: close\r\n\r\n")
+
+    def json(self, payload: object, status: int = 200, extra: str = "") -> None:
+        body = json.dumps(payload).encode()
+        self.head(status, extra=extra, length=len(body))
+        self.send(body)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep that ends early when the test is over (so hostile handlers never outlive it)."""
+        return self.server.stopping.wait(seconds)
+
+    def reset(self) -> None:
+        """Close with RST instead of FIN: what a crashed upstream looks like."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+
+class RawServer:
+    def __init__(self) -> None:
+        self.handler: Handler = lambda c: c.json({})
+        self.requests: list[Conn] = []
+        self.stopping = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        conn = Conn(sock, self)
+        with contextlib.suppress(OSError, ConnectionError):
+            conn.read_request()
+            self.requests.append(conn)
+            self.handler(conn)
+        with contextlib.suppress(OSError):
+            sock.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.listener.close()
+
+
+@pytest.fixture
+def server() -> Iterator[RawServer]:
+    srv = RawServer()
+    yield srv
+    srv.stop()
+
+
+def make_target(url: str, **changes: object) -> Target:
+    target = Target(
+        name="hostile",
+        base_url=url,
+        api_key_env="RESPCHECK_TEST_KEY",
+        timeouts=Timeouts(connect=1.0, first_byte=1.0, between_events=1.0, total=3.0),
+        retries=Retries(max=2, max_wait=5.0),
+        max_body_bytes=1024 * 1024,
+    )
+    return replace(target, **changes)
+
+
+def make_client(url: str, *, sleeps: list[float] | None = None, budget: Budget | None = None,
+                recorder: Callable[[Exchange], None] | None = None, **changes: object) -> ResponsesClient:
+    sleep = sleeps.append if sleeps is not None else time.sleep
+    return ResponsesClient(make_target(url, **changes), budget, recorder, environ=ENV, sleep=sleep)
+
+
+def sse(*events: dict) -> bytes:
+    return b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
+
+
+RESPONSE = {
+    "id": "resp_1", "object": "response", "status": "completed", "output": [],
+    "usage": {"input_tokens": 11, "output_tokens": 7, "total_tokens": 18},
+}
+
+
+# -- honest exchanges ---------------------------------------------------------------------------
+
+
+def test_create_json_records_request_response_and_spend(server: RawServer) -> None:
+    server.handler = lambda c: c.json(RESPONSE, extra="X-Request-Id: req_1\r\n")
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert ex.status == 200
+    assert ex.body == RESPONSE
+    assert ex.headers["x-request-id"] == "req_1"
+    assert ex.endpoint == "create" and not ex.streamed and ex.broken is None
+    assert ex.request.path == "/v1/responses" and ex.request.body == {"model": "m", "input": "hi"}
+    # the key went on the wire, but not into the record
+    assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    assert ex.request.headers["authorization"] == "Bearer [REDACTED]"
+    assert KEY not in repr(ex)
+    spend = client.spend
+    assert (spend.requests, spend.input_tokens, spend.output_tokens) == (1, 11, 7)
+    assert "1 requests" in str(spend) and "7 output tokens" in str(spend)
+
+
+def test_stream_is_parsed_incrementally_with_arrival_times(server: RawServer) -> None:
+    def handler(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        created = {**RESPONSE, "status": "in_progress", "usage": None}
+        c.send(sse({"type": "response.created", "sequence_number": 0, "response": created}))
+        c.wait(0.2)
+        c.send(sse({"type": "response.completed", "sequence_number": 1, "response": RESPONSE}))
+        c.send(b"data: [DONE]\n\n")
+
+    server.handler = handler
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi"}, stream=True)
+    assert ex.request.body["stream"] is True
+    assert ex.streamed and ex.broken is None and ex.framing == []
+    assert [e.type for e in ex.events] == ["response.created", "response.completed", None]
+    assert ex.events[-1].is_done_marker
+    first, second = ex.events[0].arrived_at, ex.events[1].arrived_at
+    assert first is not None and second is not None and second > first  # the pause is visible
+    assert client.spend.output_tokens == 7  # usage taken from the terminal event
+
+
+def test_stream_sent_as_application_json_is_still_read_as_events(server: RawServer) -> None:
+    def handler(c: Conn) -> None:
+        body = sse({"type": "response.completed", "sequence_number": 0, "response": RESPONSE})
+        c.head(content_type="application/json", length=len(body))
+        c.send(body)
+
+    server.handler = handler
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert ex.events is not None and ex.events[0].type == "response.completed"
+    assert ex.content_type == "application/json"  # kept, for stream.content_type to judge
+
+
+def test_endpoint_paths_and_queries(server: RawServer) -> None:
+    server.handler = lambda c: c.json({"id": "x", "object": "response"})
+    with make_client(server.url) as client:
+        exchanges = [
+            client.retrieve("resp_a", stream=True, starting_after=3),
+            client.cancel("resp_a"),
+            client.delete("resp_a"),
+            client.input_items("resp_a", limit=2, after="msg_1"),
+            client.input_tokens({"model": "m", "input": "x"}),
+            client.compact({"model": "m", "input": "x"}),
+            client.retrieve("a/b?c"),
+        ]
+    seen = [(c.method, c.path) for c in server.requests]
+    assert seen == [
+        ("GET", "/v1/responses/resp_a?stream=true&starting_after=3"),
+        ("POST", "/v1/responses/resp_a/cancel"),
+        ("DELETE", "/v1/responses/resp_a"),
+        ("GET", "/v1/responses/resp_a/input_items?limit=2&after=msg_1"),
+        ("POST", "/v1/responses/input_tokens"),
+        ("POST", "/v1/responses/compact"),
+        ("GET", "/v1/responses/a%2Fb%3Fc"),
+    ]
+    assert [e.endpoint for e in exchanges[:6]] == [
+        "retrieve", "cancel", "delete", "input_items", "input_tokens", "compact"
+    ]
+    assert exchanges[0].starting_after == 3
+
+
+def test_raw_send_without_auth_and_with_extra_headers(server: RawServer) -> None:
+    server.handler = lambda c: c.json({"error": {"message": "no key"}}, status=401)
+    with make_client(server.url, headers={"X-Relay": "on"}) as client:
+        ex = client.send("PUT", "/responses", content=b"{not json", auth=False)
+    request = server.requests[0]
+    assert "authorization" not in request.headers
+    assert request.headers["x-relay"] == "on"
+    assert request.body == b"{not json"
+    assert ex.status == 401 and ex.request.body == "{not json"
+
+
+def test_a_key_echoed_by_the_target_is_redacted(server: RawServer) -> None:
+    def echo(c: Conn) -> None:
+        c.json({"error": {"message": f"bad key {c.headers['authorization']}"}}, status=401,
+               extra=f"X-Echo: {c.headers['authorization']}\r\n")
+
+    server.handler = echo
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert "[REDACTED]" in ex.body["error"]["message"]
+    assert KEY not in json.dumps(ex.body) + json.dumps(ex.headers)
+
+
+def test_recorder_sees_every_attempt(server: RawServer) -> None:
+    answers = iter([503, 200])
+
+    def handler(c: Conn) -> None:
+        status = next(answers)
+        c.json(RESPONSE if status == 200 else {"error": {"message": "busy"}}, status=status)
+
+    server.handler = handler
+    recorded: list[Exchange] = []
+    with make_client(server.url, sleeps=[], recorder=recorded.append) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert [e.status for e in recorded] == [503, 200]
+    assert recorded[-1] is ex
+
+
+# -- hostile targets ----------------------------------------------------------------------------
+
+
+def test_hang_before_headers_times_out(server: RawServer) -> None:
+    server.handler = lambda c: c.wait(30)
+    started = time.monotonic()
+    with make_client(server.url, timeouts=Timeouts(1, 0.3, 1, 3)) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert time.monotonic() - started < 3
+    assert ex.status is None
+    assert "no response headers within 0.3 s" in ex.broken and "first_byte" in ex.broken
+
+
+def test_slow_drip_body_stops_at_the_total_timeout(server: RawServer) -> None:
+    def drip(c: Conn) -> None:
+        c.head(length=1_000_000)
+        while not c.wait(0.05):
+            c.send(b" ")
+
+    server.handler = drip
+    started = time.monotonic()
+    with make_client(server.url, timeouts=Timeouts(1, 1, 1, 0.6)) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert time.monotonic() - started < 3
+    assert ex.status == 200
+    assert "total timeout of 0.6 s" in ex.broken
+
+
+def test_drip_that_never_completes_an_event_hits_between_events(server: RawServer) -> None:
+    def drip(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        c.send(sse({"type": "response.created", "sequence_number": 0}))
+        c.send(b"data: ")
+        while not c.wait(0.05):
+            c.send(b"x")
+
+    server.handler = drip
+    with make_client(server.url, timeouts=Timeouts(1, 1, 0.4, 5)) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert len(ex.events) >= 1 and ex.events[0].type == "response.created"
+    assert "no complete event for 0.4 s" in ex.broken
+
+
+def test_silence_mid_stream_hits_between_events(server: RawServer) -> None:
+    def stall(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        c.send(sse({"type": "response.created", "sequence_number": 0}))
+        c.wait(30)
+
+    server.handler = stall
+    started = time.monotonic()
+    with make_client(server.url, timeouts=Timeouts(1, 1, 0.3, 5)) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert time.monotonic() - started < 3
+    assert [e.type for e in ex.events] == ["response.created"]
+    assert "no bytes for 0.3 s" in ex.broken
+
+
+def test_total_timeout_cuts_a_blocked_read(server: RawServer) -> None:
+    """between_events alone would wait 10 s; the watchdog ends the exchange at total."""
+
+    def stall(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        c.send(sse({"type": "response.created", "sequence_number": 0}))
+        c.wait(30)
+
+    server.handler = stall
+    started = time.monotonic()
+    with make_client(server.url, timeouts=Timeouts(1, 1, 10, 0.5)) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert time.monotonic() - started < 3
+    assert "total timeout of 0.5 s" in ex.broken
+
+
+def test_reset_mid_stream_keeps_the_events_so_far(server: RawServer) -> None:
+    def crash(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        c.send(sse({"type": "response.created", "sequence_number": 0},
+                   {"type": "response.in_progress", "sequence_number": 1}))
+        c.wait(0.1)
+        c.reset()
+
+    server.handler = crash
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert [e.type for e in ex.events] == ["response.created", "response.in_progress"]
+    assert ex.broken.startswith("the connection broke mid-response after")
+
+
+def test_closed_before_headers_is_broken_not_unreachable(server: RawServer) -> None:
+    server.handler = lambda c: c.reset()
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert ex.status is None and "before any response" in ex.broken
+
+
+def test_huge_body_is_capped_and_memory_stays_bounded(server: RawServer) -> None:
+    size = 50 * 1024 * 1024
+    block = b"x" * 65536
+
+    def flood(c: Conn) -> None:
+        c.head(length=size)
+        for _ in range(size // len(block)):
+            c.send(block)
+
+    server.handler = flood
+    tracemalloc.start()
+    try:
+        with make_client(server.url, max_body_bytes=512 * 1024) as client:
+            ex = client.create({"model": "m", "input": "hi"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "exceeded max_body_bytes (524288 bytes)" in ex.broken
+    assert len(ex.body_text) == 512 * 1024
+    assert peak < 8 * 1024 * 1024  # a fraction of the 50 MB sent
+
+
+def test_endless_stream_stops_at_the_total_timeout(server: RawServer) -> None:
+    def forever(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        n = 0
+        while not c.wait(0.01):
+            c.send(sse({"type": "response.output_text.delta", "sequence_number": n, "delta": "a"}))
+            n += 1
+
+    server.handler = forever
+    started = time.monotonic()
+    with make_client(server.url, timeouts=Timeouts(1, 1, 1, 0.5)) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert time.monotonic() - started < 3
+    assert len(ex.events) > 5 and "total timeout" in ex.broken
+
+
+def test_endless_fast_stream_stops_at_the_body_cap(server: RawServer) -> None:
+    def forever(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        chunk = sse(*[{"type": "response.output_text.delta", "delta": "a" * 100}] * 50)
+        while not c.server.stopping.is_set():
+            c.send(chunk)
+
+    server.handler = forever
+    with make_client(server.url, max_body_bytes=256 * 1024) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert "exceeded max_body_bytes" in ex.broken
+    assert 0 < len(ex.events) < 256 * 1024 // 100
+
+
+def test_invalid_utf8_json_body_is_broken(server: RawServer) -> None:
+    def bad(c: Conn) -> None:
+        body = b'{"id": "resp_\xff\xfe"}'
+        c.head(length=len(body))
+        c.send(body)
+
+    server.handler = bad
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert ex.broken.startswith("the body is not valid UTF-8")
+    assert ex.body == {"id": "resp_\ufffd\ufffd"}
+
+
+def test_invalid_utf8_in_a_stream_is_a_framing_issue(server: RawServer) -> None:
+    def bad(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        c.send(b'data: {"type": "response.created", "x": "\xff"}\n\n')
+
+    server.handler = bad
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert [f.kind for f in ex.framing] == ["invalid_utf8"]
+    assert ex.events[0].type == "response.created"
+
+
+def test_unreachable_port_raises_quickly() -> None:
+    started = time.monotonic()
+    with make_client("http://127.0.0.1:9/v1") as client, pytest.raises(TargetUnreachable) as caught:
+        client.create({"model": "m", "input": "hi"})
+    assert time.monotonic() - started < 3
+    assert str(caught.value) == "cannot connect to http://127.0.0.1:9/v1/responses: connection refused"
+
+
+# -- retries, rate and budget --------------------------------------------------------------------
+
+
+def test_429_with_retry_after_is_retried_then_succeeds(server: RawServer) -> None:
+    answers = iter([429, 200])
+
+    def handler(c: Conn) -> None:
+        if next(answers) == 429:
+            c.json({"error": {"message": "slow down"}}, status=429, extra="Retry-After: 1\r\n")
+        else:
+            c.json(RESPONSE)
+
+    server.handler = handler
+    sleeps: list[float] = []
+    with make_client(server.url, sleeps=sleeps) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert ex.status == 200 and len(server.requests) == 2
+    assert sleeps == [1.0]  # Retry-After honoured
+    assert ex.notes == ["attempt 2 of 3, after 429 (waited 1 s)"]
+    assert (client.spend.requests, client.spend.retries) == (2, 1)
+
+
+def test_retry_after_is_capped(server: RawServer) -> None:
+    answers = iter([429, 200])
+    server.handler = lambda c: (c.json({}, status=429, extra="Retry-After: 3600\r\n")
+                                if next(answers) == 429 else c.json(RESPONSE))
+    sleeps: list[float] = []
+    with make_client(server.url, sleeps=sleeps, retries=Retries(max=2, max_wait=0.25)) as client:
+        client.create({"model": "m", "input": "hi"})
+    assert sleeps == [0.25]
+
+
+def test_503_flapping_gives_up_after_max_retries(server: RawServer) -> None:
+    server.handler = lambda c: c.json({"error": {"message": "down"}}, status=503)
+    sleeps: list[float] = []
+    with make_client(server.url, sleeps=sleeps) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert ex.status == 503 and len(server.requests) == 3  # 1 + retries.max
+    assert sleeps == [0.5, 1.0]  # exponential backoff without Retry-After
+
+
+def test_503_flapping_then_up(server: RawServer) -> None:
+    answers = iter([503, 503, 200])
+    server.handler = lambda c: c.json(RESPONSE) if next(answers) == 200 else c.json({}, status=503)
+    with make_client(server.url, sleeps=[]) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert ex.status == 200
+
+
+def test_no_retry_when_asked(server: RawServer) -> None:
+    server.handler = lambda c: c.json({}, status=429)
+    with make_client(server.url, sleeps=[]) as client:
+        ex = client.send("POST", "/responses", json={}, retry=False)
+    assert ex.status == 429 and len(server.requests) == 1
+
+
+def test_request_budget_stops_before_sending(server: RawServer) -> None:
+    server.handler = lambda c: c.json(RESPONSE)
+    with make_client(server.url, budget=Budget(requests=2)) as client:
+        client.create({"model": "m", "input": "1"})
+        client.create({"model": "m", "input": "2"})
+        with pytest.raises(BudgetExhausted, match=r"2 of 2 requests used"):
+            client.create({"model": "m", "input": "3"})
+    assert len(server.requests) == 2
+
+
+def test_output_token_budget_counts_reported_usage(server: RawServer) -> None:
+    server.handler = lambda c: c.json({**RESPONSE, "id": f"resp_{len(server.requests)}"})
+    with make_client(server.url, budget=Budget(output_tokens=10)) as client:
+        client.create({"model": "m", "input": "1"})  # 7 tokens
+        client.create({"model": "m", "input": "2"})  # 14 >= 10
+        with pytest.raises(BudgetExhausted, match="output tokens"):
+            client.create({"model": "m", "input": "3"})
+
+
+def test_a_shared_tracker_counts_a_retrieved_response_once(server: RawServer) -> None:
+    server.handler = lambda c: c.json(RESPONSE)
+    tracker = BudgetTracker(Budget())
+    with ResponsesClient(make_target(server.url), tracker, environ=ENV) as client:
+        client.create({"model": "m", "input": "1"})
+        client.retrieve("resp_1")
+    assert (tracker.spend.requests, tracker.spend.output_tokens) == (2, 7)
+
+
+def test_rate_limit_waits_between_requests(server: RawServer) -> None:
+    server.handler = lambda c: c.json(RESPONSE)
+    sleeps: list[float] = []
+    with make_client(server.url, sleeps=sleeps, budget=Budget(requests_per_second=0.01)) as client:
+        for _ in range(3):
+            client.create({"model": "m", "input": "hi"})
+    # the first request uses the burst; each later one waits ~100 s for a token (the sleep is fake)
+    assert len(sleeps) == 2 and all(99 < s <= 100 for s in sleeps)
+
+
+def test_an_unstarted_reference_target_is_refused() -> None:
+    from respcheck.config import reference_target
+
+    with pytest.raises(ValueError, match="start the reference server"):
+        ResponsesClient(reference_target())
