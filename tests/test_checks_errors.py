@@ -82,6 +82,10 @@ def test_error_content_type_must_be_json() -> None:
         ("<html><body><h1>502 Bad Gateway</h1></body></html>", "HTML"),
         ("Internal Server Error", "a bare string"),
         ({"detail": "Not Found"}, '{"detail": ...}'),
+        (
+            {"object": "error", "message": "bad", "type": "BadRequestError", "param": None, "code": 400},
+            "vLLM-style",
+        ),
         ({"error": "invalid model"}, "error must be an object"),
         ({"message": "invalid model", "code": 400}, "an object without an error key"),
         ("", "empty"),
@@ -181,6 +185,14 @@ def test_error_carried_by_a_200() -> None:
     [f] = findings(r, "error.in_success")
     assert f.check_id == "error.in_success"
     assert f.location == "/response/body/error"
+
+
+def test_vllm_style_error_carried_by_a_200() -> None:
+    r = openai_error()
+    r["response"]["status"] = 200
+    r["response"]["body"] = {"object": "error", "message": "bad", "type": "BadRequestError", "code": 400}
+    [f] = findings(r, "error.in_success")
+    assert f.check_id == "error.in_success"
 
 
 def test_a_response_objects_own_error_field_is_not_an_error_envelope() -> None:

@@ -330,3 +330,14 @@ def test_retrieve_answers_the_response_it_was_asked_for() -> None:
     [f] = findings(r, "response.id")
     assert (f.check_id, f.severity) == ("response.id", Severity.ERROR)
     assert "resp_someone_else" in f.message
+
+
+def test_open_responses_message_allows_its_roles_and_part_types() -> None:
+    r = json_create(has_item("message"))
+    message = item_of(r["response"]["body"], "message")
+    message.update(role="system", content=[{"type": "input_text", "text": "be brief"}])
+    assert findings(r, "response.output.message", "openresponses") == []
+    assert len(findings(r, "response.output.message", "openai")) == 2  # role and part type
+    message["content"] = [{"type": "input_audio", "data": "..."}]
+    [f] = findings(r, "response.output.message", "openresponses")
+    assert f.location.endswith("/content/0/type")

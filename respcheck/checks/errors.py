@@ -106,6 +106,10 @@ def envelope_problem(ex: Exchange) -> str:
             return f"HTML, not JSON (a proxy or server error page?): {describe(text)}"
         return f"a bare string, not JSON: {describe(text)}"
     if isinstance(body, dict):
+        if body.get("object") == "error":
+            return 'vLLM-style {"object": "error", "message": ...} without the error wrapper: ' + describe(
+                body
+            )
         if "detail" in body:
             return f'{{"detail": ...}} (a framework default error, e.g. FastAPI): {describe(body)}'
         if "error" in body:
@@ -207,15 +211,16 @@ def says_not_found(error: dict[str, Any], loosely: bool) -> bool:
 @check(
     "error.in_success",
     clause="openai: errors are non-2xx responses with an ErrorResponse body",
-    summary='A 2xx JSON body is not an error envelope {"error": {...}} (the error must carry a 4xx/5xx).',
+    summary='A 2xx JSON body is not an error ({"error": {...}} or {"object": "error"}): errors carry a '
+    "4xx/5xx.",
     applies="body",
 )
 def error_in_success(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     body = ex.body
     # A Response object has an ``error`` field of its own (null unless failed): not this.
-    if not is_success(ex) or not isinstance(body, dict) or "object" in body:
+    if not is_success(ex) or not isinstance(body, dict):
         return
-    if isinstance(body.get("error"), dict | str):
+    if body.get("object") == "error" or ("object" not in body and isinstance(body.get("error"), dict | str)):
         yield Violation(
             f"HTTP {ex.status} carries an error body ({describe(body)}); an error must come with a 4xx "
             "or 5xx status, or SDKs parse it as a success and fail on missing fields",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from respcheck.checks import common
@@ -37,8 +38,6 @@ UNFINISHED_STATUSES = ("in_progress", "queued")
 # seconds (a millisecond timestamp of today is ~1.7e12).
 EARLIEST_SECONDS = 1_577_836_800
 LATEST_SECONDS = 4_102_444_800
-
-MESSAGE_PART_TYPES = ("output_text", "refusal")
 
 
 def at(pointer: str, *parts: Any) -> str:
@@ -297,25 +296,62 @@ def output_is_typed_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation
                 )
 
 
+@dataclass(frozen=True, slots=True)
+class MessageRules:
+    """What an output message may hold under a profile."""
+
+    roles: tuple[str, ...]
+    part_types: tuple[str, ...]
+
+
+# OpenAI's OutputMessage: role assistant, parts output_text | refusal. Open Responses has
+# one Message type for input and output, with four roles and nine part types.
+OPENAI_MESSAGE = MessageRules(("assistant",), ("output_text", "refusal"))
+OPEN_RESPONSES_MESSAGE = MessageRules(
+    ("user", "assistant", "system", "developer"),
+    (
+        "input_text",
+        "output_text",
+        "text",
+        "summary_text",
+        "reasoning_text",
+        "refusal",
+        "input_image",
+        "input_file",
+        "input_video",
+    ),
+)
+
+
+TEXT_PART_TYPES = ("output_text", "text", "summary_text", "reasoning_text", "input_text")
+
+
+def message_rules(ctx: CheckContext) -> MessageRules:
+    return OPEN_RESPONSES_MESSAGE if ctx.profile.schema_dir == "openresponses" else OPENAI_MESSAGE
+
+
 @check(
     "response.output.message",
-    clause="openai: OutputMessage — role assistant; content: array of output_text | refusal",
+    clause="openai: OutputMessage — role assistant; content: array of output_text | refusal "
+    "(openresponses: Message, its roles and part types)",
     summary="A message item has role assistant and an array of output_text/refusal parts; "
     "output_text has text and annotations.",
     endpoints=RESPONSE_ENDPOINTS,
 )
 def message_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    rules = message_rules(ctx)
     for response, ptr in response_objects(ex):
         for item, item_ptr in output_items(response, ptr):
             if item.get("type") == "message":
-                yield from message_problems(item, item_ptr)
+                yield from message_problems(item, item_ptr, rules)
 
 
-def message_problems(item: dict[str, Any], ptr: str) -> Iterator[Violation]:
+def message_problems(item: dict[str, Any], ptr: str, rules: MessageRules) -> Iterator[Violation]:
     role = item.get("role")
-    if role != "assistant":
+    if role not in rules.roles:
         yield Violation(
-            f'output message has role {describe(role)}; an output message\'s role is "assistant"',
+            f"output message has role {describe(role)}; an output message's role is "
+            + " or ".join(f'"{r}"' for r in rules.roles),
             at=at(ptr, "role"),
         )
     content = item.get("content")
@@ -328,31 +364,32 @@ def message_problems(item: dict[str, Any], ptr: str) -> Iterator[Violation]:
         )
         return
     for j, part in enumerate(content):
-        part_ptr = at(ptr, "content", j)
+        part_ptr = f"{ptr}/content/{j}"
         kind = part.get("type") if isinstance(part, dict) else None
-        if kind not in MESSAGE_PART_TYPES:
+        if kind not in rules.part_types:
             yield Violation(
                 f"message content part has type {describe(kind)}; an output message's parts are "
-                "output_text or refusal",
+                + ", ".join(rules.part_types),
                 at=at(part_ptr, "type") if isinstance(part, dict) else part_ptr,
             )
-        elif kind == "output_text":
+        elif kind == "refusal":
+            if not isinstance(part.get("refusal"), str):
+                yield Violation(
+                    f"refusal part has refusal {describe(part.get('refusal'))}; it must be a string",
+                    at=at(part_ptr, "refusal"),
+                )
+        elif kind in TEXT_PART_TYPES:
             if not isinstance(part.get("text"), str):
                 yield Violation(
-                    f"output_text part has text {describe(part.get('text'))}; it must be a string",
+                    f"{kind} part has text {describe(part.get('text'))}; it must be a string",
                     at=at(part_ptr, "text"),
                 )
-            if not isinstance(part.get("annotations"), list):
+            if kind == "output_text" and not isinstance(part.get("annotations"), list):
                 yield Violation(
                     f"output_text part has annotations {describe(part.get('annotations'))}; it must "
                     "be an array (empty when there are none): SDKs iterate it without a check",
                     at=at(part_ptr, "annotations"),
                 )
-        elif not isinstance(part.get("refusal"), str):
-            yield Violation(
-                f"refusal part has refusal {describe(part.get('refusal'))}; it must be a string",
-                at=at(part_ptr, "refusal"),
-            )
 
 
 @check(
