@@ -170,6 +170,47 @@ def schemas_build(specs: Path | None, docs: Path | None, out: Path | None) -> No
     click.echo(f"wrote {len(written)} schema files to {out}")
 
 
+@cli.command("run")
+@click.option("--target", default=None, help="Target name from targets.yaml (default: reference).")
+@click.option("--targets-file", default=None, help="Path to targets.yaml (default: ./targets.yaml).")
+@click.option("--base-url", default=None, help="Ad-hoc target: base URL, e.g. https://relay.example/v1.")
+@click.option("--api-key-env", default=None, help="Ad-hoc target: NAME of the variable holding the key.")
+@click.option("--model", default=None, help="Model name to use for every test.")
+@click.option("--capabilities", default=None, help="Comma-separated capabilities the target claims.")
+@click.option("--profile", default=None, help="Schema profile(s), comma-separated.")
+@click.option("--suite", "suites", multiple=True, help="Run only this suite (repeatable).")
+@click.option("-k", "keyword", default=None, help="pytest -k expression.")
+@click.option("-n", "workers", default="0", show_default=True, help="pytest-xdist workers (N or auto).")
+@click.option("--hypothesis-profile", default="ci", show_default=True,
+              type=click.Choice(["smoke", "ci", "nightly"]))
+@click.option("--budget-requests", type=int, default=None, help="At most this many requests.")
+@click.option("--budget-output-tokens", type=int, default=None, help="At most this many output tokens.")
+@click.option("--budget-rps", type=float, default=None, help="At most this many requests per second.")
+@click.option("--report-dir", type=click.Path(path_type=Path), default=None,
+              help="Where to write the report (default: reports/<time>-<target>/).")
+@click.option("-v", "--verbose", is_flag=True, help="One line per test.")
+def run_command(**kw) -> None:
+    """Run the conformance suites against a target and write a report."""
+    from respcheck.run import CannotRun, RunOptions, run
+    from respcheck.selection import TargetOptions
+
+    target_fields = TargetOptions.__dataclass_fields__
+    opts = RunOptions(
+        target=TargetOptions(**{k: kw[k] for k in target_fields}),
+        suites=tuple(kw["suites"]),
+        keyword=kw["keyword"],
+        workers=kw["workers"],
+        hypothesis_profile=kw["hypothesis_profile"],
+        report_dir=kw["report_dir"],
+        verbose=kw["verbose"],
+    )
+    try:
+        code = run(opts)
+    except CannotRun as exc:
+        fail(str(exc))
+    sys.exit(code)
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8787, show_default=True, type=int, help="0 picks a free port.")

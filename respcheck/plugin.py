@@ -23,11 +23,12 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from respcheck.budget import BudgetExhausted
-from respcheck.config import CAPABILITIES, ConfigError, Target, adhoc_target, load_targets
+from respcheck.config import CAPABILITIES, ConfigError, Target
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding, Severity
 from respcheck.judge import judge
 from respcheck.profiles import get_profile
+from respcheck.selection import TargetOptions, select_target
 
 FINDINGS_KEY = "respcheck_findings"
 BUDGET_KEY = "respcheck_budget"
@@ -92,43 +93,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def resolve_target(config: pytest.Config) -> Target:
     """The target this run tests, from the options (raises ConfigError with one line)."""
-    from dataclasses import replace
-
-    from respcheck.budget import Budget
-    from respcheck.config import Models
-
     opt = config.getoption
-    if opt("--base-url"):
-        target = adhoc_target(
-            opt("--base-url"),
-            opt("--api-key-env"),
-            opt("--model"),
-            opt("--capabilities"),
-            opt("respcheck_profile"),
+    return select_target(
+        TargetOptions(
+            target=opt("--target"),
+            targets_file=opt("--targets-file"),
+            base_url=opt("--base-url"),
+            api_key_env=opt("--api-key-env"),
+            model=opt("--model"),
+            capabilities=opt("--capabilities"),
+            profile=opt("respcheck_profile"),
+            budget_requests=opt("--budget-requests"),
+            budget_output_tokens=opt("--budget-output-tokens"),
+            budget_rps=opt("--budget-rps"),
         )
-    else:
-        targets = load_targets(opt("--targets-file"))
-        target = targets.select(opt("--target") or "reference")
-        if opt("--capabilities"):
-            caps = [c.strip() for c in opt("--capabilities").split(",") if c.strip()]
-            target = replace(target, capabilities=frozenset(caps) & frozenset(CAPABILITIES))
-        if opt("respcheck_profile"):
-            profiles = tuple(p.strip() for p in opt("respcheck_profile").split(","))
-            for p in profiles:
-                get_profile(p)
-            target = replace(target, profiles=profiles)
-        if opt("--model"):
-            target = replace(target, models=Models(opt("--model"), opt("--model"), opt("--model")))
-    budget = target.budget
-    overrides = {
-        "requests": opt("--budget-requests"),
-        "output_tokens": opt("--budget-output-tokens"),
-        "requests_per_second": opt("--budget-rps"),
-    }
-    if any(v is not None for v in overrides.values()):
-        budget = Budget(**{k: (v if v is not None else getattr(budget, k)) for k, v in overrides.items()})
-        target = replace(target, budget=budget)
-    return target
+    )
 
 
 def _target_for(config: pytest.Config) -> Target:

@@ -1,0 +1,72 @@
+"""Which target a run tests: targets.yaml plus command-line overrides, in one place.
+
+Both ``respcheck run`` and the pytest plugin (``pytest suites --target ...``) choose the
+target here, so the same options mean the same thing in both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from respcheck.budget import Budget
+from respcheck.config import CAPABILITIES, ConfigError, Models, Target, adhoc_target, load_targets
+from respcheck.profiles import PROFILES
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    target: str | None = None
+    targets_file: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    model: str | None = None
+    capabilities: str | None = None
+    profile: str | None = None
+    budget_requests: int | None = None
+    budget_output_tokens: int | None = None
+    budget_rps: float | None = None
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def select_target(opts: TargetOptions) -> Target:
+    """The target to test (raises ConfigError, one line, on any bad option or file)."""
+    if opts.base_url:
+        if opts.target:
+            raise ConfigError("--target and --base-url: choose one — a named target or an ad-hoc URL")
+        target = adhoc_target(opts.base_url, opts.api_key_env, opts.model, opts.capabilities, opts.profile)
+    else:
+        target = load_targets(opts.targets_file).select(opts.target or "reference")
+        if opts.capabilities:
+            caps = _split(opts.capabilities)
+            unknown = [c for c in caps if c not in CAPABILITIES]
+            if unknown:
+                raise ConfigError(
+                    f"--capabilities: {unknown[0]!r} is not a capability — use a comma-separated subset "
+                    f"of: {', '.join(CAPABILITIES)}"
+                )
+            target = replace(target, capabilities=frozenset(caps))
+        if opts.profile:
+            profiles = tuple(_split(opts.profile))
+            for p in profiles:
+                if p not in PROFILES:
+                    raise ConfigError(
+                        f"--profile: {p!r} is not a profile — use one of: {', '.join(PROFILES)}"
+                    )
+            target = replace(target, profiles=profiles)
+        if opts.model:
+            target = replace(target, models=Models(opts.model, opts.model, opts.model))
+    overrides = {
+        "requests": opts.budget_requests,
+        "output_tokens": opts.budget_output_tokens,
+        "requests_per_second": opts.budget_rps,
+    }
+    if any(v is not None for v in overrides.values()):
+        current = target.budget
+        target = replace(
+            target,
+            budget=Budget(**{k: (v if v is not None else getattr(current, k)) for k, v in overrides.items()}),
+        )
+    return target
