@@ -341,3 +341,17 @@ def test_open_responses_message_allows_its_roles_and_part_types() -> None:
     message["content"] = [{"type": "input_audio", "data": "..."}]
     [f] = findings(r, "response.output.message", "openresponses")
     assert f.location.endswith("/content/0/type")
+
+
+def test_a_fault_repeated_in_every_stream_response_is_one_finding() -> None:
+    r = streamed_create()
+    events = r["response"]["events"]
+    carriers = [
+        e["data"]["response"] for e in events if isinstance(e["data"], dict) and "response" in e["data"]
+    ]
+    assert len(carriers) == 3  # created, in_progress, completed
+    for response in carriers:
+        response["created_at"] = 1741476542.5
+    [f] = findings(r, "response.created_at")
+    assert f.message.endswith("(and 2 more times in this exchange)")
+    assert f.location == f"/response/events/{event_index(r, 'response.created')}/data/response/created_at"

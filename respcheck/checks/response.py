@@ -18,14 +18,15 @@ Decisions recorded here:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from respcheck.checks import common
 from respcheck.checks.common import escape
-from respcheck.checks.registry import CheckContext, Violation, check
+from respcheck.checks.registry import CheckContext, CheckFunc, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 
@@ -86,6 +87,30 @@ def response_objects(ex: Exchange) -> list[tuple[dict[str, Any], str]]:
     return found
 
 
+def once_per_fault(func: CheckFunc) -> CheckFunc:
+    """Report a fault repeated in several Response objects of one stream once, with a count.
+
+    A stream carries the Response in response.created, .in_progress and the terminal event;
+    a relay that gets created_at wrong gets it wrong in each, and one finding says so.
+    """
+
+    @functools.wraps(func)
+    def grouped(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+        seen: dict[str, list[Any]] = {}  # message -> [first violation, repeats]
+        for violation in func(ex, ctx):
+            if violation.message in seen:
+                seen[violation.message][1] += 1
+            else:
+                seen[violation.message] = [violation, 0]
+        for violation, repeats in seen.values():
+            if repeats:
+                times = "once more" if repeats == 1 else f"{repeats} more times"
+                violation = replace(violation, message=f"{violation.message} (and {times} in this exchange)")
+            yield violation
+
+    return grouped
+
+
 def output_items(response: dict[str, Any], pointer: str) -> Iterator[tuple[dict[str, Any], str]]:
     """The output items that are objects, with their pointers (a non-array output has none)."""
     output = response.get("output")
@@ -105,6 +130,7 @@ def output_items(response: dict[str, Any], pointer: str) -> Iterator[tuple[dict[
     summary='A Response object\'s `object` is "response".',
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def object_is_response(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         value = response.get("object")
@@ -124,6 +150,7 @@ def object_is_response(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     "with `resp_` (warning otherwise).",
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def id_shape(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     # retrieve and cancel name the response in the path: the answer must be that response.
     asked_for = path_response_id(ex.request.path) if ex.endpoint != "create" else None
@@ -157,6 +184,7 @@ def id_shape(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="`created_at` is an integer number of seconds since the epoch, in a plausible range.",
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def created_at_seconds(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         value = response.get("created_at")
@@ -197,6 +225,7 @@ def timestamp_problem(value: Any) -> str | None:
     summary="A Response names its model (a non-empty string).",
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def model_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         value = response.get("model")
@@ -216,6 +245,7 @@ def model_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="`status` is one of the six documented values.",
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def status_in_enum(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         value = response.get("status")
@@ -235,6 +265,7 @@ def status_in_enum(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="incomplete ⇔ incomplete_details, failed ⇔ error; a completed response has neither.",
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def status_consistency(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         status = response.get("status")
@@ -277,6 +308,7 @@ def status_consistency(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="`output` is an array of objects, each with a string `type`.",
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def output_is_typed_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         output = response.get("output")
@@ -338,6 +370,7 @@ def message_rules(ctx: CheckContext) -> MessageRules:
     "output_text has text and annotations.",
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def message_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     rules = message_rules(ctx)
     for response, ptr in response_objects(ex):
@@ -398,6 +431,7 @@ def message_problems(item: dict[str, Any], ptr: str, rules: MessageRules) -> Ite
     summary="A function_call item has call_id and name, and its arguments string parses as JSON.",
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def function_call_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         finished = response.get("status") not in UNFINISHED_STATUSES
@@ -442,6 +476,7 @@ def function_call_problems(item: dict[str, Any], ptr: str, complete: bool) -> It
     summary="A reasoning item has a summary array of summary_text parts (and reasoning_text content).",
     endpoints=RESPONSE_ENDPOINTS,
 )
+@once_per_fault
 def reasoning_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         for item, item_ptr in output_items(response, ptr):
@@ -493,6 +528,7 @@ ECHOED_FIELDS = ("previous_response_id", "instructions", "metadata", "max_output
     summary="Fields the create request set come back unchanged in the Response.",
     endpoints=("create",),
 )
+@once_per_fault
 def echoes_request(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     request = ex.request.body
     if not isinstance(request, dict):
