@@ -83,11 +83,12 @@ def function_call_arguments_delta(item_id: str, output_index: int, delta: str, o
     return event
 
 
-def function_call_arguments_done(item_id: str, output_index: int, arguments: str) -> Event:
+def function_call_arguments_done(item_id: str, output_index: int, name: str, arguments: str) -> Event:
     return {
         "type": "response.function_call_arguments.done",
         "arguments": arguments,
         "item_id": item_id,
+        "name": name,
         "output_index": output_index,
     }
 

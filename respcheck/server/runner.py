@@ -201,7 +201,7 @@ class ResponseRun:
         )
         for piece in tokens.split_tokens(arguments):
             yield ev.function_call_arguments_delta(item_id, index, piece, self._obfuscate)
-        yield ev.function_call_arguments_done(item_id, index, arguments)
+        yield ev.function_call_arguments_done(item_id, index, name, arguments)
         item = resource.function_call_item(item_id, "completed", call_id, name, arguments)
         self.response["output"].append(item)
         yield ev.output_item_done(index, item)
