@@ -1,0 +1,164 @@
+"""Redaction: a dummy key never survives into anything respcheck records or writes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+
+import pytest
+
+from respcheck.exchange import Exchange, FramingIssue, Request, SSEEvent
+from respcheck.redact import (
+    MASK,
+    known_secrets,
+    redact_bearer_tokens,
+    redact_exchange,
+    redact_header,
+    redact_headers,
+    redact_record,
+    redact_text,
+    redact_url,
+    register_secret,
+)
+from respcheck.replay.jsonl import exchange_to_record
+
+KEY = "sk-redact-dummy-9f8e7d6c5b4a+/="  # '+', '/' and '=' so the URL-encoded form differs
+
+
+@pytest.fixture(autouse=True)
+def _registered() -> None:
+    register_secret(KEY)
+
+
+def test_secret_headers_are_masked_by_name_whatever_their_value() -> None:
+    headers = {
+        "Authorization": "Bearer anything-at-all",
+        "api-key": "azure-style",
+        "X-API-Key": "abc",
+        "Cookie": "session=1",
+        "set-cookie": "session=2",
+        "Proxy-Authorization": "Basic dXNlcjpwYXNz",
+        "Content-Type": "application/json",
+    }
+    assert redact_headers(headers) == {
+        "Authorization": f"Bearer {MASK}",
+        "api-key": MASK,
+        "X-API-Key": MASK,
+        "Cookie": MASK,
+        "set-cookie": MASK,
+        "Proxy-Authorization": f"Basic {MASK}",
+        "Content-Type": "application/json",
+    }
+
+
+def test_the_key_value_is_masked_in_any_header() -> None:
+    assert redact_header("X-Debug", f"upstream said {KEY}") == f"upstream said {MASK}"
+
+
+def test_every_wire_form_of_the_key_is_masked() -> None:
+    forms = [
+        KEY,
+        urllib.parse.quote(KEY, safe=""),
+        urllib.parse.quote_plus(KEY),
+        json.dumps(KEY)[1:-1],
+        base64.b64encode(f":{KEY}".encode()).decode().rstrip("="),
+    ]
+    for form in forms:
+        assert redact_text(f"<{form}>") == f"<{MASK}>", form
+
+
+def test_urls_lose_secret_params_userinfo_and_the_key() -> None:
+    url = f"https://user:pw@relay.example/v1/{KEY}/responses?key=abc&api_key=def&limit=2"
+    cleaned = redact_url(url)
+    assert cleaned == (
+        f"https://user:{MASK}@relay.example/v1/{MASK}/responses?key={MASK}&api_key={MASK}&limit=2"
+    )
+    assert redact_url("https://relay.example/v1/responses?limit=2&after=a%20b") == (
+        "https://relay.example/v1/responses?limit=2&after=a%20b"  # untouched when nothing is secret
+    )
+
+
+def test_short_values_are_not_treated_as_secrets() -> None:
+    register_secret("ab")
+    assert "ab" not in known_secrets()
+    assert redact_text("about a cab") == "about a cab"
+
+
+def test_explicit_secrets_are_masked_without_registering() -> None:
+    other = "sk-one-off-secret-123"
+    assert redact_text(f"x {other} y", [other]) == f"x {MASK} y"
+    assert other not in known_secrets()
+
+
+def test_free_text_bearer_tokens_are_masked() -> None:
+    assert redact_bearer_tokens("curl -H 'Authorization: Bearer sk-unknown-token-1234'") == (
+        f"curl -H 'Authorization: Bearer {MASK}'"
+    )
+
+
+def _leaky_exchange() -> Exchange:
+    """An exchange with the key everywhere a hostile or careless relay could put it."""
+    return Exchange(
+        id="t/1",
+        request=Request(
+            method="POST",
+            path=f"/v1/responses/{KEY}",
+            query={"key": "abc", "after": KEY},
+            headers={"authorization": f"Bearer {KEY}", "x-note": KEY},
+            body={"model": "m", "input": f"my key is {KEY}", "metadata": {KEY: "as a key"}},
+        ),
+        status=401,
+        headers={"x-echo": f"Bearer {KEY}", "set-cookie": "s=1"},
+        body={"error": {"message": f"Incorrect API key provided: {KEY}"}},
+        body_text=f"raw {KEY}",
+        events=[
+            SSEEvent(0, "error", json.dumps({"message": KEY}), {"message": KEY}, id=KEY),
+            SSEEvent(1, None, f"not json {KEY}", None, json_error=f"Expecting value: {KEY}"),
+        ],
+        framing=[FramingIssue("unknown_field", f"unknown SSE field {KEY!r} ignored", 1)],
+        notes=[f"retried with {KEY}"],
+        broken=f"cut after {KEY}",
+    )
+
+
+def test_a_redacted_exchange_record_holds_no_trace_of_the_key() -> None:
+    ex = redact_exchange(_leaky_exchange())
+    record = exchange_to_record(ex)
+    dumped = json.dumps(record, ensure_ascii=False) + repr(ex)
+    for form in (KEY, urllib.parse.quote(KEY, safe=""), json.dumps(KEY)[1:-1]):
+        assert form not in dumped
+    assert ex.request.headers["authorization"] == f"Bearer {MASK}"
+    assert ex.request.query == {"key": MASK, "after": MASK}
+    assert ex.body == {"error": {"message": f"Incorrect API key provided: {MASK}"}}
+    assert ex.events[0].json == {"message": MASK} and ex.events[0].id == MASK
+    assert ex.headers["set-cookie"] == MASK
+
+
+def test_redact_record_scrubs_har_name_value_lists_and_header_maps() -> None:
+    har = {
+        "request": {
+            "url": f"https://relay.example/v1/responses?key={KEY}",
+            "headers": [
+                {"name": "Authorization", "value": "Bearer some-other-token"},
+                {"name": "Accept", "value": "text/event-stream"},
+            ],
+            "queryString": [{"name": "key", "value": "plain"}, {"name": "limit", "value": "2"}],
+            "postData": {"text": json.dumps({"input": KEY})},
+        },
+        "response": {"headers": {"Set-Cookie": "s=1", "X-Echo": KEY}},
+    }
+    cleaned = redact_record(har)
+    assert KEY not in json.dumps(cleaned)
+    assert cleaned["request"]["headers"][0] == {"name": "Authorization", "value": f"Bearer {MASK}"}
+    assert cleaned["request"]["headers"][1] == {"name": "Accept", "value": "text/event-stream"}
+    assert cleaned["request"]["queryString"][0] == {"name": "key", "value": MASK}
+    assert cleaned["request"]["queryString"][1] == {"name": "limit", "value": "2"}
+    assert cleaned["response"]["headers"] == {"Set-Cookie": MASK, "X-Echo": MASK}
+
+
+def test_redaction_leaves_clean_data_alone() -> None:
+    clean = {"model": "gpt-4.1-mini", "input": [{"role": "user", "content": "hello"}], "n": 3, "ok": True}
+    assert redact_record(clean) == clean
+    ex = Exchange(id="c", request=Request("GET", "/v1/responses/resp_1"), status=200, body=clean)
+    assert exchange_to_record(redact_exchange(ex))["response"]["body"] == clean
