@@ -76,6 +76,13 @@ def test_error_content_type_must_be_json() -> None:
     assert findings(r, "error.content_type") == []
 
 
+def test_an_html_error_page_is_one_finding() -> None:
+    r = openai_error()
+    r["response"].update(status=502, content_type="text/html", body="<html><h1>502 Bad Gateway</h1></html>")
+    found = judge(exchange_from_record(r), "openai", own_checks())
+    assert [f.check_id for f in found] == ["error.envelope"]
+
+
 @pytest.mark.parametrize(
     ("body", "says"),
     [

@@ -6,8 +6,8 @@ Every OpenAI SDK turns a non-2xx answer into an exception built from
 (the SDKs retry 408/409/429/5xx, so a 500 for a bad request is retried in vain).
 
 Status judgements stay conservative: they fire only when the body itself says the client
-was at fault (``type: invalid_request_error``) or the id was unknown (a not-found code), and
-the status says otherwise.
+was at fault (``type: invalid_request_error`` with a 5xx) or that the id in the path is
+unknown (a not-found code, or a not-found message with a 5xx) and the status is not 404.
 
 The second half checks success bodies: JSON with a JSON content type, and the non-Response
 bodies of delete (``response.deleted``), the input-items list, the input-token count and the
@@ -21,9 +21,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from respcheck.checks.common import body_ptr, escape, is_success
+from respcheck.checks.common import body_ptr, is_success
 from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import path_response_id
+from respcheck.checks.response import at, path_response_id
 from respcheck.exchange import Exchange
 
 SDK_EXPECTATION = (
@@ -38,11 +38,8 @@ NOT_FOUND_TEXT = re.compile(r"not found|no such|does not exist", re.IGNORECASE)
 ID_ENDPOINTS = ("retrieve", "delete", "cancel", "input_items")
 
 
-def at(pointer: str, *parts: Any) -> str:
-    return pointer + "".join("/" + escape(p) for p in parts)
-
-
-def describe(value: Any) -> str:
+def snippet(value: Any) -> str:
+    """A body or value shortened for a message (text as is, JSON serialised)."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -74,8 +71,10 @@ def error_object(ex: Exchange) -> dict[str, Any] | None:
     applies="body",
 )
 def error_content_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
-    # An unknown content type (a recording that kept no headers) is not judged.
-    if is_error_status(ex) and ex.content_type and not is_json_content_type(ex.content_type):
+    # Judged only when the body is JSON: a body that is not (an HTML page) is error.envelope's
+    # finding. An unknown content type (a recording that kept no headers) is not judged.
+    served = ex.content_type
+    if is_error_status(ex) and ex.body is not None and served and not is_json_content_type(served):
         yield Violation(
             f"HTTP {ex.status} is served as {ex.content_type!r}; an error body is application/json "
             "(clients decide by the content type whether to parse the error)",
@@ -103,22 +102,21 @@ def envelope_problem(ex: Exchange) -> str:
         if not text:
             return "empty"
         if text.startswith("<"):
-            return f"HTML, not JSON (a proxy or server error page?): {describe(text)}"
-        return f"a bare string, not JSON: {describe(text)}"
+            return f"HTML, not JSON (a proxy or server error page?): {snippet(text)}"
+        return f"a bare string, not JSON: {snippet(text)}"
     if isinstance(body, dict):
         if body.get("object") == "error":
-            return 'vLLM-style {"object": "error", "message": ...} without the error wrapper: ' + describe(
+            return 'vLLM-style {"object": "error", "message": ...} without the error wrapper: ' + snippet(
                 body
             )
         if "detail" in body:
-            return f'{{"detail": ...}} (a framework default error, e.g. FastAPI): {describe(body)}'
+            return f'{{"detail": ...}} (a framework default error, e.g. FastAPI): {snippet(body)}'
         if "error" in body:
-            return (
-                f'{{"error": <{type(body["error"]).__name__}>}} where error must be an object: '
-                + describe(body)
+            return f'{{"error": <{type(body["error"]).__name__}>}} where error must be an object: ' + snippet(
+                body
             )
-        return f"an object without an error key: {describe(body)}"
-    return f"a JSON {type(body).__name__}, not an object: {describe(body)}"
+        return f"an object without an error key: {snippet(body)}"
+    return f"a JSON {type(body).__name__}, not an object: {snippet(body)}"
 
 
 @check(
@@ -135,7 +133,7 @@ def error_fields(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     kind = error.get("type")
     if not isinstance(kind, str) or not kind:
         yield Violation(
-            f"error.type is {describe(kind) if 'type' in error else 'missing'}; it must be a string "
+            f"error.type is {snippet(kind) if 'type' in error else 'missing'}; it must be a string "
             "such as invalid_request_error (SDKs and retry logic branch on it)",
             at=at(ptr, "type"),
         )
@@ -148,7 +146,7 @@ def error_fields(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             )
         elif error[field] is not None and not isinstance(error[field], str):
             yield Violation(
-                f"error.{field} is {describe(error[field])}; it must be a string or null",
+                f"error.{field} is {snippet(error[field])}; it must be a string or null",
                 at=at(ptr, field),
             )
 
@@ -166,7 +164,7 @@ def error_message(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     message = error.get("message")
     if not isinstance(message, str) or not message.strip():
         yield Violation(
-            f"error.message is {describe(message) if 'message' in error else 'missing'}; it must say "
+            f"error.message is {snippet(message) if 'message' in error else 'missing'}; it must say "
             "what went wrong (SDKs put it in the exception text)",
             at=body_ptr("error", "message"),
         )
@@ -186,7 +184,7 @@ def error_status(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     server_fault = ex.status >= 500
     if ex.endpoint in ID_ENDPOINTS and ex.status != 404 and says_not_found(error, loosely=server_fault):
         yield Violation(
-            f"HTTP {ex.status} for an unknown id ({describe(error)}); {ex.endpoint} answers an unknown "
+            f"HTTP {ex.status} for an unknown id ({snippet(error)}); {ex.endpoint} answers an unknown "
             "id with 404 (SDKs raise NotFoundError only for a 404"
             + ("; a 5xx is even retried, in vain)" if server_fault else ")"),
             at="/response/status",
@@ -222,7 +220,7 @@ def error_in_success(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     if body.get("object") == "error" or ("object" not in body and isinstance(body.get("error"), dict | str)):
         yield Violation(
-            f"HTTP {ex.status} carries an error body ({describe(body)}); an error must come with a 4xx "
+            f"HTTP {ex.status} carries an error body ({snippet(body)}); an error must come with a 4xx "
             "or 5xx status, or SDKs parse it as a success and fail on missing fields",
             at=body_ptr("error"),
         )
@@ -244,7 +242,7 @@ JSON_ENDPOINTS = ("create", "retrieve", "cancel", "delete", "input_items", "inpu
 def success_body_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if is_success(ex) and ex.body is None:
         text = (ex.body_text or "").strip()
-        shown = "empty" if not text else f"not JSON: {describe(text)}"
+        shown = "empty" if not text else f"not JSON: {snippet(text)}"
         yield Violation(
             f"HTTP {ex.status} body of {ex.endpoint} is {shown}; SDKs decode it as JSON and fail",
             at=body_ptr(),
@@ -294,18 +292,18 @@ def delete_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     if body.get("object") != "response.deleted":
         yield Violation(
-            f'delete answered "object": {describe(body.get("object"))}; it is "response.deleted"',
+            f'delete answered "object": {snippet(body.get("object"))}; it is "response.deleted"',
             at=body_ptr("object"),
         )
     if body.get("deleted") is not True:
         yield Violation(
-            f'delete answered "deleted": {describe(body.get("deleted"))}; a successful delete says true',
+            f'delete answered "deleted": {snippet(body.get("deleted"))}; a successful delete says true',
             at=body_ptr("deleted"),
         )
     path_id = path_response_id(ex.request.path)
     if body.get("id") != path_id:
         yield Violation(
-            f"delete answered id {describe(body.get('id'))} for DELETE of {path_id!r}; it names the "
+            f"delete answered id {snippet(body.get('id'))} for DELETE of {path_id!r}; it names the "
             "deleted response",
             at=body_ptr("id"),
         )
@@ -325,17 +323,17 @@ def input_items_list(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     if body.get("object") != "list":
         yield Violation(
-            f'input_items answered "object": {describe(body.get("object"))}; it is "list"',
+            f'input_items answered "object": {snippet(body.get("object"))}; it is "list"',
             at=body_ptr("object"),
         )
     if not isinstance(body.get("has_more"), bool):
         yield Violation(
-            f"has_more is {describe(body.get('has_more'))}; it must be a boolean (clients page on it)",
+            f"has_more is {snippet(body.get('has_more'))}; it must be a boolean (clients page on it)",
             at=body_ptr("has_more"),
         )
     data = body.get("data")
     if not isinstance(data, list):
-        yield Violation(f"data is {describe(data)}; it must be an array of items", at=body_ptr("data"))
+        yield Violation(f"data is {snippet(data)}; it must be an array of items", at=body_ptr("data"))
         return
     if not data:
         return
@@ -343,8 +341,8 @@ def input_items_list(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         expected = item.get("id") if isinstance(item, dict) else None
         if body.get(key) != expected:
             yield Violation(
-                f"{key} is {describe(body.get(key))} but the {key.split('_')[0]} item's id is "
-                f"{describe(expected)}; clients pass {key} as the `after` cursor",
+                f"{key} is {snippet(body.get(key))} but the {key.split('_')[0]} item's id is "
+                f"{snippet(expected)}; clients pass {key} as the `after` cursor",
                 at=body_ptr(key),
             )
 
@@ -362,13 +360,13 @@ def input_tokens_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     if body.get("object") != "response.input_tokens":
         yield Violation(
-            f'input_tokens answered "object": {describe(body.get("object"))}; it is "response.input_tokens"',
+            f'input_tokens answered "object": {snippet(body.get("object"))}; it is "response.input_tokens"',
             at=body_ptr("object"),
         )
     count = body.get("input_tokens")
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         yield Violation(
-            f"input_tokens is {describe(count)}; it must be an integer ≥ 0", at=body_ptr("input_tokens")
+            f"input_tokens is {snippet(count)}; it must be an integer ≥ 0", at=body_ptr("input_tokens")
         )
 
 
@@ -385,16 +383,16 @@ def compact_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     if body.get("object") != "response.compaction":
         yield Violation(
-            f'compact answered "object": {describe(body.get("object"))}; it is "response.compaction"',
+            f'compact answered "object": {snippet(body.get("object"))}; it is "response.compaction"',
             at=body_ptr("object"),
         )
     if not isinstance(body.get("id"), str) or not body.get("id"):
         yield Violation(
-            f"compact result id is {describe(body.get('id'))}; it must be a string", at=body_ptr("id")
+            f"compact result id is {snippet(body.get('id'))}; it must be a string", at=body_ptr("id")
         )
     if not isinstance(body.get("output"), list):
         yield Violation(
-            f"compact result output is {describe(body.get('output'))}; it must be an array of items "
+            f"compact result output is {snippet(body.get('output'))}; it must be an array of items "
             "(the compacted input for the next request)",
             at=body_ptr("output"),
         )

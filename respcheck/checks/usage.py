@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from respcheck.checks.common import body_ptr, escape, is_success
+from respcheck.checks.common import body_ptr, is_success
 from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import response_objects
+from respcheck.checks.response import at, once_per_fault, response_objects
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 
@@ -44,10 +44,6 @@ RESPONSES_NAMES = TokenNames("input_tokens", "output_tokens", "input_tokens_deta
 CHAT_NAMES = TokenNames(
     "prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details"
 )
-
-
-def at(pointer: str, *parts: Any) -> str:
-    return pointer + "".join("/" + escape(p) for p in parts)
 
 
 def is_count(value: Any) -> bool:
@@ -85,6 +81,7 @@ def names_in(usage: dict[str, Any], ctx: CheckContext) -> TokenNames:
     summary="A completed Response carries a usage object.",
     endpoints=("create", "retrieve", "cancel"),
 )
+@once_per_fault
 def usage_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         if response.get("status") == "completed" and not isinstance(response.get("usage"), dict):
@@ -104,6 +101,7 @@ def usage_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     "completion).",
     endpoints=USAGE_ENDPOINTS,
 )
+@once_per_fault
 def usage_names(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     chat_style = ctx.profile.usage_style == "chat"
     for usage, ptr, _ in usages(ex):
@@ -133,6 +131,7 @@ def usage_names(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="Every token count in usage (and its *_details) is an integer ≥ 0.",
     endpoints=USAGE_ENDPOINTS,
 )
+@once_per_fault
 def usage_counts(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for usage, ptr, _ in usages(ex):
         for key, value in usage.items():
@@ -162,6 +161,7 @@ def count_violation(value: Any, ptr: str, *path: str) -> Violation:
     summary="total_tokens equals input + output tokens (prompt + completion under doc:newapi).",
     endpoints=USAGE_ENDPOINTS,
 )
+@once_per_fault
 def usage_total(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for usage, ptr, _ in usages(ex):
         names = names_in(usage, ctx)
@@ -184,6 +184,7 @@ def usage_total(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="cached_tokens ≤ input tokens and reasoning_tokens ≤ output tokens.",
     endpoints=USAGE_ENDPOINTS,
 )
+@once_per_fault
 def usage_details(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for usage, ptr, _ in usages(ex):
         names = names_in(usage, ctx)
@@ -207,6 +208,7 @@ def usage_details(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="output tokens ≤ max_output_tokens when the request (or the echoed Response) sets it.",
     endpoints=("create", "retrieve", "cancel"),
 )
+@once_per_fault
 def usage_within_limit(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     request = ex.request.body if ex.endpoint == "create" else None
     requested = request.get("max_output_tokens") if isinstance(request, dict) else None
