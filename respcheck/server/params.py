@@ -243,7 +243,9 @@ def _parse_flags(body: dict[str, Any], params: CreateParams) -> None:
         setattr(params, name, _check_type(body, name, "string"))
     retention = _check_type(body, "prompt_cache_retention", "string")
     if retention is not None:
-        params.prompt_cache_retention = _one_of("prompt_cache_retention", retention, ("in-memory", "24h"))
+        params.prompt_cache_retention = _one_of(
+            "prompt_cache_retention", retention, ("in-memory", "in_memory", "24h")
+        )
 
 
 def _parse_sampling(body: dict[str, Any], spec: ModelSpec, params: CreateParams) -> None:
