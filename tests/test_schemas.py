@@ -12,7 +12,7 @@ import jsonschema_rs
 import pytest
 
 from respcheck.schemas import build, doc_tables, evolution
-from respcheck.schemas.explain import explain
+from respcheck.schemas import explain
 from respcheck.schemas.registry import load_validator, schemas_root
 from tests.recorded import SHARED, SPECS
 
@@ -344,15 +344,29 @@ def test_relaxations_are_narrow() -> None:
 
 
 def test_union_failures_are_explained_inside_the_member_the_instance_meant() -> None:
-    validator = jsonschema.Draft202012Validator(
-        load_validator("openai", "events/response.output_item.done").schema
-    )
+    validator = load_validator("openai", "events/response.output_item.done")
     event = {
         "type": "response.output_item.done",
         "sequence_number": 3,
         "output_index": 0,
         "item": {"type": "function_call", "id": "fc_1", "call_id": "c", "name": "f", "status": "completed"},
     }
-    [best] = explain(validator, event, limit=1)
-    assert list(best.absolute_path) == ["item"]
-    assert best.message == "'arguments' is a required property"
+    [problem] = explain.problems(validator.raw_errors(event), limit=1)
+    assert problem == explain.Problem(("item",), "required property 'arguments' is missing", "Required")
+
+
+def test_an_unknown_member_type_is_named_with_the_known_ones() -> None:
+    validator = load_validator("openai", "response")
+    item = {"type": "assistant_message", "id": "x"}
+    errors = validator.raw_errors({"output": [item]})
+    texts = [p.text for p in explain.problems(errors, limit=10) if p.path == ("output", 0)]
+    assert len(texts) == 1
+    assert texts[0].startswith("unknown type 'assistant_message' (expected one of: ")
+    assert "function_call" in texts[0] and "message" in texts[0]
+
+
+def test_null_failing_type_and_enum_is_said_once() -> None:
+    validator = load_validator("openai", "response")
+    errors = validator.raw_errors({"status": None})
+    [text] = [p.text for p in explain.problems(errors, limit=20) if p.path == ("status",)]
+    assert text == "expected string, got null"

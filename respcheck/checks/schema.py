@@ -2,8 +2,8 @@
 
 Which schema: ``schemas/<profile>/<name>.json`` (``Profile.validator``; doc profiles fall
 back to openai for what their page does not define). jsonschema-rs answers "valid?" on the
-fast path; only a failure is explained, by jsonschema, with unions resolved to the member
-the relay meant (``schemas.explain``), in words like
+fast path; only a failure is explained, from jsonschema-rs's own errors with unions
+resolved to the member the relay meant (``schemas.explain``), in words like
 ``response.usage.input_tokens_details: required property 'cached_tokens' is missing``.
 
 Decisions recorded here:
@@ -22,22 +22,15 @@ Decisions recorded here:
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
 
 from respcheck.checks.common import body_ptr, escape, event_ptr, is_success, response_objects
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
-from respcheck.schemas import evolution
-from respcheck.schemas.explain import leaf_errors, union_kinds
+from respcheck.schemas import evolution, explain
+from respcheck.schemas.explain import Problem
 from respcheck.schemas.registry import SchemaValidator
 
 RESPONSE_ENDPOINTS = ("create", "retrieve", "cancel")
@@ -49,88 +42,20 @@ CLAUSE = "schemas/{profile}/{name}.json (source: schemas/provenance.json)"
 # Explaining a failure
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    path: tuple[Any, ...]  # inside the validated instance
-    text: str  # what is wrong there, e.g. "required property 'id' is missing"
-
-
-@cache
-def _explainer(validator: SchemaValidator) -> jsonschema.protocols.Validator:
-    return jsonschema.Draft202012Validator(validator.schema)
-
-
 def problems(
     validator: SchemaValidator, instance: Any, limit: int = MAX_PROBLEMS_PER_OBJECT
 ) -> list[Problem]:
     """Why ``instance`` fails ``validator`` (empty when it is valid), most specific first."""
     if validator.is_valid(instance):
         return []
-    found = leaf_errors(_explainer(validator).iter_errors(instance))
-    if not found:  # the two engines disagree: fall back to the registry's explanation
+    found = explain.problems(validator.raw_errors(instance), limit)
+    if not found:  # cannot happen unless the engine changes: keep the registry's explanation
         return [Problem(_path_of(e.pointer), e.message) for e in validator.errors(instance, limit)]
-    # Deepest first; at one place, one problem (a null that fails both "type" and "enum"
-    # is said once, as a type error).
-    found.sort(
-        key=lambda e: (-len(e.absolute_path), str(list(e.absolute_path)), e.validator != "type")
-    )
-    out: list[Problem] = []
-    for error in found:
-        path = tuple(error.absolute_path)
-        if error.validator == "required" or all(p.path != path for p in out):
-            problem = Problem(path, describe_error(error))
-            if problem not in out:
-                out.append(problem)
-    return out[:limit]
+    return found
 
 
 def _path_of(pointer: str) -> tuple[str, ...]:
     return tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:])
-
-
-def describe_error(error: ValidationError) -> str:
-    """One validation error in plain words (without the location)."""
-    kind, expected, instance = error.validator, error.validator_value, error.instance
-    if kind == "required":
-        missing = re.match(r"'(.*)' is a required property", error.message)
-        return f"required property {missing.group(1) if missing else error.message!r} is missing"
-    if kind == "type":
-        wanted = " or ".join(expected) if isinstance(expected, list) else expected
-        got = json_type(instance)
-        return f"expected {wanted}, got {got}" + (
-            "" if instance is None else f" ({short(instance)})"
-        )
-    if kind == "enum":
-        return f"{short(instance)} is not one of {', '.join(short(v) for v in expected)}"
-    if kind == "const":
-        return f"{short(instance)} should be {short(expected)}"
-    if kind in ("anyOf", "oneOf"):
-        kinds = union_kinds(error)
-        if isinstance(instance, dict) and isinstance(instance.get("type"), str) and kinds:
-            return f"unknown type {instance['type']!r} (expected one of: {', '.join(kinds)})"
-        return f"{short(instance)} matches none of the allowed shapes"
-    if kind == "additionalProperties":
-        return error.message
-    return error.message if len(error.message) <= 160 else error.message[:157] + "..."
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def dotted(path: tuple[Any, ...]) -> str:
@@ -312,26 +237,67 @@ def compact_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 # Spec evolution
 
 
-def _walk(
-    node: Any, path: tuple[Any, ...] = (), keys: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[Any, ...], tuple[str, ...], dict[str, Any]]]:
-    """Every JSON object in ``node``: its path, the object keys leading to it, the object."""
-    if isinstance(node, dict):
-        yield path, keys, node
-        for key, value in node.items():
-            if isinstance(value, dict | list):
-                yield from _walk(value, (*path, key), (*keys, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            if isinstance(value, dict | list):
-                yield from _walk(value, (*path, index), keys)
+# (pointer relative to the event or body, object keys leading to it, the object)
+ContractObject = tuple[str, tuple[str, ...], dict[str, Any]]
 
 
-def _judged_objects(ex: Exchange) -> Iterator[tuple[Any, str]]:
-    """The server-sent JSON an exchange holds, with its pointer."""
+def contract_objects(node: Any, ptr: str = "") -> Iterator[ContractObject]:
+    """The objects of an event or body the evolution rules are about: the event itself, the
+    Response (or compaction) it is or carries, its usage details, output items and content
+    parts. Targeted rather than a walk of everything: token data is large, and client-defined
+    content (tool parameters, JSON schemas) may hold a "type" or "usage" meaning something else.
+    """
+    if not isinstance(node, dict):
+        return
+    yield ptr, (), node
+    response = node.get("response")
+    if isinstance(response, dict):
+        yield from _response_parts(response, ptr + "/response", ("response",))
+    else:
+        yield from _response_parts(node, ptr, ())
+    if isinstance(node.get("item"), dict):
+        yield from _item_parts(node["item"], ptr + "/item", ("item",))
+    if isinstance(node.get("part"), dict):
+        yield ptr + "/part", ("part",), node["part"]
+
+
+def _response_parts(response: dict[str, Any], ptr: str, keys: tuple[str, ...]) -> Iterator[ContractObject]:
+    usage = response.get("usage")
+    if isinstance(usage, dict):
+        for name in ("input_tokens_details", "output_tokens_details"):
+            if isinstance(usage.get(name), dict):
+                yield f"{ptr}/usage/{name}", (*keys, "usage", name), usage[name]
+    output = response.get("output")
+    if isinstance(output, list):
+        for index, item in enumerate(output):
+            if isinstance(item, dict):
+                yield from _item_parts(item, f"{ptr}/output/{index}", (*keys, "output"))
+
+
+def _item_parts(item: dict[str, Any], ptr: str, keys: tuple[str, ...]) -> Iterator[ContractObject]:
+    yield ptr, keys, item
+    content = item.get("content")
+    if isinstance(content, list):
+        for index, part in enumerate(content):
+            if isinstance(part, dict):
+                yield f"{ptr}/content/{index}", (*keys, "content"), part
+
+
+# Keys of an event that may hold an object an evolution rule is about (see contract_objects).
+CARRIERS = ("response", "item", "part", "usage", "output")
+
+
+def _judged_objects(ex: Exchange, top_level_types: frozenset[str]) -> Iterator[tuple[Any, str]]:
+    """The server-sent JSON an exchange holds that may hold a rule's object, with its pointer.
+
+    Most events of a stream are deltas holding none: they are passed over without a look
+    inside (the stream's bulk, so this keeps the check cheap).
+    """
     if ex.events is not None:
         for e in ex.json_events:
-            yield e.json, event_ptr(e.index)
+            data = e.json
+            if data.get("type") in top_level_types or any(k in data for k in CARRIERS):
+                yield data, event_ptr(e.index)
     elif is_success(ex) and ex.body is not None:
         yield ex.body, body_ptr()
 
@@ -348,12 +314,13 @@ def recently_required(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     rules = evolution.recently_required_in(ctx.profile.schema_dir)
     if not rules:
         return
+    top_level_types = frozenset(r.with_type for r in rules if r.with_type)
     seen: dict[evolution.RecentlyRequired, tuple[str, int]] = {}  # rule -> (first pointer, count)
-    for instance, base in _judged_objects(ex):
-        for path, keys, obj in _walk(instance):
+    for instance, base in _judged_objects(ex, top_level_types):
+        for rel, keys, obj in contract_objects(instance):
             for rule in rules:
                 if rule.field not in obj and rule.matches(keys, obj):
-                    first, count = seen.get(rule, (pointer(base, path), 0))
+                    first, count = seen.get(rule, (base + rel, 0))
                     seen[rule] = (first, count + 1)
     for rule, (first, count) in seen.items():
         times = "" if count == 1 else f" ({count} places)"

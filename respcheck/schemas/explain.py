@@ -2,79 +2,141 @@
 
 The Responses schemas are full of unions discriminated by ``type`` (output items, content
 parts, tools). When an item fails, "X is not valid under any of the given schemas" says
-nothing, and ``best_match`` often descends into an unrelated member. Here, for a failed
-``anyOf``/``oneOf``, we keep only the members whose ``type`` accepts the instance's
-``type`` (the member the relay meant to send) and explain the failure inside those.
+nothing, and a generic "best match" often descends into an unrelated member. Here, for a
+failed ``anyOf``, we keep only the members whose ``type`` accepts the instance's ``type``
+(the member the relay meant to send) and explain the failure inside those.
+
+This works on jsonschema-rs's own errors (their ``kind`` carries each union member's
+errors as ``context``), so explaining a failure costs microseconds, not the milliseconds
+the pure-Python ``jsonschema`` needs: streams that fail on every event stay fast.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
-
-UNION_KEYWORDS = ("anyOf", "oneOf")
+UNION_KINDS = ("AnyOf", "OneOfNotValid")
+DISCRIMINATING_KINDS = ("Enum", "Constant")
 
 
-def leaf_errors(errors: Iterable[ValidationError]) -> list[ValidationError]:
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: tuple[Any, ...]  # inside the validated instance
+    text: str  # what is wrong there, e.g. "required property 'id' is missing"
+    kind: str = ""  # the failed keyword's kind (Required, Type, Enum...)
+
+
+def kind_name(error: Any) -> str:
+    return type(error.kind).__name__
+
+
+def leaf_errors(errors: Iterable[Any]) -> list[Any]:
     """The specific failures behind ``errors``, unions resolved by their ``type`` discriminator."""
-    out: list[ValidationError] = []
+    out: list[Any] = []
     for error in errors:
         out.extend(_resolve(error))
     return out
 
 
-def _resolve(error: ValidationError) -> list[ValidationError]:
-    if error.validator not in UNION_KEYWORDS or not error.context:
+def _resolve(error: Any) -> list[Any]:
+    if kind_name(error) not in UNION_KINDS or not getattr(error.kind, "context", None):
         return [error]
-    branches: dict[Any, list[ValidationError]] = {}
-    for sub in error.context:
-        branches.setdefault(sub.schema_path[0], []).append(sub)
-    meant = [errs for errs in branches.values() if not _discriminator_mismatch(error, errs)]
-    # A lone "null" member failing (e.g. anyOf [X, null]) says nothing useful: skip it.
-    meant = [errs for errs in meant if not _only_null_branch(errs)] or meant
+    depth = len(error.instance_path)
+    meant = [b for b in error.kind.context if b and not _rejects_discriminator(b, depth)]
     if not meant:
         return [error]  # no member accepts its type: described as an unknown type
     # Several members accept its type (e.g. the message shapes): explain the closest one.
     return leaf_errors(min(meant, key=len))
 
 
-def _discriminator_mismatch(union: ValidationError, branch_errors: list[ValidationError]) -> bool:
-    """True when the branch rejects the instance's ``type`` value or its JSON type outright."""
-    depth = len(union.absolute_path)
-    for e in branch_errors:
-        rel = list(e.absolute_path)[depth:]
-        if rel == ["type"] and e.validator in ("const", "enum"):
+def _rejects_discriminator(branch: list[Any], depth: int) -> bool:
+    """True when a union member rejects the instance's ``type`` value or its JSON type."""
+    for e in branch:
+        rel = list(e.instance_path)[depth:]
+        kind = kind_name(e)
+        if rel == ["type"] and kind in DISCRIMINATING_KINDS:
             return True
-        if rel == [] and e.validator in ("type", "const", "enum"):
+        if rel == [] and (kind in DISCRIMINATING_KINDS or kind == "Type"):
             return True
     return False
 
 
-def _only_null_branch(branch_errors: list[ValidationError]) -> bool:
-    return all(e.validator == "type" and e.validator_value == "null" for e in branch_errors)
-
-
-def union_kinds(error: ValidationError) -> list[str]:
+def union_kinds(error: Any) -> list[str]:
     """The ``type`` values a failed union's members accept (for "unknown type" messages)."""
-    depth = len(error.absolute_path)
+    depth = len(error.instance_path)
     kinds: set[str] = set()
-    for sub in error.context or ():
-        if list(sub.absolute_path)[depth:] == ["type"] and sub.validator in ("const", "enum"):
-            values = sub.validator_value if sub.validator == "enum" else [sub.validator_value]
-            kinds.update(v for v in values if isinstance(v, str))
+    for branch in getattr(error.kind, "context", None) or ():
+        for e in branch:
+            if list(e.instance_path)[depth:] != ["type"]:
+                continue
+            if kind_name(e) == "Enum":
+                kinds.update(v for v in e.kind.options if isinstance(v, str))
+            elif kind_name(e) == "Constant" and isinstance(e.kind.expected_value, str):
+                kinds.add(e.kind.expected_value)
     return sorted(kinds)
 
 
-def explain(
-    validator: jsonschema.protocols.Validator, instance: Any, limit: int = 3
-) -> list[ValidationError]:
-    """The most useful few reasons ``instance`` fails, best first."""
-    found = leaf_errors(validator.iter_errors(instance))
-    if not found:
-        return []
-    best = best_match(found)
-    rest = [e for e in found if e is not best]
-    return [best, *rest][:limit]
+def describe(error: Any) -> str:
+    """One jsonschema-rs error in plain words (without the location)."""
+    kind, instance = kind_name(error), error.instance
+    if kind == "Required":
+        return f"required property {error.kind.property!r} is missing"
+    if kind == "Type":
+        types = sorted(error.kind.types, key=lambda t: (t == "null", t))
+        got = "" if instance is None else f" ({short(instance)})"
+        return f"expected {' or '.join(types)}, got {json_type(instance)}{got}"
+    if kind == "Enum":
+        return f"{short(instance)} is not one of {', '.join(short(v) for v in error.kind.options)}"
+    if kind == "Constant":
+        return f"{short(instance)} should be {short(error.kind.expected_value)}"
+    if kind in UNION_KINDS:
+        kinds = union_kinds(error)
+        if isinstance(instance, dict) and isinstance(instance.get("type"), str) and kinds:
+            return f"unknown type {instance['type']!r} (expected one of: {', '.join(kinds)})"
+        return f"{short(instance)} matches none of the allowed shapes"
+    if kind == "AdditionalProperties":
+        return f"unexpected properties: {', '.join(repr(p) for p in error.kind.unexpected)}"
+    message = error.message
+    return message if len(message) <= 160 else message[:157] + "..."
+
+
+def problems(errors: Iterable[Any], limit: int = 3) -> list[Problem]:
+    """The few most specific problems behind ``errors`` (jsonschema-rs errors), deepest first.
+
+    At one place, one problem (a null that fails both "type" and "enum" is said once, as a
+    type error); several missing properties of one object are each said.
+    """
+    found = leaf_errors(errors)
+    found.sort(key=lambda e: (-len(e.instance_path), str(list(e.instance_path)), kind_name(e) != "Type"))
+    out: list[Problem] = []
+    for error in found:
+        path, kind = tuple(error.instance_path), kind_name(error)
+        if kind != "Required" and any(p.path == path for p in out):
+            continue
+        problem = Problem(path, describe(error), kind)
+        if problem not in out:
+            out.append(problem)
+    return out[:limit]
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def short(value: Any) -> str:
+    """A JSON value, cut to fit in a message."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."

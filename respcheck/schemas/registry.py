@@ -44,6 +44,11 @@ class SchemaValidator:
     def is_valid(self, instance: Any) -> bool:
         return self._fast.is_valid(instance)
 
+    def raw_errors(self, instance: Any) -> list[Any]:
+        """jsonschema-rs's own errors (each ``kind`` carries a failed union's member errors as
+        ``context``), for callers that explain failures themselves (``schemas.explain``)."""
+        return list(self._fast.iter_errors(instance))
+
     def errors(self, instance: Any, limit: int = 3) -> list[SchemaError]:
         """The most relevant reasons ``instance`` is invalid (empty when it is valid)."""
         if self._fast.is_valid(instance):
