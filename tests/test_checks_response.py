@@ -355,3 +355,18 @@ def test_a_fault_repeated_in_every_stream_response_is_one_finding() -> None:
     [f] = findings(r, "response.created_at")
     assert f.message.endswith("(and 2 more times in this exchange)")
     assert f.location == f"/response/events/{event_index(r, 'response.created')}/data/response/created_at"
+
+
+def test_completed_at_seconds_after_creation_and_only_when_completed() -> None:
+    r = json_create(lambda body: isinstance(body.get("completed_at"), int))
+    body = r["response"]["body"]
+    body["completed_at"] = body["created_at"] * 1000
+    [f] = findings(r, "response.completed_at")
+    assert (f.check_id, f.severity) == ("response.completed_at", Severity.ERROR)
+    assert "milliseconds" in f.message
+    body["completed_at"] = body["created_at"] - 5
+    [f] = findings(r, "response.completed_at")
+    assert "before created_at" in f.message
+    body.update(completed_at=body["created_at"] + 1, status="in_progress")
+    [f] = findings(r, "response.completed_at")
+    assert f.severity is Severity.WARNING

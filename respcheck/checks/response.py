@@ -193,6 +193,36 @@ def created_at_seconds(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             yield Violation(f"created_at is {describe(value)}: {problem}", at=at(ptr, "created_at"))
 
 
+@check(
+    "response.completed_at",
+    clause="openai: Response.completed_at — Unix timestamp (in seconds), only present when completed",
+    summary="`completed_at`, when set, is integer seconds, not before created_at, on a completed response.",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+@once_per_fault
+def completed_at_seconds(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    # Absent or null is fine: responses recorded before 2025-08 have no completed_at at all.
+    for response, ptr in response_objects(ex):
+        value = response.get("completed_at")
+        if value is None:
+            continue
+        problem = timestamp_problem(value)
+        created = response.get("created_at")
+        if problem:
+            yield Violation(f"completed_at is {describe(value)}: {problem}", at=at(ptr, "completed_at"))
+        elif isinstance(created, int) and value < created:
+            yield Violation(
+                f"completed_at ({value}) is before created_at ({created})", at=at(ptr, "completed_at")
+            )
+        if response.get("status") != "completed":
+            yield Violation(
+                f"completed_at is set on a response whose status is {describe(response.get('status'))}; "
+                "the spec has it only on completed responses",
+                at=at(ptr, "completed_at"),
+                severity=Severity.WARNING,
+            )
+
+
 def path_response_id(path: str) -> str | None:
     """The ``{response_id}`` in ``.../responses/{response_id}[/cancel|/input_items]``."""
     path = path.split("?", 1)[0]
