@@ -679,3 +679,22 @@ def test_text_that_was_never_streamed_is_reported():
 def test_summary_that_was_never_streamed_is_reported():
     rec = _fake_stream(record(SUMMARY))
     assert fired(rec, "stream.assembly.reasoning_summary")
+
+
+def test_json_that_is_not_an_event_object_is_told_apart_from_non_json():
+    rec = record(BASIC)
+    events(rec)[4]["data"] = None  # the JSON literal null
+    events(rec)[5]["data"] = [1, 2]
+    assert fired(rec, "stream.data.json") == []
+    messages = [f.message for f in fired(rec, "stream.data.type")]
+    assert messages == [
+        "event 4 carries a JSON null, not an event object",
+        "event 5 carries a JSON array, not an event object",
+    ]
+
+
+def test_an_empty_event_name_counts_as_missing_not_as_a_mismatch():
+    rec = record(BASIC)
+    events(rec)[3]["event"] = ""
+    assert fired(rec, "stream.event_name.matches_type") == []
+    assert fired(rec, "stream.event_name.present")

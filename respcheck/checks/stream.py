@@ -115,7 +115,8 @@ _FRAMING = {
     "invalid_utf8": (
         Severity.ERROR,
         "WHATWG HTML, server-sent events: the stream is UTF-8",
-        "the SSE stream holds bytes that are not UTF-8",
+        "the SSE stream holds bytes that are not UTF-8 (openai-python's decoder raises "
+        "UnicodeDecodeError on them)",
     ),
     "unterminated_block": (
         Severity.ERROR,
@@ -207,7 +208,7 @@ def event_name_matches_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violati
     if not _responses_stream(ex):
         return
     for e, _, kind in _typed(ex):
-        if e.event is not None and e.event != kind:
+        if e.event and e.event != kind:  # an absent or empty name is stream.event_name.present's
             yield Violation(
                 f"event {e.index} is named {e.event!r} on its event: line but its data says type "
                 f"{kind!r}; clients dispatch on one or the other and disagree",
@@ -254,10 +255,10 @@ def data_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
     for e in ex.events or ():
-        if e.json is None and not e.is_done_marker:
+        if e.json_error is not None and not e.is_done_marker:
             shown = e.data if len(e.data) <= 60 else e.data[:57] + "..."
             yield Violation(
-                f"event {e.index} carries data that is not JSON ({e.json_error or 'unparsable'}): {shown!r}",
+                f"event {e.index} carries data that is not JSON ({e.json_error}): {shown!r}",
                 f"/response/events/{e.index}/data",
             )
 
@@ -273,11 +274,11 @@ def data_has_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
     for e in ex.events or ():
-        if e.json is None:
-            continue
+        if e.json is None and (e.json_error is not None or e.is_done_marker):
+            continue  # not JSON at all: stream.data.json
         if not isinstance(e.json, dict):
             yield Violation(
-                f"event {e.index} carries JSON {type(e.json).__name__}, not an event object",
+                f"event {e.index} carries a JSON {_json_kind(e.json)}, not an event object",
                 f"/response/events/{e.index}/data",
             )
         elif not isinstance(e.json.get("type"), str):
@@ -285,6 +286,14 @@ def data_has_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
                 f"event {e.index} has no string type field, so no client can tell what it is",
                 event_ptr(e.index, "type"),
             )
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return {list: "array", str: "string", int: "number", float: "number"}.get(type(value), "value")
 
 
 @check(
