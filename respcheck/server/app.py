@@ -190,6 +190,7 @@ async def create_response(request: Request, state: ServerState) -> Response:
     conversation = conversation_before(state, params.previous_response_id) + params.input_items
     conversation, input_tokens = fit_context(params, conversation)
     run = ResponseRun(params, conversation, input_tokens, state.store, state.latency)
+    run.save_initial()
     if params.background:
         _start(state, run, pace=True)
         if params.stream:

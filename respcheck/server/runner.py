@@ -52,10 +52,15 @@ class ResponseRun:
 
     # ------------------------------------------------------------ driving
 
-    async def run(self, pace: bool) -> None:
-        """Produce every event; pace deltas by ``latency`` when ``pace``."""
+    def save_initial(self) -> None:
+        """Store the response and its input items before anything runs (so they are listable at once)."""
         if self.store is not None:
             self.store.save_response(self.response, self.params.input_items)
+
+    async def run(self, pace: bool) -> None:
+        """Produce every event; pace deltas by ``latency`` when ``pace``."""
+        if self._cancel_requested:
+            return  # cancelled (or deleted) before it started
         try:
             for event in self._steps():
                 if self._cancel_requested:
