@@ -14,10 +14,10 @@ MODES = pytest.mark.parametrize(
 
 
 @MODES
-def test_string_input(client, models, conforms, stream):
-    ex = conforms(
-        client.create({"model": models.text, "input": "Say hello in three words.", "stream": stream})
-    )
+@pytest.mark.parametrize("kind", ["text", "reasoning", "vision"])
+def test_string_input(client, models, conforms, stream, kind):
+    body = {"model": getattr(models, kind), "input": "Say hello in three words.", "stream": stream}
+    ex = conforms(client.create(body))
     response = final(ex)
     assert response["status"] == "completed"
     assert output_text(response).strip(), "a completed response should carry some output text"

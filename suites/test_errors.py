@@ -88,18 +88,41 @@ def test_empty_input_list_with_no_conversation_is_an_error_or_answered(client, m
     assert ex.status is not None and ex.status < 500
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("temperature", 2.5),
-        ("top_p", 1.5),
-        ("max_output_tokens", 0),
-        ("truncation", "sometimes"),
-        ("metadata", {"k" * 65: "v"}),
-        ("reasoning", {"effort": "extreme"}),
-    ],
-)
+# Each a documented constraint of the create request (openai-openapi.json, CreateResponse).
+DOCUMENTED_LIMITS = {
+    "temperature-above-2": ("temperature", 2.5),
+    "temperature-negative": ("temperature", -0.5),
+    "temperature-string": ("temperature", "warm"),
+    "top_p-above-1": ("top_p", 1.5),
+    "top_p-negative": ("top_p", -0.1),
+    "max_output_tokens-zero": ("max_output_tokens", 0),
+    "max_output_tokens-negative": ("max_output_tokens", -5),
+    "max_output_tokens-float": ("max_output_tokens", 12.5),
+    "truncation-unknown": ("truncation", "sometimes"),
+    "metadata-key-too-long": ("metadata", {"k" * 65: "v"}),
+    "metadata-value-too-long": ("metadata", {"k": "v" * 513}),
+    "metadata-too-many-keys": ("metadata", {f"k{n}": "v" for n in range(17)}),
+    "metadata-not-object": ("metadata", ["k", "v"]),
+    "reasoning-effort-unknown": ("reasoning", {"effort": "extreme"}),
+    "tool_choice-unknown": ("tool_choice", "sometimes"),
+    "text-format-unknown": ("text", {"format": {"type": "yaml"}}),
+    "parallel_tool_calls-string": ("parallel_tool_calls", "yes"),
+    "store-string": ("store", "yes"),
+    "stream-string": ("stream", "maybe"),
+    "instructions-number": ("instructions", 42),
+    "input-number": ("input", 42),
+    "model-number": ("model", 42),
+    "background-string": ("background", "yes"),
+    "previous_response_id-number": ("previous_response_id", 42),
+    "top_logprobs-above-20": ("top_logprobs", 30),
+    "tools-not-array": ("tools", {"type": "function"}),
+}
+
+
+@pytest.mark.parametrize(("field", "value"), list(DOCUMENTED_LIMITS.values()), ids=list(DOCUMENTED_LIMITS))
 def test_documented_limits_are_enforced(client, models, conforms, field, value):
-    ex = conforms(client.create({"model": models.text, "input": "hi", field: value}))
+    body = {"model": models.text, "input": "hi"}
+    body[field] = value
+    ex = conforms(client.create(body))
     error = _assert_error(ex)
     assert (error.get("param") or "").split(".")[0].split("[")[0] == field

@@ -106,3 +106,33 @@ def test_unknown_id_is_404_with_error_shape(client, conforms, endpoint):
     assert ex.status == 404
     assert isinstance(ex.body, dict) and isinstance(ex.body.get("error"), dict)
     assert ex.body["error"].get("message")
+
+
+@pytest.mark.parametrize("endpoint", ["retrieve", "delete", "input_items", "cancel"])
+def test_malformed_id_is_a_4xx_not_a_5xx(client, conforms, endpoint):
+    ex = conforms(getattr(client, endpoint)("not-a-response-id"))
+    assert ex.status is not None and 400 <= ex.status < 500
+    assert isinstance(ex.body, dict) and isinstance(ex.body.get("error"), dict)
+
+
+@pytest.mark.input_items
+def test_input_items_of_a_chain_list_only_that_turn(client, models, conforms):
+    first = _stored(client, models, conforms)
+    body = {
+        "model": models.text,
+        "input": "And now the number 7.",
+        "store": True,
+        "previous_response_id": first["id"],
+    }
+    second = final(conforms(client.create(body)))
+    listed = conforms(client.input_items(second["id"], order="asc"))
+    texts = [part.get("text") for item in listed.body["data"] for part in item.get("content") or []]
+    assert "And now the number 7." in texts
+
+
+@pytest.mark.input_items
+def test_input_items_limit_bounds(client, models, conforms):
+    created = _stored(client, models, conforms)
+    for limit in (0, 101):
+        ex = conforms(client.input_items(created["id"], limit=limit))
+        assert ex.status is not None and 400 <= ex.status < 500, f"limit={limit} answered {ex.status}"
