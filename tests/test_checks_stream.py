@@ -698,3 +698,11 @@ def test_an_empty_event_name_counts_as_missing_not_as_a_mismatch():
     events(rec)[3]["event"] = ""
     assert fired(rec, "stream.event_name.matches_type") == []
     assert fired(rec, "stream.event_name.present")
+
+
+def test_stream_resumed_just_before_a_part_closes_is_clean():
+    rec = record(RESUMED)
+    done_at = find(rec, "response.content_part.done")
+    rec["request"]["query"]["starting_after"] = str(data(rec, done_at)["sequence_number"] - 1)
+    del events(rec)[:done_at]
+    clean(rec)

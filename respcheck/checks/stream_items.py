@@ -278,7 +278,10 @@ class _Walker:
         if not _is_index(index):
             return
         text = item.parts.get((where, index))
-        if text is None or (text.opened_at is None and not text.partial and not self.resumed):
+        if text is None and self.resumed:  # opened before the resume point
+            text = self.part_text(item, where, index)
+            text.partial = True
+        if text is None or (text.opened_at is None and not text.partial):
             self.report(
                 PART_ORDER,
                 f"event {event.index} ({kind}) closes {index_name} {index} of {item.name}, "
