@@ -11,8 +11,7 @@ import jsonschema
 import jsonschema_rs
 import pytest
 
-from respcheck.schemas import build, doc_tables, evolution
-from respcheck.schemas import explain
+from respcheck.schemas import build, doc_tables, evolution, explain
 from respcheck.schemas.registry import load_validator, schemas_root
 from tests.recorded import SHARED, SPECS
 
@@ -370,3 +369,11 @@ def test_null_failing_type_and_enum_is_said_once() -> None:
     errors = validator.raw_errors({"status": None})
     [text] = [p.text for p in explain.problems(errors, limit=20) if p.path == ("status",)]
     assert text == "expected string, got null"
+
+
+def test_doc_profiles_accept_the_null_usage_of_unfinished_responses(built: Path) -> None:
+    for relay in ("mixroute", "newapi", "12ai"):
+        schema = json.loads((built / "docs" / relay / "response.json").read_text())
+        validator = jsonschema_rs.validator_for(schema)
+        assert validator.is_valid({"status": "in_progress", "usage": None}), relay
+        assert not validator.is_valid({"status": "completed", "usage": 5}), relay

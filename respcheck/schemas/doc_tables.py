@@ -51,6 +51,14 @@ def _cells(field: str, kind: str, required: bool, line: str, **extra: Any) -> Ro
     return Row(field, kind, line, required, **extra)
 
 
+# The pages document finished responses only; a stream's response.created / in_progress
+# (and a queued background response) carry "usage": null until the response finishes, as
+# OpenAI's own do. That is not a deviation from the page, so usage may be null.
+USAGE_NULL_NOTE = (
+    "usage may be null: the page documents finished responses; unfinished ones (stream "
+    "events, background) carry usage: null until they finish, as OpenAI's do"
+)
+
 MIXROUTE_REQUEST = DocTable(
     "mixroute",
     "create_request",
@@ -87,12 +95,13 @@ MIXROUTE_RESPONSE = DocTable(
         _cells(
             "output[].content[].text", "string", False, '"text": "人工智慧(Artificial Intelligence'
         ),
-        _cells("usage", "object", False, '"usage": {'),
+        _cells("usage", "object", False, '"usage": {', nullable=True),
         _cells("usage.input_tokens", "integer", False, '"input_tokens": 25,'),
         _cells("usage.output_tokens", "integer", False, '"output_tokens": 150,'),
         _cells("usage.total_tokens", "integer", False, '"total_tokens": 175'),
     ),
     notes=(
+        USAGE_NULL_NOTE,
         "the page has no response table: fields and JSON types come from its 回應格式 "
         "example; an example does not say what is required, so nothing is",
     ),
@@ -178,7 +187,7 @@ NEWAPI_RESPONSE = DocTable(
             False,
             "| output[].content[].text | string | 否 | |",
         ),
-        _cells("usage", "object", False, "| usage | object | 否 | |"),
+        _cells("usage", "object", False, "| usage | object | 否 | |", nullable=True),
         _cells(
             "usage.prompt_tokens",
             "integer",
@@ -253,6 +262,7 @@ NEWAPI_RESPONSE = DocTable(
         ),
     ),
     notes=(
+        USAGE_NULL_NOTE,
         "usage is Chat-style (prompt_tokens / completion_tokens / *_tokens_details), "
         "unlike OpenAI's input_tokens / output_tokens; the profile's usage_style is 'chat'",
         "output[].content is an array in the table but a string in the page's example; "
@@ -344,9 +354,10 @@ TWELVEAI_RESPONSE = DocTable(
         ),
         _cells("text", "object", False, "text | object | 文本输出配置 |"),
         _cells("truncation", "string", False, "truncation | string | 截断策略 |"),
-        _cells("usage", "object", False, "usage | object | token 用量统计 |"),
+        _cells("usage", "object", False, "usage | object | token 用量统计 |", nullable=True),
     ),
     notes=(
+        USAGE_NULL_NOTE,
         "the response table has no 'required' column: nothing is required",
         "status lists 'completed、in_progress、failed 等' (an open list): not an enum",
         "the same structure is what retrieve and cancel return (接口概览); DELETE's body is "
