@@ -58,6 +58,7 @@ class _View:
 
     judge() runs the checks back to back on one exchange, so a one-slot cache (``_view``)
     turns a dozen passes over the events into one each for the typed list and the walk.
+    A miss (another exchange, or another thread in between) only costs a recomputation.
     """
 
     __slots__ = ("_typed", "_walk", "count", "events", "exchange")
