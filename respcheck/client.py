@@ -296,6 +296,7 @@ class _BodyReader:
         self.deadline = deadline
         self.received = 0
         self.timed_out = threading.Event()
+        self.finished = False  # set once reading stopped: the watchdog must not cut a pooled connection
 
     def read(self) -> None:
         sse = self._is_event_stream()
@@ -308,6 +309,7 @@ class _BodyReader:
             else:
                 self._read_body()
         finally:
+            self.finished = True
             watchdog.cancel()
 
     def _is_event_stream(self) -> bool:
@@ -325,21 +327,23 @@ class _BodyReader:
         ex.events = parser.events
         ex.framing = parser.framing
         idle = self.target.timeouts.between_events
-        last_event = time.monotonic()
+        last_line = time.monotonic()
         try:
             for chunk in self.response.iter_bytes():
                 now = time.monotonic()
                 chunk = self._within_cap(chunk)
-                if parser.feed(chunk, now - self.started):
-                    last_event = now
+                parser.feed(chunk, now - self.started)
+                # a complete line (an event, or a keep-alive comment) is a sign of life; bytes alone are not
+                if b"\n" in chunk or b"\r" in chunk:
+                    last_line = now
                 if ex.broken:
                     break
                 if now >= self.deadline:
                     ex.broken = self._total_cause()
                     break
-                if now - last_event > idle:
+                if now - last_line > idle:
                     ex.broken = (
-                        f"no complete event for {idle:g} s while bytes trickled in "
+                        f"no complete SSE line for {idle:g} s while bytes trickled in "
                         f"({self.received} bytes, {len(parser.events)} events; timeouts.between_events)"
                     )
                     break
@@ -400,6 +404,8 @@ class _BodyReader:
 
     def _cut(self) -> None:
         """Watchdog at the total deadline: shut the socket so a blocked read returns now."""
+        if self.finished:
+            return
         self.timed_out.set()
         stream = self.response.extensions.get("network_stream")
         sock = stream.get_extra_info("socket") if stream is not None else None

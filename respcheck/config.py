@@ -94,7 +94,8 @@ class Retries:
     max_wait: float = 10.0
 
 
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+# 8 MiB of SSE becomes ~50 MB of parsed events: the cap keeps a hostile stream under the 200 MB bound
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -72,13 +72,19 @@ def _variants(value: str) -> set[str]:
     return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
 
 
-def _all_secrets(extra: Iterable[str] | None) -> list[str]:
+class _Resolved(list):
+    """Every secret form, longest first: computed once per record, then passed down as ``secrets``."""
+
+
+def _all_secrets(extra: Iterable[str] | None) -> _Resolved:
+    if isinstance(extra, _Resolved):
+        return extra
     found = set(known_secrets())
     for value in extra or ():
         if value and len(value) >= MIN_SECRET_LENGTH:
             found.update(_variants(value))
     # longest first, so a value containing another is masked whole
-    return sorted(found, key=len, reverse=True)
+    return _Resolved(sorted(found, key=len, reverse=True))
 
 
 def redact_text(text: str, secrets: Iterable[str] | None = None) -> str:
@@ -100,10 +106,12 @@ def redact_header(name: str, value: str, secrets: Iterable[str] | None = None) -
 
 
 def redact_headers(headers: Mapping[str, str], secrets: Iterable[str] | None = None) -> dict[str, str]:
+    secrets = _all_secrets(secrets)
     return {name: redact_header(name, value, secrets) for name, value in headers.items()}
 
 
 def redact_query(query: Mapping[str, Any], secrets: Iterable[str] | None = None) -> dict[str, Any]:
+    secrets = _all_secrets(secrets)
     return {
         name: (MASK if name.lower() in SECRET_PARAMS else redact_value(value, secrets))
         for name, value in query.items()
@@ -129,7 +137,8 @@ def redact_url(url: str, secrets: Iterable[str] | None = None) -> str:
 
 
 def redact_value(value: Any, secrets: Iterable[str] | None = None) -> Any:
-    """A JSON-like value with every string scrubbed (a copy only where something changed)."""
+    """A JSON-like value with every string scrubbed (a copy)."""
+    secrets = _all_secrets(secrets)
     if isinstance(value, str):
         return redact_text(value, secrets)
     if isinstance(value, dict):
@@ -149,8 +158,7 @@ def _contains_secret(value: Any, secrets: list[str]) -> bool:
 
 def redact_exchange(ex: Exchange, secrets: Iterable[str] | None = None) -> Exchange:
     """Scrub an exchange in place (request, headers, body, events, notes) and return it."""
-    extra = list(secrets or ())
-    every = _all_secrets(extra)
+    extra = every = _all_secrets(secrets)
     req = ex.request
     req.headers = redact_headers(req.headers, extra)
     req.query = redact_query(req.query, extra)
@@ -173,9 +181,12 @@ def redact_exchange(ex: Exchange, secrets: Iterable[str] | None = None) -> Excha
 
 
 def _redact_event(event: SSEEvent, extra: list[str], every: list[str]) -> None:
-    if event.raw_data is not None and _contains_secret(event.raw_data, every):
-        event.raw_data = redact_text(event.raw_data, extra)
-    if _contains_secret(event.json, every):
+    raw = event.raw_data
+    if raw is not None and _contains_secret(raw, every):
+        event.raw_data = redact_text(raw, extra)
+    # the parsed JSON can hold the key only if the raw text does, unless an escape hid it there
+    escaped = raw is None or raw != event.raw_data or "\\u" in raw or "\\/" in raw
+    if escaped and _contains_secret(event.json, every):
         event.json = redact_value(event.json, extra)
     for attr in ("event", "id", "json_error"):
         value = getattr(event, attr)
@@ -184,13 +195,21 @@ def _redact_event(event: SSEEvent, extra: list[str], every: list[str]) -> None:
 
 
 def redact_record(record: Any, secrets: Iterable[str] | None = None) -> Any:
-    """Any JSON-like record about to be written (a JSONL line, a HAR entry, a report) scrubbed.
+    """Any JSON-like record about to be written (a JSONL line, a HAR entry, a report), scrubbed.
+
+    Returns a scrubbed copy, or the record itself when there is nothing to mask (the common case).
 
     Besides every known secret value, values under secret header or parameter names are masked
     (HAR writes headers and query strings as ``[{"name": ..., "value": ...}]`` lists).
     """
-    extra = list(secrets or ())
-    return _redact_record(record, extra)
+    every = _all_secrets(secrets)
+    # one serialisation answers "is a secret value, or a secret name, in here?"; usually neither
+    text = json.dumps(record, ensure_ascii=False, default=str)
+    values = any(s in text for s in every)
+    lowered = text.lower()
+    if not values and not any(f'"{name}"' in lowered for name in _SECRET_NAMES):
+        return record
+    return _redact_record(record, every if values else _Resolved())
 
 
 _SECRET_NAMES = SECRET_HEADERS | SECRET_PARAMS
@@ -211,7 +230,7 @@ def _redact_record(value: Any, extra: list[str]) -> Any:
         return out
     if isinstance(value, list):
         return [_redact_record(v, extra) for v in value]
-    if isinstance(value, str):
+    if isinstance(value, str) and extra:
         return redact_text(value, extra)
     return value
 

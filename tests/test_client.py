@@ -313,7 +313,24 @@ def test_drip_that_never_completes_an_event_hits_between_events(server: RawServe
     with make_client(server.url, timeouts=Timeouts(1, 1, 0.4, 5)) as client:
         ex = client.create({"model": "m", "input": "hi", "stream": True})
     assert len(ex.events) >= 1 and ex.events[0].type == "response.created"
-    assert "no complete event for 0.4 s" in ex.broken
+    assert "no complete SSE line for 0.4 s" in ex.broken
+
+
+def test_keepalive_comments_keep_a_slow_stream_alive(server: RawServer) -> None:
+    """A relay waiting on a slow model sends comments; that is benign, not an idle stream."""
+
+    def patient(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        for _ in range(8):
+            c.send(b": keep-alive\n\n")
+            c.wait(0.1)
+        c.send(sse({"type": "response.completed", "sequence_number": 0, "response": RESPONSE}))
+
+    server.handler = patient
+    with make_client(server.url, timeouts=Timeouts(1, 1, 0.4, 5)) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert ex.broken is None
+    assert [e.type for e in ex.events] == ["response.completed"]
 
 
 def test_silence_mid_stream_hits_between_events(server: RawServer) -> None:
