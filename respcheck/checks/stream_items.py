@@ -555,28 +555,36 @@ class _Walker:
                 at = sources[0][2] if sources[0][2] is not None else text.opened_at
                 self.report(
                     text.check_id,
-                    f"the {text.label} has {len(reference)} chars of text but no delta carried them",
+                    f"{text.label}: {len(reference)} chars of text that no delta carried",
                     event_ptr(at or 0),
                 )
                 return
-        wrong = [(n, v, at) for n, v, at in sources if isinstance(v, str) and v != reference]
+        present = [(n, v, at) for n, v, at in sources if isinstance(v, str)]
+        wrong = [(n, v, at) for n, v, at in present if v != reference]
         if not wrong:
             return
         _, value, at = wrong[0]
-        where = ", ".join(n for n, _, _ in wrong)
-        self.report(
-            text.check_id,
-            f"the {text.label} does not assemble: {where} differ(s) from {reference_name} "
-            f"({_first_difference(reference, value)})",
-            event_ptr(at or 0),
-        )
+        names = _and(n for n, _, _ in wrong)
+        if text.deltas and len(wrong) == len(present) > 1 and len({v for _, v, _ in wrong}) == 1:
+            # Every later copy agrees with the others: the deltas are the odd one out.
+            message = (
+                f"{text.label}: the concatenated deltas differ from what {names} all say "
+                f"({_first_difference(reference, value)}); a delta was lost, altered or repeated"
+            )
+            at = text.first_delta_at
+        else:
+            verb = "differs" if len(wrong) == 1 else "differ"
+            message = (
+                f"{text.label}: {names} {verb} from {reference_name} ({_first_difference(reference, value)})"
+            )
+        self.report(text.check_id, message, event_ptr(at or 0))
 
     def judge_link(self, text: _Text, reference: Any, final: Any, at: str) -> None:
         if text.partial or not isinstance(reference, str) or not isinstance(final, str) or reference == final:
             return
         self.report(
             text.check_id,
-            f"the terminal response's copy of the {text.label} differs from output_item.done "
+            f"{text.label}: the terminal response's copy differs from output_item.done "
             f"({_first_difference(reference, final)})",
             at,
         )
@@ -656,6 +664,11 @@ def _final_ids(output: Any) -> set[Any]:
 def _short(ids: list[Any]) -> str:
     shown = ", ".join(str(i) for i in ids[:4])
     return f"[{shown}{', ...' if len(ids) > 4 else ''}] ({len(ids)})"
+
+
+def _and(names: Iterator[str]) -> str:
+    listed = list(names)
+    return listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
 
 
 def _first_difference(expected: str, actual: str) -> str:
