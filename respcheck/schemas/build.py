@@ -235,11 +235,7 @@ def rewrite_ref(ref: str, component: str) -> str:
 def make_nullable(schema: dict[str, Any]) -> dict[str, Any]:
     """OpenAPI 3.0 ``nullable: true`` (still used in places) as JSON Schema: null allowed."""
     kind = schema.get("type")
-    if (
-        isinstance(kind, str)
-        and "$ref" not in schema
-        and not any(k in schema for k in SUBSCHEMA_LIST)
-    ):
+    if isinstance(kind, str) and "$ref" not in schema and not any(k in schema for k in SUBSCHEMA_LIST):
         schema = dict(schema, type=[kind, "null"])
         if "enum" in schema and None not in schema["enum"]:
             schema["enum"] = [*schema["enum"], None]
@@ -312,9 +308,7 @@ class Spec:
             elif erratum.kind == "variant" and erratum.variant is not None:
                 parent[key] = {"anyOf": [parent[key], clean(erratum.variant, name)]}
             else:
-                raise BuildError(
-                    f"erratum at {name}{erratum.pointer}: unknown kind {erratum.kind!r}"
-                )
+                raise BuildError(f"erratum at {name}{erratum.pointer}: unknown kind {erratum.kind!r}")
             self.relaxations.setdefault(name, []).append(erratum.provenance())
         return schema
 
@@ -429,9 +423,7 @@ def build_doc_profiles() -> list[Built]:
     out = []
     for relay, name, schema, origin in doc_tables.documents():
         rel = f"docs/{relay}/{name}"
-        out.append(
-            Built(rel, {"$schema": DIALECT, "$id": ID_BASE + rel + ".json", **schema}, origin)
-        )
+        out.append(Built(rel, {"$schema": DIALECT, "$id": ID_BASE + rel + ".json", **schema}, origin))
     return out
 
 
@@ -458,9 +450,7 @@ def build_all(specs_dir: Path, out_dir: Path, docs_dir: Path | None = None) -> l
     built.extend(build_doc_profiles())
     seen = [b.rel_path for b in built]
     if len(seen) != len(set(seen)):
-        raise BuildError(
-            f"two schemas share a path: {sorted(p for p in seen if seen.count(p) > 1)}"
-        )
+        raise BuildError(f"two schemas share a path: {sorted(p for p in seen if seen.count(p) > 1)}")
 
     out_dir = Path(out_dir)
     written = []

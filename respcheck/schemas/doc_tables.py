@@ -92,9 +92,7 @@ MIXROUTE_RESPONSE = DocTable(
         _cells("output[].role", "string", False, '"role": "assistant",'),
         _cells("output[].content", "array", False, '"content": ['),
         _cells("output[].content[].type", "string", False, '"type": "output_text",'),
-        _cells(
-            "output[].content[].text", "string", False, '"text": "人工智慧(Artificial Intelligence'
-        ),
+        _cells("output[].content[].text", "string", False, '"text": "人工智慧(Artificial Intelligence'),
         _cells("usage", "object", False, '"usage": {', nullable=True),
         _cells("usage.input_tokens", "integer", False, '"input_tokens": 25,'),
         _cells("usage.output_tokens", "integer", False, '"output_tokens": 150,'),

@@ -129,8 +129,7 @@ RECENTLY_REQUIRED: tuple[RecentlyRequired, ...] = (
         where="response.function_call_arguments.done event",
         since="spec v2.3.0 (date not published)",
         severity=Severity.INFO,
-        reason="none of the 18 recorded OpenAI response.function_call_arguments.done events "
-        "carries name",
+        reason="none of the 18 recorded OpenAI response.function_call_arguments.done events carries name",
         with_type="response.function_call_arguments.done",
     ),
     # Warning, but only once the call is under way: OpenAI adds the web_search_call item
