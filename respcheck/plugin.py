@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from respcheck.budget import BudgetExhausted
+from respcheck.budget import BudgetExhausted, Spend
 from respcheck.config import CAPABILITIES, ConfigError, Target
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding, Severity
@@ -33,6 +33,7 @@ from respcheck.selection import TargetOptions, select_target
 FINDINGS_KEY = "respcheck_findings"
 BUDGET_KEY = "respcheck_budget"
 AREA_KEY = "respcheck_area"
+SPEND_KEY = "respcheck_spend"
 
 # How hard hypothesis works per generated-request test: a few examples for a smoke run,
 # a fixed-seed handful in CI, many at night.
@@ -181,12 +182,16 @@ class LiveRun:
     def close(self) -> None:
         if self._exchanges_file is not None:
             self._exchanges_file.close()
-        if self.report_dir is not None:
-            spend = self.client.spend if self.client is not None else None
-            if spend is not None:
-                (self.report_dir / f"spend-{self.worker}.json").write_text(json.dumps(spend.to_dict()))
         if self.server is not None:
             self.server.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In an xdist worker: hand what this process spent to the controller."""
+    run = session.config.stash.get(_RUN, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if run is not None and run.client is not None and workeroutput is not None:
+        workeroutput[SPEND_KEY] = run.client.spend.to_dict()
 
 
 def _worker_id(config: pytest.Config) -> str:
@@ -328,9 +333,18 @@ class _Collector:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.results.add(report)
 
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """An xdist worker finished: add what it spent."""
+        spent = getattr(node, "workeroutput", {}).get(SPEND_KEY)
+        if spent:
+            self.results.add_spend(Spend.from_dict(spent))
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.results.tests:
             return
+        run = self.config.stash.get(_RUN, None)
+        if run is not None and run.client is not None:  # tests ran in this process
+            self.results.add_spend(run.client.spend)
         report_dir = self.config.getoption("respcheck_report_dir")
         target = self.config.stash.get(_TARGET, None)
         self.results.finish(target, Path(report_dir) if report_dir else None, int(exitstatus))

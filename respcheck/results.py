@@ -53,6 +53,10 @@ class RunResults:
         self.tests: dict[str, TestResult] = {}
         self.started = time.time()
         self.summary: dict[str, Any] | None = None
+        self.spend = Spend()
+
+    def add_spend(self, spend: Spend) -> None:
+        self.spend = self.spend + spend
 
     def add(self, report: Any) -> None:
         from respcheck.plugin import AREA_KEY, BUDGET_KEY, FINDINGS_KEY
@@ -117,11 +121,7 @@ class RunResults:
     # -- output -----------------------------------------------------------------------------------
 
     def finish(self, target: Any, report_dir: Path | None, pytest_status: int) -> dict[str, Any]:
-        spend = Spend()
-        if report_dir is not None:
-            for path in sorted(report_dir.glob("spend-*.json")):
-                spend = spend + Spend.from_dict(json.loads(path.read_text()))
-        self.spend = spend
+        spend = self.spend
         code = self.exit_code(pytest_status)
         self.summary = {
             "respcheck": __version__,
@@ -158,8 +158,6 @@ class RunResults:
                 for part in parts:
                     out.write(part.read_text(encoding="utf-8"))
                     part.unlink()
-        for part in report_dir.glob("spend-*.json"):
-            part.unlink()
         try:
             from respcheck.reports import write_reports
         except ImportError:  # the report writers are optional extras of a run

@@ -75,3 +75,42 @@ def test_input_tokens_counts(client, models, conforms):
     long = conforms(client.input_tokens({"model": models.text, "input": "Hi. " * 50}))
     assert short.status == 200 and long.status == 200
     assert 0 < short.body["input_tokens"] < long.body["input_tokens"]
+
+
+@pytest.mark.input_tokens
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param({"instructions": "Answer in French."}, id="instructions"),
+        pytest.param({"input": [{"role": "user", "content": "Hi there."}]}, id="message-items"),
+        pytest.param(
+            {
+                "tools": [
+                    {"type": "function", "name": "noop", "parameters": {"type": "object", "properties": {}}}
+                ]
+            },
+            id="tools",
+        ),
+    ],
+)
+def test_input_tokens_grow_with_context(client, models, conforms, extra):
+    base = conforms(client.input_tokens({"model": models.text, "input": "Hi there."}))
+    more = conforms(client.input_tokens({"model": models.text, "input": "Hi there.", **extra}))
+    assert base.status == 200 and more.status == 200
+    assert more.body["input_tokens"] >= base.body["input_tokens"]
+
+
+@pytest.mark.compact
+def test_compact_returns_a_compaction(client, models, conforms):
+    body = {
+        "model": models.text,
+        "input": [
+            {"role": "user", "content": "My name is Ada."},
+            {"role": "assistant", "content": "Nice to meet you, Ada."},
+            {"role": "user", "content": "Please remember that."},
+        ],
+    }
+    ex = conforms(client.compact(body))
+    assert ex.status == 200
+    assert ex.body.get("object") == "response.compaction"
+    assert isinstance(ex.body.get("output"), list) and ex.body["output"]

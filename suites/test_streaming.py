@@ -109,3 +109,30 @@ def test_sequence_numbers_count_from_zero(client, models, conforms):
     ex = conforms(client.create({"model": models.text, "input": "Say yes.", "stream": True}))
     numbers = [e.json.get("sequence_number") for e in ex.json_events]
     assert numbers == list(range(len(numbers)))
+
+
+@pytest.mark.parametrize("obfuscation", [True, False])
+def test_stream_options_include_obfuscation(client, models, conforms, obfuscation):
+    body = {
+        "model": models.text,
+        "input": "Say hello.",
+        "stream": True,
+        "stream_options": {"include_obfuscation": obfuscation},
+    }
+    ex = conforms(client.create(body))
+    deltas = [e.json for e in ex.json_events if e.type == "response.output_text.delta"]
+    assert deltas
+    if not obfuscation:
+        assert not any("obfuscation" in d for d in deltas), "include_obfuscation=false still obfuscates"
+
+
+def test_stream_with_instructions_and_metadata(client, models, conforms):
+    body = {
+        "model": models.text,
+        "input": "Say ok.",
+        "instructions": "Be brief.",
+        "metadata": {"run": "respcheck"},
+        "stream": True,
+    }
+    created = conforms(client.create(body)).json_events[0].json["response"]
+    assert created["instructions"] == "Be brief." and created["metadata"] == {"run": "respcheck"}

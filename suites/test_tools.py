@@ -162,3 +162,15 @@ def test_parallel_tool_calls_false_makes_one_call(client, models, conforms):
     }
     response = final(conforms(client.create(body)))
     assert len(function_calls(response)) == 1
+
+
+def test_max_tool_calls_one(client, models, conforms):
+    body = {
+        "model": models.text,
+        "input": "What's the weather in Paris and in Tokyo, in celsius?",
+        "tools": [WEATHER],
+        "tool_choice": "required",
+        "max_tool_calls": 1,
+    }
+    response = final(conforms(client.create(body)))
+    assert len(function_calls(response)) <= 1
