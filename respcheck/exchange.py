@@ -89,6 +89,7 @@ class Exchange:
     notes: list[str] = field(default_factory=list)
     elapsed: float | None = None  # seconds until the response ended
     broken: str | None = None  # why the exchange could not complete (timeout, reset...)
+    _endpoint: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def content_type(self) -> str:
@@ -100,7 +101,10 @@ class Exchange:
 
     @property
     def endpoint(self) -> str:
-        return endpoint_of(self.request.method, self.request.path)
+        # Every check asks; classify once (an exchange's request does not change once judged).
+        if self._endpoint is None:
+            self._endpoint = endpoint_of(self.request.method, self.request.path)
+        return self._endpoint
 
     @property
     def starting_after(self) -> int | None:
