@@ -1,0 +1,568 @@
+"""Generated Create Response request bodies: valid ones that are cheap and meaningful, and invalid ones
+labelled with the parameter an OpenAI-compatible server must name in its error.
+
+Valid requests come from the schema compiler run on the full request schema, with overrides that keep
+them cheap and answerable: the target's models, a small ``max_output_tokens``, realistic inputs,
+function tools only, no fields that cost money or need resources that do not exist (stored prompts,
+conversations, previous responses, file ids...). The top-level fields are an allow-list, so a field
+added to the schema later stays out until someone decides it is safe. Every body still validates
+against the full request schema (tests/test_generate.py checks 1,000 of them).
+
+Invalid requests mutate a valid body once: a required field removed, a value of the wrong type, a
+number outside its bounds, an unknown enum value. Bounds and enums are read from the schema, and a
+mutation is kept only if the mutated body really is invalid against it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, NamedTuple
+
+import jsonschema_rs
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+from respcheck.generate.strategies import OMIT, Always, Limits, SchemaCompiler
+from respcheck.schemas.registry import schemas_root
+
+__all__ = [
+    "API_REQUIRED",
+    "INVALID_KINDS",
+    "InvalidRequest",
+    "create_request_schema",
+    "invalid_create_requests",
+    "param_name",
+    "valid_create_requests",
+]
+
+PROMPTS = (
+    "Say hello.",
+    "What is 2 + 2?",
+    "Name one primary colour.",
+    "Reply with the single word: ok",
+    "Translate 'good morning' into French.",
+    "Give me a three-word slogan for tea.",
+    "What is the capital of Japan?",
+    "Count from 1 to 5.",
+)
+
+_TEXT = {
+    "anyOf": [{"type": "string", "enum": list(PROMPTS)}, {"type": "string", "minLength": 1, "maxLength": 40}]
+}
+_INPUT_TEXT_PART = {
+    "type": "object",
+    "properties": {"type": {"const": "input_text"}, "text": _TEXT},
+    "required": ["type", "text"],
+    "additionalProperties": False,
+}
+_MESSAGE = {
+    "type": "object",
+    "properties": {
+        "type": {"const": "message"},
+        "role": {"enum": ["user", "developer", "system"]},
+        "content": {
+            "anyOf": [_TEXT, {"type": "array", "items": _INPUT_TEXT_PART, "minItems": 1, "maxItems": 2}]
+        },
+    },
+    "required": ["role", "content"],
+    "additionalProperties": False,
+}
+_ASSISTANT_TURN = {  # earlier model output replayed as history (plain-text content)
+    "type": "object",
+    "properties": {"role": {"const": "assistant"}, "content": _TEXT},
+    "required": ["role", "content"],
+    "additionalProperties": False,
+}
+# String input, or a short conversation that ends with a user-side message.
+INPUT_SCHEMA = {
+    "anyOf": [
+        _TEXT,
+        {"type": "array", "items": _MESSAGE, "minItems": 1, "maxItems": 2},
+        {
+            "type": "array",
+            "prefixItems": [_MESSAGE, _ASSISTANT_TURN, _MESSAGE],
+            "items": False,
+            "minItems": 3,
+            "maxItems": 3,
+        },
+    ]
+}
+
+_PARAMETER = {
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {
+                "type": {"enum": ["string", "integer", "number", "boolean"]},
+                "description": {"type": "string", "maxLength": 24},
+            },
+            "required": ["type"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "type": {"const": "string"},
+                "enum": {
+                    "type": "array",
+                    "items": {"enum": ["celsius", "fahrenheit", "asc", "desc", "any"]},
+                    "minItems": 1,
+                    "maxItems": 3,
+                    "uniqueItems": True,
+                },
+            },
+            "required": ["type", "enum"],
+            "additionalProperties": False,
+        },
+    ]
+}
+_PARAMETERS = {  # a small JSON Schema object, the shape real function tools declare
+    "type": "object",
+    "properties": {
+        "type": {"const": "object"},
+        "properties": {
+            "type": "object",
+            "propertyNames": {"enum": ["city", "unit", "date", "query", "limit"]},
+            "additionalProperties": _PARAMETER,
+            "maxProperties": 3,
+        },
+        "additionalProperties": {"const": False},
+    },
+    "required": ["type", "properties"],
+    "additionalProperties": False,
+}
+
+
+def _function_tool(names: list[str]) -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "type": {"const": "function"},
+            "name": {"enum": names},
+            "description": {"type": "string", "maxLength": 40},
+            "strict": {"const": False},
+            "parameters": _PARAMETERS,
+        },
+        "required": ["type", "name", "strict", "parameters"],
+        "additionalProperties": False,
+    }
+
+
+# Up to two function tools whose names cannot collide (drawn from disjoint lists). Enums, not
+# patterns: a regex costs hypothesis one draw per character.
+TOOLS_SCHEMA = {
+    "type": "array",
+    "prefixItems": [
+        _function_tool(["get_weather", "get_time", "get_stock_price"]),
+        _function_tool(["find_city", "find_book", "find_recipe"]),
+    ],
+    "items": False,
+    "maxItems": 2,
+}
+_STRICT_OUTPUT_SCHEMAS = [
+    {
+        "type": "object",
+        "properties": {"answer": {"type": "string"}},
+        "required": ["answer"],
+        "additionalProperties": False,
+    },
+    {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "count": {"type": "integer"}},
+        "required": ["name", "count"],
+        "additionalProperties": False,
+    },
+]
+TEXT_FORMAT_SCHEMA = {
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {"type": {"const": "text"}},
+            "required": ["type"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "type": {"const": "json_schema"},
+                "name": {"enum": ["answer", "result", "extraction"]},
+                "strict": {"const": True},
+                "schema": {"enum": _STRICT_OUTPUT_SCHEMAS},
+            },
+            "required": ["type", "name", "schema"],
+            "additionalProperties": False,
+        },
+    ]
+}
+REASONING_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "effort": {"enum": ["low", "medium", "high"]},
+        "summary": {"enum": ["auto", "concise", "detailed"]},
+    },
+    "additionalProperties": False,
+}
+
+# Top-level fields generated by default. Anything else in the schema is left out unless asked for
+# (``allow=``): it costs money, needs an external resource, or was added after this list was written.
+SAFE_FIELDS = frozenset(
+    {
+        "model", "input", "instructions", "max_output_tokens", "metadata", "temperature", "top_p",
+        "parallel_tool_calls", "tool_choice", "tools", "text", "truncation", "user", "safety_identifier",
+        "prompt_cache_key", "max_tool_calls", "service_tier", "stream", "store", "background", "reasoning",
+        "stream_options",
+    }
+)  # fmt: skip
+
+# The API requires these although the spec's schema does not (a stored prompt may supply the model).
+API_REQUIRED = ("model",)
+INVALID_KINDS = ("missing_required", "wrong_type", "out_of_range", "unknown_enum")
+
+
+def create_request_schema(profile_dir: str = "openai") -> dict:
+    """The committed request schema of a profile (``schemas/<profile_dir>/create_request.json``)."""
+    return _load_schema(profile_dir)
+
+
+@cache
+def _load_schema(profile_dir: str) -> dict:
+    return json.loads((schemas_root() / profile_dir / "create_request.json").read_text(encoding="utf-8"))
+
+
+def valid_create_requests(
+    models: Sequence[str],
+    *,
+    stream: bool | None = None,
+    store: bool | None = None,
+    tools: bool = True,
+    reasoning: bool = False,
+    allow: Iterable[str] = (),
+    overrides: Mapping[str, Any] | None = None,
+    schema: dict | None = None,
+    limits: Limits | None = None,
+) -> SearchStrategy[dict]:
+    """Create Response bodies that a conforming target should answer with 2xx.
+
+    ``stream``/``store``: None leaves the field out, a bool always sends that value.
+    ``tools``: up to two function tools with small parameter schemas (``tool_choice`` auto/none).
+    ``reasoning``: the models are reasoning models: send ``reasoning`` and ``text.verbosity``, and no
+    sampling parameters (reasoning models reject ``temperature``/``top_p``).
+    ``allow``: top-level fields to generate from the full schema although they are left out by default.
+    ``overrides``: extra compiler overrides (instance paths like ``"/previous_response_id"``), applied last.
+    """
+    if not models:
+        raise ValueError("valid_create_requests needs at least one model name")
+    schema = schema if schema is not None else create_request_schema()
+    compiler = SchemaCompiler(
+        schema,
+        overrides=_valid_overrides(schema, models, stream, store, tools, reasoning, set(allow), overrides),
+        limits=limits or Limits(max_string=24, optional_halvings=2, max_map_entries=2),
+    )
+    return compiler.strategy()
+
+
+def _valid_overrides(
+    schema: dict,
+    models: Sequence[str],
+    stream: bool | None,
+    store: bool | None,
+    tools: bool,
+    reasoning: bool,
+    allow: set[str],
+    extra: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    def fixed(value: bool | None) -> Any:
+        return OMIT if value is None else Always({"const": value})
+
+    chosen: dict[str, Any] = {
+        "/model": Always({"type": "string", "enum": list(dict.fromkeys(models))}),
+        "/input": Always(INPUT_SCHEMA),
+        "/max_output_tokens": Always({"type": "integer", "minimum": 16, "maximum": 64}),
+        "/stream": fixed(stream),
+        "/store": fixed(store),
+        "/background": {"const": False},
+        "/stream_options": OMIT
+        if not stream
+        else {
+            "type": "object",
+            "properties": {"include_obfuscation": {"type": "boolean"}},
+            "additionalProperties": False,
+        },
+        "/tools": TOOLS_SCHEMA if tools else OMIT,
+        "/tool_choice": {"enum": ["auto", "none"]},
+        "/max_tool_calls": {"type": "integer", "minimum": 1, "maximum": 4},
+        "/service_tier": {"enum": ["auto", "default"]},
+        "/text/format": TEXT_FORMAT_SCHEMA,
+        "/text/verbosity": {"enum": ["low", "medium", "high"]} if reasoning else OMIT,
+        "/reasoning": REASONING_SCHEMA if reasoning else OMIT,
+        "/temperature": OMIT if reasoning else {"type": "number", "minimum": 0, "maximum": 2},
+        "/top_p": OMIT if reasoning else {"type": "number", "minimum": 0, "maximum": 1},
+    }
+    for name in top_level_fields(schema):
+        if name not in SAFE_FIELDS:
+            chosen[f"/{name}"] = OMIT
+    for name in allow:
+        chosen.pop(f"/{name}", None)
+    chosen.update(extra or {})
+    return chosen
+
+
+def top_level_fields(schema: dict) -> list[str]:
+    """Property names of the request object, through ``$ref`` and ``allOf``."""
+    return sorted({name for name, _, _ in _object_fields(schema, schema, "#", 0)})
+
+
+# ---------------------------------------------------------------------------------------------
+# invalid requests
+
+
+class InvalidRequest(NamedTuple):
+    body: dict
+    param: str  # as OpenAI names it in errors: "temperature", "text.format.type", "tools[0].name"
+    kind: str  # one of INVALID_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class _Mutation:
+    kind: str
+    path: tuple[str | int, ...]
+    value: Any = None
+    delete: bool = False
+    # A value that makes the same change valid: proves the mutated field itself is the cause.
+    control: Any = None
+    has_control: bool = False
+
+
+def invalid_create_requests(
+    models: Sequence[str],
+    *,
+    kinds: Iterable[str] = INVALID_KINDS,
+    schema: dict | None = None,
+    **valid_options: Any,
+) -> SearchStrategy[InvalidRequest]:
+    """Invalid bodies, each one mutation away from a valid one, as ``(body, param, kind)``.
+
+    ``missing_required`` removes a field the schema requires (inside items and tools) or one the
+    API requires (``API_REQUIRED``, i.e. ``model``: the only such mutation that the schema alone
+    does not reject); ``wrong_type`` swaps a value for one of another JSON type; ``out_of_range``
+    and ``unknown_enum`` use the bounds and enums read from the schema.
+    """
+    kinds = tuple(kinds)
+    unknown = set(kinds) - set(INVALID_KINDS)
+    if unknown:
+        raise ValueError(f"unknown invalid-request kinds {sorted(unknown)}; choose from {INVALID_KINDS}")
+    schema = schema if schema is not None else create_request_schema()
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    catalog = _schema_mutations(json.dumps(schema, sort_keys=True))
+    valid = valid_create_requests(models, schema=schema, **valid_options)
+
+    @st.composite
+    def invalid(draw: Callable) -> InvalidRequest:
+        body = draw(valid)
+        kind = draw(st.sampled_from(kinds))
+        candidates = [m for m in _candidates(kind, body, catalog) if _still_invalid(m, body, validator)]
+        if not candidates:  # e.g. no nested required field in this body: fall back to another kind
+            candidates = [
+                m for k in kinds for m in _candidates(k, body, catalog) if _still_invalid(m, body, validator)
+            ]
+        mutation = draw(st.sampled_from(candidates))
+        return InvalidRequest(_apply(mutation, body), param_name(mutation.path), mutation.kind)
+
+    return invalid()
+
+
+def param_name(path: Sequence[str | int]) -> str:
+    """OpenAI's spelling of a field path: ``("tools", 0, "name")`` -> ``"tools[0].name"``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@cache
+def _validator(schema_json: str) -> Any:
+    return jsonschema_rs.validator_for(json.loads(schema_json))
+
+
+def _still_invalid(mutation: _Mutation, body: dict, validator: Any) -> bool:
+    if mutation.kind == "missing_required" and mutation.path in {(name,) for name in API_REQUIRED}:
+        return mutation.path[0] in body and "prompt" not in body
+    if validator.is_valid(_apply(mutation, body)):
+        return False
+    if mutation.has_control:
+        fixed = _Mutation(mutation.kind, mutation.path, mutation.control)
+        return validator.is_valid(_apply(fixed, body))
+    return True
+
+
+def _candidates(kind: str, body: dict, catalog: dict[str, list[_Mutation]]) -> list[_Mutation]:
+    if kind == "missing_required":
+        api = [_Mutation(kind, (name,), delete=True) for name in API_REQUIRED if name in body]
+        nested = [_Mutation(kind, path, delete=True) for path, _ in _walk(body) if len(path) > 1]
+        return api + nested
+    if kind == "wrong_type":
+        return [_Mutation(kind, path, _other_type(value)) for path, value in _walk(body) if value is not None]
+    return catalog.get(kind, [])
+
+
+def _walk(value: Any, path: tuple = (), depth: int = 3) -> Iterator[tuple[tuple, Any]]:
+    """Paths of the values inside a body (object members, and the first item of each array)."""
+    if depth == 0:
+        return
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield (*path, key), value[key]
+            yield from _walk(value[key], (*path, key), depth - 1)
+    elif isinstance(value, list) and value:
+        yield (*path, 0), value[0]
+        yield from _walk(value[0], (*path, 0), depth - 1)
+
+
+def _other_type(value: Any) -> Any:
+    """A value of a different JSON type that a lenient server might still coerce (the point of the test)."""
+    if isinstance(value, bool):
+        return "true"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return 12345
+    if isinstance(value, list):
+        return {"0": value[0]} if value else {}
+    return "not-an-object"
+
+
+def _apply(mutation: _Mutation, body: dict) -> dict:
+    out = copy.deepcopy(body)
+    *parents, last = mutation.path
+    node: Any = out
+    for part in parents:
+        child = node[part] if (isinstance(node, list) and isinstance(part, int)) else node.get(part)
+        if not isinstance(child, dict | list):
+            child = {}
+            node[part] = child
+        node = child
+    if mutation.delete:
+        del node[last]
+    else:
+        node[last] = mutation.value
+    return out
+
+
+@cache
+def _schema_mutations(schema_json: str) -> dict[str, list[_Mutation]]:
+    """Out-of-range numbers and unknown enum values for every field reachable through objects."""
+    schema = json.loads(schema_json)
+    found: dict[str, list[_Mutation]] = {"out_of_range": [], "unknown_enum": []}
+    for path, alternatives in _fields(schema, schema, "#", (), depth=3):
+        for value, inside in _out_of_range_values(alternatives):
+            found["out_of_range"].append(
+                _Mutation("out_of_range", path, value, control=inside, has_control=True)
+            )
+        enum_value = _unknown_enum_value(alternatives, path)
+        if enum_value is not None:
+            known = next(
+                a["enum"][0] if "enum" in a else a["const"]
+                for a in alternatives
+                if "enum" in a or "const" in a
+            )
+            found["unknown_enum"].append(
+                _Mutation("unknown_enum", path, enum_value, control=known, has_control=True)
+            )
+    return found
+
+
+def _fields(
+    root: dict, node: Any, pointer: str, path: tuple, depth: int
+) -> Iterator[tuple[tuple, list[dict]]]:
+    """(path, leaf alternatives) for the object's fields, descending into object-valued fields."""
+    if depth == 0:
+        return
+    grouped: dict[str, list[dict]] = {}
+    for name, sub, _ in _object_fields(root, node, pointer, 0):
+        grouped.setdefault(name, []).extend(_alternatives(root, sub, 0))
+    for name in sorted(grouped):
+        alternatives = grouped[name]
+        yield (*path, name), alternatives
+        objects = [a for a in alternatives if "properties" in a]
+        if objects:
+            yield from _fields(root, {"anyOf": objects}, pointer, (*path, name), depth - 1)
+
+
+def _object_fields(root: dict, node: Any, pointer: str, depth: int) -> Iterator[tuple[str, Any, str]]:
+    if depth > 16 or not isinstance(node, dict):
+        return
+    if "$ref" in node:
+        target = _resolve(root, node["$ref"])
+        yield from _object_fields(root, target, node["$ref"], depth + 1)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for sub in node.get(keyword, []):
+            yield from _object_fields(root, sub, pointer, depth + 1)
+    for name, sub in node.get("properties", {}).items():
+        yield name, sub, pointer
+
+
+def _alternatives(root: dict, node: Any, depth: int) -> list[dict]:
+    """The plain schemas a value may match (unions and references flattened)."""
+    if depth > 16 or not isinstance(node, dict):
+        return [{}] if node is True else []
+    if "$ref" in node:
+        target = _alternatives(root, _resolve(root, node["$ref"]), depth + 1)
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        return [{**t, **rest} for t in target] if rest else target
+    branches = [b for keyword in ("anyOf", "oneOf") for b in node.get(keyword, [])]
+    if branches:
+        rest = {k: v for k, v in node.items() if k not in ("anyOf", "oneOf")}
+        return [{**rest, **a} for b in branches for a in _alternatives(root, b, depth + 1)]
+    return [node]
+
+
+def _resolve(root: dict, pointer: str) -> Any:
+    node: Any = root
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+def _types_of(node: dict) -> set[str]:
+    declared = node.get("type")
+    if declared is None:
+        return set()
+    return {declared} if isinstance(declared, str) else set(declared)
+
+
+def _out_of_range_values(alternatives: list[dict]) -> list[tuple[float, float]]:
+    """(just outside a bound, a value inside the bounds) for each bound of a numeric field."""
+    values = []
+    for alternative in alternatives:
+        if not _types_of(alternative) & {"integer", "number"}:
+            continue
+        step = 0.5 if "number" in _types_of(alternative) else 1
+        low = alternative.get("minimum", alternative.get("exclusiveMinimum", None))
+        high = alternative.get("maximum", alternative.get("exclusiveMaximum", None))
+        inside = low + step if low is not None else (high - step if high is not None else None)
+        if inside is None:
+            continue
+        if "maximum" in alternative:
+            values.append((alternative["maximum"] + step, inside))
+        if "exclusiveMaximum" in alternative:
+            values.append((alternative["exclusiveMaximum"], inside))
+        if "minimum" in alternative:
+            values.append((alternative["minimum"] - step, inside))
+        if "exclusiveMinimum" in alternative:
+            values.append((alternative["exclusiveMinimum"], inside))
+    return sorted(set(values))
+
+
+def _unknown_enum_value(alternatives: list[dict], path: tuple) -> str | None:
+    """A string no alternative accepts, if the field's strings are all enumerated."""
+    strings = [a for a in alternatives if "string" in _types_of(a) or "enum" in a or "const" in a]
+    if not any("enum" in a or "const" in a for a in strings):
+        return None
+    if any("enum" not in a and "const" not in a for a in strings):
+        return None  # some branch takes any string (e.g. model names)
+    return f"not_a_valid_{path[-1]}"

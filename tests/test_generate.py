@@ -1,0 +1,473 @@
+"""The schema-to-strategy compiler, the generated Create Response requests, and the curl printer."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import Counter
+
+import jsonschema
+import pytest
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from respcheck.generate.curl import to_curl
+from respcheck.generate.requests import (
+    API_REQUIRED,
+    INVALID_KINDS,
+    create_request_schema,
+    invalid_create_requests,
+    param_name,
+    top_level_fields,
+    valid_create_requests,
+)
+from respcheck.generate.strategies import (
+    OMIT,
+    Always,
+    Limits,
+    SchemaCompiler,
+    UnsupportedSchema,
+    from_schema,
+)
+
+GENERATE = settings(
+    database=None,
+    deadline=None,
+    phases=[Phase.generate, Phase.shrink],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+MODELS = ["gpt-test-mini", "gpt-test"]
+
+
+def validator(schema: dict) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.fixture(scope="module")
+def request_schema() -> dict:
+    return create_request_schema()
+
+
+@pytest.fixture(scope="module")
+def request_validator(request_schema: dict) -> jsonschema.Draft202012Validator:
+    return validator(request_schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# the compiler, keyword by keyword
+
+KITCHEN_SINK = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "properties": {
+        "nullable": {"type": ["string", "null"], "maxLength": 3},
+        "const": {"const": "fixed"},
+        "enum": {"enum": ["a", "b", 3], "type": "string"},
+        "int": {"type": "integer", "minimum": 5, "exclusiveMaximum": 9},
+        "step": {"type": "integer", "multipleOf": 7, "minimum": 1, "maximum": 50},
+        "num": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+        "fraction": {"type": "number", "multipleOf": 0.25, "minimum": 0, "maximum": 2},
+        "pattern": {"type": "string", "pattern": "^id_[0-9a-f]{4}$"},
+        "short": {"type": "string", "minLength": 2, "maxLength": 4},
+        "long": {"type": "string", "minLength": 30},
+        "uri": {"type": "string", "format": "uri"},
+        "list": {"type": "array", "items": {"type": "boolean"}, "minItems": 1, "maxItems": 2},
+        "tuple": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}], "items": False},
+        "unique": {"type": "array", "items": {"enum": [1, 2, 3]}, "uniqueItems": True, "minItems": 2},
+        "map": {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "propertyNames": {"maxLength": 4},
+            "maxProperties": 2,
+        },
+        "closed": {
+            "type": "object",
+            "properties": {"x": {"type": "null"}},
+            "required": ["x"],
+            "additionalProperties": False,
+        },
+        "any": {},
+        "not": {"type": "integer", "minimum": 0, "maximum": 5, "not": {"const": 3}},
+        "ref": {"$ref": "#/$defs/Leaf"},
+        "ref_with_sibling": {"$ref": "#/$defs/Leaf", "required": ["leaf"]},
+        "union": {"anyOf": [{"type": "string", "maxLength": 2}, {"$ref": "#/$defs/Leaf"}]},
+        "exclusive": {
+            "oneOf": [
+                {"type": "integer", "minimum": 0, "maximum": 10},
+                {"type": "number", "minimum": 5, "maximum": 15},
+            ]
+        },
+        "merged": {
+            "allOf": [
+                {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+                {
+                    "properties": {"a": {"minimum": 10, "maximum": 12}, "b": {"type": "string"}},
+                    "required": ["b"],
+                },
+            ]
+        },
+        "merged_union": {
+            "allOf": [{"anyOf": [{"type": "string"}, {"type": "null"}]}, {"type": "string", "minLength": 1}]
+        },
+    },
+    "required": ["const", "int", "merged", "merged_union", "exclusive", "not", "ref_with_sibling", "tuple"],
+    "additionalProperties": False,
+    "$defs": {"Leaf": {"type": "object", "properties": {"leaf": {"type": "boolean"}}}},
+}
+
+
+@GENERATE
+@given(from_schema(KITCHEN_SINK))
+def test_every_supported_keyword_yields_only_valid_instances(instance):
+    validator(KITCHEN_SINK).validate(instance)
+
+
+@GENERATE
+@given(from_schema(KITCHEN_SINK))
+def test_merged_all_of_honours_every_part(instance):
+    assert 10 <= instance["merged"]["a"] <= 12 and isinstance(instance["merged"]["b"], str)
+    assert isinstance(instance["merged_union"], str) and instance["merged_union"]  # the null branch is pruned
+
+
+@GENERATE
+@given(from_schema({"oneOf": [{"type": "integer"}, {"type": "number", "minimum": 0}]}))
+def test_one_of_keeps_only_values_matching_exactly_one_branch(value):
+    # Non-negative integers match both branches, so they must never appear.
+    assert not (isinstance(value, int) or float(value).is_integer()) or value < 0
+
+
+def test_every_optional_property_and_union_branch_shows_up():
+    schema = {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"anyOf": [{"type": "string"}, {"type": "null"}]}},
+    }
+    seen_keys: Counter = Counter()
+    seen_types: set = set()
+
+    @settings(GENERATE, max_examples=200)
+    @given(from_schema(schema))
+    def collect(instance):
+        seen_keys.update(list(instance))
+        if "b" in instance:
+            seen_types.add(type(instance["b"]).__name__)
+
+    collect()
+    assert seen_keys["a"] and seen_keys["b"]
+    assert seen_types == {"str", "NoneType"}
+
+
+TREE = {
+    "$defs": {
+        "Node": {
+            "type": "object",
+            "properties": {
+                "value": {"type": "integer"},
+                "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+            },
+            "required": ["value"],
+        }
+    },
+    "$ref": "#/$defs/Node",
+}
+
+
+def depth(node: dict) -> int:
+    return 1 + max((depth(c) for c in node.get("children", [])), default=0)
+
+
+@GENERATE
+@given(from_schema(TREE, limits=Limits(max_depth=2)))
+def test_recursion_is_bounded_and_valid(tree):
+    validator(TREE).validate(tree)
+    assert depth(tree) <= 2  # each entry into the recursive Node spends one level
+
+
+def test_recursion_reaches_the_bound():
+    deepest = []
+
+    @settings(GENERATE, max_examples=300)
+    @given(from_schema(TREE, limits=Limits(max_depth=2, optional_halvings=0)))
+    def collect(tree):
+        deepest.append(depth(tree))
+
+    collect()
+    assert max(deepest) == 2
+
+
+def test_each_subschema_is_compiled_once():
+    compiler = SchemaCompiler(TREE)
+    first = compiler.strategy("#/$defs/Node")
+    assert compiler.strategy("#/$defs/Node") is first
+    compiled = len(compiler._memo)
+    compiler.strategy("#/$defs/Node")
+    assert len(compiler._memo) == compiled
+
+
+@pytest.mark.parametrize(
+    ("schema", "keyword", "pointer"),
+    [
+        ({"properties": {"a": {"if": {"type": "string"}, "then": {"minLength": 1}}}}, "if", "#/properties/a"),
+        ({"$defs": {"X": {"contains": {"type": "integer"}}}, "$ref": "#/$defs/X"}, "contains", "#/$defs/X"),
+        ({"patternProperties": {"^x": {}}}, "patternProperties", "#"),
+        ({"dependentRequired": {"a": ["b"]}}, "dependentRequired", "#"),
+        ({"$ref": "https://example.com/other.json"}, "$ref", "https://example.com/other.json"),
+    ],
+)
+def test_unsupported_keywords_are_named_with_their_pointer(schema, keyword, pointer):
+    with pytest.raises(UnsupportedSchema) as caught:
+        from_schema(schema)
+    assert caught.value.keyword == keyword
+    assert caught.value.pointer == pointer
+    assert repr(keyword) in str(caught.value) and pointer in str(caught.value)
+
+
+def test_contradictory_all_of_values_are_refused_not_guessed():
+    schema = {"allOf": [{"type": "string", "pattern": "^a"}, {"type": "string", "pattern": "b$"}]}
+    with pytest.raises(UnsupportedSchema, match="pattern"):
+        from_schema(schema)
+
+
+def test_unsatisfiable_schema_compiles_to_nothing():
+    assert from_schema({"allOf": [{"type": "string"}, {"type": "integer"}]}).is_empty
+    assert from_schema({"type": "object", "required": ["a"], "additionalProperties": False}).is_empty
+
+
+OVERRIDDEN = {
+    "type": "object",
+    "properties": {
+        "model": {"type": "string"},
+        "nested": {"type": "object", "properties": {"deep": {"type": "integer"}, "gone": {"type": "string"}}},
+        "shared": {"$ref": "#/$defs/Shared"},
+        "secret": {"type": "string"},
+    },
+    "$defs": {"Shared": {"type": "integer"}},
+}
+
+
+@GENERATE
+@given(
+    from_schema(
+        OVERRIDDEN,
+        overrides={
+            "/model": Always(st.just("m1")),
+            "/nested": Always({"$ref": "#/properties/nested"}),
+            "/nested/deep": Always({"enum": [7]}),
+            "/nested/gone": OMIT,
+            "#/$defs/Shared": st.just(42),
+            "/secret": OMIT,
+        },
+    )
+)
+def test_overrides_by_instance_path_and_schema_pointer(instance):
+    assert instance["model"] == "m1"
+    assert instance["nested"] == {"deep": 7}
+    assert instance.get("shared", 42) == 42
+    assert "secret" not in instance
+
+
+def test_override_keys_must_be_pointers_or_paths():
+    with pytest.raises(ValueError, match="override keys"):
+        SchemaCompiler({}, overrides={"model": st.just(1)})
+
+
+@settings(GENERATE, max_examples=200)
+@given(st.data())
+def test_the_whole_request_schema_compiles_without_annotations(request_schema, request_validator, data):
+    # No overrides at all: the compiler alone must stay inside the schema on the real thing.
+    instance = data.draw(_raw_request_strategy(request_schema))
+    request_validator.validate(instance)
+
+
+_RAW: dict = {}
+
+
+def _raw_request_strategy(schema: dict):
+    if "strategy" not in _RAW:
+        _RAW["strategy"] = from_schema(schema)
+    return _RAW["strategy"]
+
+
+# ---------------------------------------------------------------------------------------------
+# valid create requests
+
+
+@seed(20261122)
+@settings(GENERATE, max_examples=1000)
+@given(st.data())
+def test_one_thousand_generated_requests_validate_against_the_full_schema(request_validator, data):
+    body = data.draw(_valid_strategy())
+    errors = sorted(request_validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    assert not errors, f"{errors[0].message} at {list(errors[0].absolute_path)}: {json.dumps(body)}"
+
+
+_VALID: dict = {}
+
+
+def _valid_strategy():
+    if "strategy" not in _VALID:
+        _VALID["strategy"] = valid_create_requests(MODELS)
+    return _VALID["strategy"]
+
+
+@settings(GENERATE, max_examples=200)
+@given(valid_create_requests(MODELS, stream=True, store=False))
+def test_requests_are_cheap_and_use_the_targets_models(body):
+    assert body["model"] in MODELS
+    assert 16 <= body["max_output_tokens"] <= 64
+    assert body["stream"] is True and body["store"] is False
+    assert body.get("background") in (None, False)
+    for costly in (
+        "previous_response_id",
+        "conversation",
+        "prompt",
+        "include",
+        "moderation",
+        "context_management",
+    ):
+        assert costly not in body
+    assert body["input"]  # always something to answer
+    for tool in body.get("tools", []):
+        assert tool["type"] == "function" and tool["parameters"]["type"] == "object"
+    names = [tool["name"] for tool in body.get("tools", [])]
+    assert len(names) == len(set(names))
+
+
+@settings(GENERATE, max_examples=100)
+@given(valid_create_requests(MODELS, tools=False, reasoning=True))
+def test_reasoning_requests_leave_out_sampling_parameters(body):
+    assert "tools" not in body and "stream" not in body and "store" not in body
+    assert "temperature" not in body and "top_p" not in body
+    if body.get("reasoning"):
+        assert set(body["reasoning"]) <= {"effort", "summary"}
+
+
+@settings(GENERATE, max_examples=50)
+@given(
+    valid_create_requests(
+        MODELS,
+        allow={"previous_response_id"},
+        overrides={"/previous_response_id": Always(st.just("resp_123"))},
+    )
+)
+def test_callers_can_opt_into_excluded_fields(body):
+    assert body["previous_response_id"] == "resp_123"
+
+
+def test_fields_outside_the_safe_list_are_left_out(request_schema):
+    fields = top_level_fields(request_schema)
+    assert {"model", "input", "tools", "previous_response_id", "conversation"} <= set(fields)
+
+
+def test_requests_need_a_model():
+    with pytest.raises(ValueError, match="model"):
+        valid_create_requests([])
+
+
+# ---------------------------------------------------------------------------------------------
+# invalid create requests
+
+_INVALID: dict = {}
+
+
+def _invalid_strategy():
+    if "strategy" not in _INVALID:
+        _INVALID["strategy"] = invalid_create_requests(MODELS)
+    return _INVALID["strategy"]
+
+
+@seed(4)
+@settings(GENERATE, max_examples=300)
+@given(st.data())
+def test_every_invalid_request_is_invalid_for_the_named_reason(request_validator, data):
+    body, param, kind = data.draw(_invalid_strategy())
+    assert kind in INVALID_KINDS
+    if kind == "missing_required" and param in API_REQUIRED:
+        # Required by the API, not by the schema (a stored prompt may name the model).
+        assert param not in body and "prompt" not in body
+    else:
+        assert not request_validator.is_valid(body), (kind, param, body)
+
+
+def test_invalid_requests_cover_every_kind_and_the_classic_params():
+    seen: Counter = Counter()
+
+    @seed(5)
+    @settings(GENERATE, max_examples=400)
+    @given(_invalid_strategy())
+    def collect(example):
+        seen[(example.kind, example.param)] += 1
+
+    collect()
+    kinds = {kind for kind, _ in seen}
+    assert kinds == set(INVALID_KINDS)
+    params = {param for _, param in seen}
+    assert {"model", "temperature", "top_p", "max_output_tokens"} <= params
+    assert {"truncation", "tool_choice", "reasoning.effort", "text.format.type"} & params
+
+
+def test_bounds_and_enums_are_read_from_the_schema(request_schema):
+    from respcheck.generate.requests import _schema_mutations
+
+    catalog = _schema_mutations(json.dumps(request_schema, sort_keys=True))
+    out_of_range = {(param_name(m.path), m.value) for m in catalog["out_of_range"]}
+    assert {("temperature", 2.5), ("top_p", 1.5), ("max_output_tokens", 15)} <= out_of_range
+    enums = {param_name(m.path) for m in catalog["unknown_enum"]}
+    assert {"truncation", "tool_choice", "text.format.type", "reasoning.effort"} <= enums
+    assert "model" not in enums  # any string is a model name
+
+
+def test_a_body_whose_mutation_is_ambiguous_is_not_labelled(request_schema):
+    # text.format.type set on a body without `text` creates the parent; the control value proves
+    # the enum itself (not a missing sibling) is what makes the body invalid.
+    from respcheck.generate.requests import _Mutation, _still_invalid, _validator
+
+    check = _validator(json.dumps(request_schema, sort_keys=True))
+    body = {"model": "m", "input": "hi"}
+    enum = _Mutation("unknown_enum", ("text", "format", "type"), "bogus", control="text", has_control=True)
+    assert _still_invalid(enum, body, check)
+    wrong_parent = _Mutation("unknown_enum", ("moderation", "policy"), "bogus", control="x", has_control=True)
+    assert not _still_invalid(wrong_parent, body, check)  # moderation also needs `model`
+
+
+def test_param_names_follow_openai_spelling():
+    assert param_name(("temperature",)) == "temperature"
+    assert param_name(("text", "format", "type")) == "text.format.type"
+    assert param_name(("tools", 0, "name")) == "tools[0].name"
+    assert param_name(("input", 1, "content", 0, "text")) == "input[1].content[0].text"
+
+
+# ---------------------------------------------------------------------------------------------
+# curl
+
+
+def test_curl_redacts_the_key_and_round_trips_the_body():
+    body = {"model": "m", "input": 'it\'s "quoted" $HOME `cmd`', "max_output_tokens": 16}
+    command = to_curl(
+        "http://127.0.0.1:8080/v1/",
+        "/responses",
+        body,
+        {"Authorization": "Bearer sk-live-secret", "OpenAI-Beta": "x"},
+    )
+    assert "sk-live-secret" not in command
+    words = shlex.split(command)
+    assert words[:4] == ["curl", "-sS", "-X", "POST"]
+    assert "http://127.0.0.1:8080/v1/responses" in words
+    assert "Authorization: Bearer $OPENAI_API_KEY" in words  # left for the user's shell to expand
+    assert '"Authorization: Bearer $OPENAI_API_KEY"' in command
+    assert "OpenAI-Beta: x" in words and "Content-Type: application/json" in words
+    assert json.loads(words[words.index("-d") + 1]) == body
+
+
+def test_curl_for_a_get_without_body_and_a_custom_key_header():
+    command = to_curl(
+        "https://relay.example", "v1/responses/resp_1", None, {"api-key": "abc123"}, key_env="RELAY_KEY"
+    )
+    assert "abc123" not in command
+    words = shlex.split(command)
+    assert "-X" not in words and "-d" not in words
+    assert "api-key: $RELAY_KEY" in words
+
+
+def test_curl_without_auth_headers_still_shows_where_the_key_goes():
+    words = shlex.split(to_curl("http://h", "/v1/responses", {"a": 1}))
+    assert "Authorization: Bearer $OPENAI_API_KEY" in words
