@@ -62,9 +62,10 @@ class RunResults:
         from respcheck.plugin import AREA_KEY, BUDGET_KEY, FINDINGS_KEY
 
         props = _props(report)
+        if not props.get(AREA_KEY):  # not a conformance test (e.g. the project's own unit tests)
+            return
         result = self.tests.setdefault(report.nodeid, TestResult(report.nodeid))
-        if props.get(AREA_KEY):
-            result.area = props[AREA_KEY][0]
+        result.area = props[AREA_KEY][0]
         if props.get(FINDINGS_KEY):  # each phase carries the whole list so far: keep the latest
             result.findings = [f for batch in props[FINDINGS_KEY] for f in batch]
         result.duration += getattr(report, "duration", 0.0) or 0.0
