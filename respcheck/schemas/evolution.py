@@ -23,7 +23,7 @@ from typing import Any
 from respcheck.findings import Severity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RecentlyRequired:
     """One field a spec component requires that real traffic may still omit."""
 
