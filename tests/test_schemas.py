@@ -376,3 +376,14 @@ def test_doc_profiles_accept_the_null_usage_of_unfinished_responses(built: Path)
         validator = jsonschema_rs.validator_for(schema)
         assert validator.is_valid({"status": "in_progress", "usage": None}), relay
         assert not validator.is_valid({"status": "completed", "usage": 5}), relay
+
+
+def test_a_rebuild_removes_schemas_the_build_no_longer_produces(tmp_path: Path) -> None:
+    stale = tmp_path / "openai" / "events" / "response.gone.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}\n")
+    unrelated = tmp_path / "README.md"
+    unrelated.write_text("kept\n")
+    build.build_all(SPECS, tmp_path)
+    assert not stale.exists()
+    assert unrelated.read_text() == "kept\n"

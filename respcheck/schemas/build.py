@@ -468,7 +468,21 @@ def build_all(specs_dir: Path, out_dir: Path, docs_dir: Path | None = None) -> l
     prov_path = out_dir / "provenance.json"
     prov_path.write_text(dumps(provenance), encoding="utf-8")
     written.append(prov_path)
+    remove_stale(out_dir, written)
     return written
+
+
+OWNED_DIRS = ("docs", "openai", "openresponses")  # what the build writes under out_dir
+
+
+def remove_stale(out_dir: Path, written: list[Path]) -> None:
+    """Delete schema files a previous build wrote that this one no longer produces, so the
+    output folder holds exactly the build (only inside the folders the build owns)."""
+    keep = {p.resolve() for p in written}
+    for root in OWNED_DIRS:
+        for path in sorted((out_dir / root).rglob("*.json")):
+            if path.resolve() not in keep:
+                path.unlink()
 
 
 def default_specs_dir() -> Path:
