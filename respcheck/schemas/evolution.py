@@ -105,7 +105,7 @@ RECENTLY_REQUIRED: tuple[RecentlyRequired, ...] = (
         under_keys=("usage", "input_tokens_details"),
     ),
     # Warning: present in all streamed output_text events since sequence_number exists,
-    # but non-streamed responses recorded before mid-2025 lack it on their parts.
+    # but older non-streamed responses lack it on their parts.
     RecentlyRequired(
         "openai",
         "OutputTextContent",
@@ -114,9 +114,9 @@ RECENTLY_REQUIRED: tuple[RecentlyRequired, ...] = (
         where="output_text content part",
         since="spec v2.3.0 (date not published)",
         severity=Severity.WARNING,
-        reason="39 recorded non-streamed OpenAI responses have output_text parts without "
-        "logprobs; streamed text events (response.output_text.*) all carry it and stay "
-        "strict",
+        reason="34 of the 223 output_text parts in recorded non-streamed OpenAI responses "
+        "lack logprobs; the streamed response.output_text.* events carry it in every stream "
+        "recorded since sequence_number exists, so those events stay strict",
         with_type="output_text",
     ),
     # Info: OpenAI's own streams never send it (0 of 18 recorded events), so its absence
@@ -171,7 +171,7 @@ ERRATA: tuple[Erratum, ...] = (
         "MCPTool",
         "/properties/server_description",
         "nullable",
-        reason="OpenAI echoes an unset server_description as null (12 recorded responses)",
+        reason="OpenAI echoes an unset server_description as null (12 recorded response objects)",
     ),
     Erratum(
         "openai",
@@ -185,7 +185,7 @@ ERRATA: tuple[Erratum, ...] = (
         "TextResponseFormatJsonSchema",
         "/properties/description",
         "nullable",
-        reason="OpenAI echoes an unset json_schema description as null (12 recorded)",
+        reason="OpenAI echoes an unset json_schema description as null (12 recorded response objects)",
     ),
     Erratum(
         "openai",
