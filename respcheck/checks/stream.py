@@ -578,7 +578,7 @@ def _sequence_fault(index: int, previous: int, seq: int) -> str:
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return type(value) is int  # not isinstance: a boolean is no sequence number
 
 
 # -- the response lifecycle -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from respcheck.checks.common import TERMINAL_EVENTS, event_ptr
@@ -189,7 +190,7 @@ class _Walker:
         item = self.item_for(event, data, kind)
         if item is None:
             return
-        prefix, _, suffix = kind.rpartition(".")
+        prefix, suffix = _split(kind)
         if prefix in _CONTENT_STREAMS:
             self.on_content_text(event, item, prefix, suffix, data)
         elif prefix == _SUMMARY_STREAM:
@@ -602,7 +603,14 @@ def walk(exchange: Exchange) -> dict[str, list[Violation]]:
 
 
 def _is_index(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return type(value) is int and value >= 0  # not isinstance: True is no index
+
+
+@cache
+def _split(kind: str) -> tuple[str, str]:
+    """``response.output_text.delta`` -> (``response.output_text``, ``delta``); memoised (hot path)."""
+    prefix, _, suffix = kind.rpartition(".")
+    return prefix, suffix
 
 
 def _part_address(kind: str) -> tuple[str, str]:
