@@ -226,5 +226,28 @@ def serve_command(host: str, port: int, db: Path | None, api_key: str | None, la
     sys.exit(serve_main(host=host, port=port, db=db, api_key=api_key, latency=latency))
 
 
+@cli.group("report")
+def report_group() -> None:
+    """Pages built from finished runs' report folders."""
+
+
+@report_group.command("matrix")
+@click.argument("report_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("reports/matrix.html"),
+              show_default=True, help="Where to write the page.")
+@click.option("--history", type=click.Path(path_type=Path), default=None,
+              help="history.sqlite for the changes (default: the one beside the first report folder).")
+def report_matrix(report_dirs: tuple[Path, ...], out: Path, history: Path | None) -> None:
+    """One HTML page: targets as columns, areas and check ids as rows, changes since the last run."""
+    from respcheck.reports.matrix import MatrixError, build_matrix, default_history
+
+    dirs = list(report_dirs)
+    try:
+        written = build_matrix(dirs, out, history or default_history(dirs))
+    except MatrixError as exc:
+        fail(str(exc))
+    click.echo(f"wrote {written}")
+
+
 if __name__ == "__main__":
     main()
