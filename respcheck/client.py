@@ -248,7 +248,9 @@ class ResponsesClient:
             ex.status = response.status_code
             ex.headers = {k.lower(): v for k, v in response.headers.items()}
             timeouts["read"] = max(0.001, min(t.between_events, deadline - time.monotonic()))
-            _BodyReader(self.target, ex, response, started, deadline).read()
+            reader = _BodyReader(self.target, ex, response, started, deadline)
+            reader.capped_by_total = timeouts["read"] < t.between_events
+            reader.read()
         finally:
             response.close()
         ex.elapsed = time.monotonic() - started
@@ -297,6 +299,7 @@ class _BodyReader:
         self.received = 0
         self.timed_out = threading.Event()
         self.finished = False  # set once reading stopped: the watchdog must not cut a pooled connection
+        self.capped_by_total = False  # the body's read timeout is the rest of the total, not between_events
 
     def read(self) -> None:
         sse = self._is_event_stream()
@@ -420,7 +423,7 @@ class _BodyReader:
         )
 
     def _interrupted(self, exc: Exception) -> str:
-        if self.timed_out.is_set():
+        if self.timed_out.is_set() or (isinstance(exc, httpx.ReadTimeout) and self.capped_by_total):
             return self._total_cause()
         if isinstance(exc, httpx.ReadTimeout):
             return (

@@ -321,13 +321,13 @@ def test_keepalive_comments_keep_a_slow_stream_alive(server: RawServer) -> None:
 
     def patient(c: Conn) -> None:
         c.head(content_type="text/event-stream")
-        for _ in range(8):
+        for _ in range(12):  # 1.2 s without an event, a comment every 0.1 s
             c.send(b": keep-alive\n\n")
             c.wait(0.1)
         c.send(sse({"type": "response.completed", "sequence_number": 0, "response": RESPONSE}))
 
     server.handler = patient
-    with make_client(server.url, timeouts=Timeouts(1, 1, 0.4, 5)) as client:
+    with make_client(server.url, timeouts=Timeouts(1, 1, 0.6, 5)) as client:
         ex = client.create({"model": "m", "input": "hi", "stream": True})
     assert ex.broken is None
     assert [e.type for e in ex.events] == ["response.completed"]
@@ -570,3 +570,56 @@ def test_an_unstarted_reference_target_is_refused() -> None:
 
     with pytest.raises(ValueError, match="start the reference server"):
         ResponsesClient(reference_target())
+
+
+# -- budget and rate limiter units (fake clock, no waiting) ----------------------------------------
+
+
+def test_rate_limiter_token_bucket_with_a_fake_clock() -> None:
+    from respcheck.budget import RateLimiter
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(2.0, burst=2, clock=lambda: now[0], sleep=sleep)
+    waits = [limiter.acquire() for _ in range(4)]
+    assert waits == [0.0, 0.0, 0.5, 0.5]  # a burst of 2, then one every 1/2 s
+    now[0] += 10
+    assert limiter.acquire() == 0.0  # idle time refills the bucket (up to the burst)
+    assert RateLimiter(None).acquire() == 0.0
+    with pytest.raises(ValueError):
+        RateLimiter(0)
+
+
+def test_budget_tracker_is_thread_safe() -> None:
+    tracker = BudgetTracker(Budget(requests=100))
+    allowed: list[int] = []
+
+    def spend() -> None:
+        for _ in range(50):
+            with contextlib.suppress(BudgetExhausted):
+                tracker.charge_request()
+                allowed.append(1)
+
+    threads = [threading.Thread(target=spend) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(allowed) == 100 and tracker.spend.requests == 100
+    assert tracker.exhausted() == "budget exhausted: 100 of 100 requests used (budget.requests)"
+
+
+def test_usage_in_chat_naming_is_counted_and_spends_add_up() -> None:
+    from respcheck.budget import Spend, usage_tokens
+
+    assert usage_tokens({"usage": {"prompt_tokens": 3, "completion_tokens": 4}}) == (3, 4)
+    assert usage_tokens({"usage": {"input_tokens": 3}}) == (3, 0)
+    assert usage_tokens({"usage": None}) is None and usage_tokens("x") is None
+    total = Spend(1, 2, 3, 0) + Spend.from_dict({"requests": 4, "output_tokens": 5})
+    assert total == Spend(5, 2, 8, 0)
+    assert Budget(requests=10, output_tokens=3, requests_per_second=2).split(2) == Budget(5, 1, 1.0)
