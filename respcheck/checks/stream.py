@@ -112,39 +112,45 @@ def _typed(ex: Exchange) -> list[TypedEvent]:
 
 # -- SSE framing ------------------------------------------------------------------------------
 
+# kind -> (severity, clause, summary: the rule, fault: what breaking it means)
 _FRAMING = {
     "invalid_utf8": (
         Severity.ERROR,
         "WHATWG HTML, server-sent events: the stream is UTF-8",
+        "the SSE byte stream is valid UTF-8",
         "the SSE stream holds bytes that are not UTF-8 (openai-python's decoder raises "
         "UnicodeDecodeError on them)",
     ),
     "unterminated_block": (
         Severity.ERROR,
         "WHATWG HTML, server-sent events: an event is dispatched only at a blank line",
+        "every event ends with a blank line, the last one too",
         "the stream ended inside an event (no blank line after it): strict SSE clients, "
         "openai-python included, drop that last event",
     ),
     "dataless_block": (
         Severity.ERROR,
         "WHATWG HTML, server-sent events: a block without data dispatches nothing",
+        "every block with an event: line has a data: line",
         "a block with an event: line but no data: line; browsers ignore it, but openai-python "
         "hands it on with empty data and fails to parse it as JSON",
     ),
     "bad_retry": (
         Severity.WARNING,
         "WHATWG HTML, server-sent events: retry is ASCII digits, else ignored",
+        "retry: values are ASCII digits",
         "a retry: field whose value is not digits (clients ignore it)",
     ),
     "unknown_field": (
         Severity.INFO,
         "WHATWG HTML, server-sent events: fields other than event/data/id/retry are ignored",
+        "only event, data, id and retry fields (and comments) are sent",
         "an SSE field other than event, data, id or retry (clients ignore it)",
     ),
 }
 
 
-def _framing_check(kind: str, severity: Severity, clause: str, summary: str) -> None:
+def _framing_check(kind: str, severity: Severity, clause: str, summary: str, fault: str) -> None:
     def framing(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         count = len(ex.events or ())
         for issue in ex.framing:
@@ -153,14 +159,14 @@ def _framing_check(kind: str, severity: Severity, clause: str, summary: str) -> 
                 known = index is not None and index < count
                 at = f"/response/events/{index}" if known else "/response/events"
                 where = f" (event {index})" if known else " (after the last event)"
-                yield Violation(f"{summary}{where}: {issue.detail}", at)
+                yield Violation(f"{fault}{where}: {issue.detail}", at)
 
     framing.__name__ = f"sse_framing_{kind}"
     check(f"sse.framing.{kind}", severity=severity, clause=clause, summary=summary, applies="stream")(framing)
 
 
-for _kind, (_severity, _clause, _summary) in _FRAMING.items():
-    _framing_check(_kind, _severity, _clause, _summary)
+for _kind, _rule in _FRAMING.items():
+    _framing_check(_kind, *_rule)
 
 
 # -- the envelope: content type, event names, JSON data, [DONE] ------------------------------------
