@@ -226,7 +226,7 @@ class ResponsesClient:
         )
         record = Request(
             method=method.upper(),
-            path=request.url.path,
+            path=request.url.raw_path.decode("ascii").split("?", 1)[0],  # as sent: escapes kept
             query=_query_dict(request.url),
             headers=redact_headers({k.lower(): v for k, v in request.headers.items()}),
             body=None if body is _UNSET else body,

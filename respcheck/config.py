@@ -27,6 +27,7 @@ import yaml
 
 from respcheck.budget import Budget
 from respcheck.profiles import PROFILES
+from respcheck.redact import SECRET_HEADERS
 
 SCHEMA_PATH = Path(__file__).with_name("targets.schema.json")
 TARGETS_FILE_ENV = "RESPCHECK_TARGETS"  # points at a targets.yaml outside the working directory
@@ -407,6 +408,12 @@ def _validate(data: Any, node: yaml.Node | None, label: str) -> None:
         if name != REFERENCE and "base_url" not in (raw or {}) and "base_url_env" not in (raw or {}):
             _fail(node, label, ["targets", name], "missing key 'base_url' — set the relay's URL "
                   "(https://host/v1), or base_url_env for a self-hosted one")
+        for header in (raw or {}).get("headers", {}):
+            # a credential written here would be a key in the file, in git, in every report
+            if header.lower() in SECRET_HEADERS:
+                _fail(node, label, ["targets", name, "headers", header],
+                      "credentials do not belong in targets.yaml — put the key in an environment "
+                      "variable and name it in api_key_env")
 
 
 def _fail(node: yaml.Node | None, label: str, path: list[Any], message: str) -> None:

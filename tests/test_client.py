@@ -233,6 +233,7 @@ def test_endpoint_paths_and_queries(server: RawServer) -> None:
         "retrieve", "cancel", "delete", "input_items", "input_tokens", "compact"
     ]
     assert exchanges[0].starting_after == 3
+    assert exchanges[6].request.path == "/v1/responses/a%2Fb%3Fc" and exchanges[6].endpoint == "retrieve"
 
 
 def test_raw_send_without_auth_and_with_extra_headers(server: RawServer) -> None:

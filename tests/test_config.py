@@ -215,6 +215,12 @@ BAD_FILES = [
         id="header-not-text",
     ),
     pytest.param(
+        T + "    headers:\n      Authorization: Bearer sk-live-123\n",
+        "targets.yaml:5: targets.x.headers.Authorization: credentials do not belong in targets.yaml — "
+        "put the key in an environment variable and name it in api_key_env",
+        id="credential-in-headers",
+    ),
+    pytest.param(
         T + "    capabilities: stream\n",
         "targets.yaml:4: targets.x.capabilities: 'stream' is not allowed — use one of: all",
         id="capabilities-not-a-list",
