@@ -238,10 +238,14 @@ class ResponsesClient:
             response = self._http.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
             raise TargetUnreachable(str(request.url.copy_with(query=None)), _reason(exc)) from None
-        except httpx.TimeoutException as exc:
-            what = "no response headers" if isinstance(exc, httpx.ReadTimeout) else _reason(exc)
-            return self._broken(ex, started, f"{what} within {min(t.first_byte, t.total):g} s "
+        except httpx.ReadTimeout:
+            return self._broken(ex, started, f"no response headers within {min(t.first_byte, t.total):g} s "
                                              "(timeouts.first_byte)")
+        except httpx.WriteTimeout:
+            return self._broken(ex, started, f"sending the request took longer than {t.total:g} s "
+                                             "(timeouts.total)")
+        except httpx.PoolTimeout:
+            return self._broken(ex, started, f"no free connection within {t.connect:g} s (timeouts.connect)")
         except httpx.TransportError as exc:
             return self._broken(ex, started, f"the connection failed before any response: {_reason(exc)}")
         try:
