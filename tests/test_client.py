@@ -259,6 +259,34 @@ def test_a_key_echoed_by_the_target_is_redacted(server: RawServer) -> None:
     assert KEY not in json.dumps(ex.body) + json.dumps(ex.headers)
 
 
+def test_a_key_echoed_everywhere_never_reaches_what_is_recorded(server: RawServer) -> None:
+    from respcheck.redact import redact_record
+    from respcheck.replay.jsonl import exchange_to_record
+
+    def echo_everywhere(c: Conn) -> None:
+        key = c.headers["authorization"].removeprefix("Bearer ")
+        if len(server.requests) == 1:  # first a 429 whose body and headers echo the key
+            c.json({"error": {"message": key}}, status=429, extra=f"Retry-After: 0\r\nX-Key: {key}\r\n")
+            return
+        c.head(content_type="text/event-stream", extra=f"Set-Cookie: k={key}\r\n")
+        c.send(f"id: {key}\nevent: response.created\ndata: {json.dumps({'type': key})}\n\n")
+        c.send(f"data: not json {key}\n\n{key}: unknown field\n\n")
+        c.reset()
+
+    server.handler = echo_everywhere
+    written: list[str] = []
+
+    def recorder(ex: Exchange) -> None:
+        written.append(json.dumps(redact_record(exchange_to_record(ex)), ensure_ascii=False))
+        written.append(repr(ex))
+
+    with make_client(server.url, sleeps=[], recorder=recorder) as client:
+        ex = client.create({"model": "m", "input": f"{KEY} in the prompt", "stream": True})
+    assert len(ex.events) == 2 and ex.broken
+    assert server.requests[1].headers["authorization"] == f"Bearer {KEY}"  # it was really sent
+    assert KEY not in "\n".join(written)
+
+
 def test_recorder_sees_every_attempt(server: RawServer) -> None:
     answers = iter([503, 200])
 
