@@ -583,3 +583,17 @@ def test_chat_completions_json_and_stream(http):
         == "5 + 5 = 10."
     )
     assert chunks[-1]["usage"]["completion_tokens"] == plain["usage"]["completion_tokens"]
+
+
+def test_retrieve_stream_of_a_json_created_response_is_rebuilt_and_clean(http):
+    created = create(
+        http,
+        model="o4-mini",
+        input="What is 8 * 8?",
+        reasoning={"summary": "auto"},
+    ).body
+    replayed = send(http, "GET", f"/responses/{created['id']}", query={"stream": "true"})
+    assert_clean(replayed)
+    assert final_response(replayed) == created
+    again = send(http, "GET", f"/responses/{created['id']}", query={"stream": "true", "starting_after": "3"})
+    assert [e.json for e in again.events] == [e.json for e in replayed.events[4:]]

@@ -155,7 +155,9 @@ def conversation_before(state: ServerState, previous_id: str | None) -> list[dic
                 param="previous_response_id",
                 code="previous_response_not_found",
             )
-        turns.append(state.store.input_items(current) + list(found.get("output") or []))
+        run = state.live.get(current)
+        items = list(run.params.input_items) if run is not None else state.store.input_items(current)
+        turns.append(items + list(found.get("output") or []))
         current = found.get("previous_response_id")
     return [item for turn in reversed(turns) for item in turn]
 
@@ -190,8 +192,8 @@ async def create_response(request: Request, state: ServerState) -> Response:
     conversation = conversation_before(state, params.previous_response_id) + params.input_items
     conversation, input_tokens = fit_context(params, conversation)
     run = ResponseRun(params, conversation, input_tokens, state.store, state.latency)
-    run.save_initial()
     if params.background:
+        run.save_initial()
         _start(state, run, pace=True)
         if params.stream:
             return sse_response(sse_frames(run.follow()))
@@ -216,7 +218,10 @@ async def retrieve_response(request: Request, state: ServerState) -> Response:
     if found is None:
         raise response_not_found(response_id)
     if stream:
-        return sse_response(sse_frames(iterate(state.store.events(response_id, starting_after))))
+        stored = state.store.events(response_id, starting_after) or [
+            e for e in ev.replay(found) if e["sequence_number"] > starting_after
+        ]
+        return sse_response(sse_frames(iterate(stored)))
     return json_response(found)
 
 
@@ -268,7 +273,8 @@ async def list_input_items(request: Request, state: ServerState) -> Response:
     order = request.query_params.get("order", "desc")
     if order not in ("asc", "desc"):
         raise invalid_value("order", f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.")
-    items = state.store.input_items(response_id)
+    run = state.live.get(response_id)
+    items = list(run.params.input_items) if run is not None else state.store.input_items(response_id)
     if order == "desc":
         items.reverse()
     after = request.query_params.get("after")

@@ -1,31 +1,38 @@
 """The streaming events, one small builder per event type, and their SSE framing.
 
 Builders return the event without ``sequence_number``; ``sequenced`` adds it (last, as
-OpenAI does). ``sse_frame`` writes ``event: <type>\\ndata: <json>\\n\\n`` by hand with ``\\n``
-separators. A fault catalogue wraps or mutates these functions.
+OpenAI does). ``item_events`` turns one finished output item into the events that stream
+it, for live runs and for replaying a stored response alike. ``sse_frame`` writes
+``event: <type>\\ndata: <json>\\n\\n`` by hand with ``\\n`` separators. A fault catalogue
+wraps or mutates these functions.
+
+Events share nested values with the Response they were built from (copying every
+snapshot cost more than the rest of a request); use ``clone`` before mutating one.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
+
+from respcheck.server.tokens import split_tokens
 
 Event = dict[str, Any]
 
 
 def lifecycle(kind: str, response: dict[str, Any]) -> Event:
     """``response.created`` / ``in_progress`` / ``queued`` / ``completed`` / ``incomplete`` / ``failed``."""
-    return {"type": f"response.{kind}", "response": copy.deepcopy(response)}
+    return {"type": f"response.{kind}", "response": {**response, "output": list(response["output"])}}
 
 
 def output_item_added(output_index: int, item: dict[str, Any]) -> Event:
-    return {"type": "response.output_item.added", "item": copy.deepcopy(item), "output_index": output_index}
+    return {"type": "response.output_item.added", "item": item, "output_index": output_index}
 
 
 def output_item_done(output_index: int, item: dict[str, Any]) -> Event:
-    return {"type": "response.output_item.done", "item": copy.deepcopy(item), "output_index": output_index}
+    return {"type": "response.output_item.done", "item": item, "output_index": output_index}
 
 
 def content_part_added(item_id: str, output_index: int, content_index: int, part: dict[str, Any]) -> Event:
@@ -34,7 +41,7 @@ def content_part_added(item_id: str, output_index: int, content_index: int, part
         "content_index": content_index,
         "item_id": item_id,
         "output_index": output_index,
-        "part": copy.deepcopy(part),
+        "part": part,
     }
 
 
@@ -138,7 +145,94 @@ def error_event(code: str, message: str) -> Event:
     return {"type": "error", "code": code, "message": message, "param": None}
 
 
+# ---------------------------------------------------------------- whole items
+
+
+def item_events(output_index: int, item: dict[str, Any], obfuscate: bool) -> Iterator[Event]:
+    """The events that stream one finished output item, from ``output_item.added`` to ``.done``."""
+    kind = item.get("type")
+    if kind == "message":
+        yield from _message_events(output_index, item, obfuscate)
+    elif kind == "function_call":
+        yield from _function_call_events(output_index, item, obfuscate)
+    elif kind == "reasoning":
+        yield from _reasoning_events(output_index, item, obfuscate)
+    else:
+        yield output_item_added(output_index, item)
+        yield output_item_done(output_index, item)
+
+
+def _message_events(index: int, item: dict[str, Any], obfuscate: bool) -> Iterator[Event]:
+    item_id = item["id"]
+    yield output_item_added(index, {**item, "status": "in_progress", "content": []})
+    for content_index, part in enumerate(item["content"]):
+        text = part.get("text", "")
+        yield content_part_added(item_id, index, content_index, {**part, "text": ""})
+        for piece in split_tokens(text):
+            yield output_text_delta(item_id, index, content_index, piece, obfuscate)
+        yield output_text_done(item_id, index, content_index, text)
+        yield content_part_done(item_id, index, content_index, part)
+    yield output_item_done(index, item)
+
+
+def _function_call_events(index: int, item: dict[str, Any], obfuscate: bool) -> Iterator[Event]:
+    item_id = item["id"]
+    yield output_item_added(index, {**item, "status": "in_progress", "arguments": ""})
+    for piece in split_tokens(item["arguments"]):
+        yield function_call_arguments_delta(item_id, index, piece, obfuscate)
+    yield function_call_arguments_done(item_id, index, item["name"], item["arguments"])
+    yield output_item_done(index, item)
+
+
+def _reasoning_events(index: int, item: dict[str, Any], obfuscate: bool) -> Iterator[Event]:
+    item_id = item["id"]
+    yield output_item_added(index, {**item, "summary": []})
+    for summary_index, part in enumerate(item["summary"]):
+        text = part.get("text", "")
+        yield reasoning_summary_part_added(item_id, index, summary_index, "")
+        for piece in split_tokens(text):
+            yield reasoning_summary_text_delta(item_id, index, summary_index, piece, obfuscate)
+        yield reasoning_summary_text_done(item_id, index, summary_index, text)
+        yield reasoning_summary_part_done(item_id, index, summary_index, text)
+    yield output_item_done(index, item)
+
+
+def replay(response: dict[str, Any], obfuscate: bool = True) -> list[Event]:
+    """The stream a finished response would have been (for one created without streaming)."""
+    start = {
+        **response,
+        "status": "queued" if response.get("background") else "in_progress",
+        "output": [],
+        "usage": None,
+        "completed_at": None,
+        "incomplete_details": None,
+        "error": None,
+    }
+    found = [lifecycle("created", start)]
+    if response.get("background"):
+        found.append(lifecycle("queued", start))
+        start = {**start, "status": "in_progress"}
+    found.append(lifecycle("in_progress", start))
+    for index, item in enumerate(response.get("output") or []):
+        found.extend(item_events(index, item, obfuscate))
+    terminal = {"completed": "completed", "incomplete": "incomplete", "failed": "failed"}.get(
+        response["status"]
+    )
+    if terminal:
+        found.append(lifecycle(terminal, response))
+    return [sequenced(event, n) for n, event in enumerate(found)]
+
+
 # ---------------------------------------------------------------- sequencing and framing
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-like data (for a fault that mutates an event in place)."""
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
 
 
 def sequenced(event: Event, sequence_number: int) -> Event:

@@ -10,7 +10,6 @@ cancel can catch them in flight.
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -44,7 +43,10 @@ class ResponseRun:
         self.finished = False
         self._cancel_requested = False
         self._reasoning_tokens = 0
-        self._changed = asyncio.Condition()
+        self._saved_items = False
+        # A stream's events are kept for resume; a plain JSON answer's stream is rebuilt on demand.
+        self._keep_events = params.stream or params.background
+        self._changed = asyncio.Event()  # replaced after each wake-up; followers wait on it
 
     @property
     def id(self) -> str:
@@ -53,9 +55,10 @@ class ResponseRun:
     # ------------------------------------------------------------ driving
 
     def save_initial(self) -> None:
-        """Store the response and its input items before anything runs (so they are listable at once)."""
+        """Store the response and its input items before it runs (a background run outlives requests)."""
         if self.store is not None:
             self.store.save_response(self.response, self.params.input_items)
+            self._saved_items = True
 
     async def run(self, pace: bool) -> None:
         """Produce every event; pace deltas by ``latency`` when ``pace``."""
@@ -86,9 +89,7 @@ class ResponseRun:
                 index += 1
             if self.finished:
                 return
-            async with self._changed:
-                if index >= len(self.events) and not self.finished:
-                    await self._changed.wait()
+            await self._changed.wait()
 
     async def cancel(self) -> dict[str, Any]:
         """Stop a queued or in-progress run: status ``cancelled``, stored at once."""
@@ -99,21 +100,25 @@ class ResponseRun:
         return self.snapshot()
 
     def snapshot(self) -> dict[str, Any]:
-        return copy.deepcopy(self.response)
+        return {**self.response, "output": list(self.response["output"])}
 
     async def _emit(self, event: ev.Event) -> None:
         self.events.append(ev.sequenced(event, len(self.events)))
-        async with self._changed:
-            self._changed.notify_all()
+        self._wake_followers()
+
+    def _wake_followers(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     async def _finish(self) -> None:
         if self.finished:
             return
         self.finished = True
         if self.store is not None:
-            self.store.save_response(self.response, None, self.events)
-        async with self._changed:
-            self._changed.notify_all()
+            items = None if self._saved_items else self.params.input_items
+            self.store.save_response(self.response, items, self.events if self._keep_events else None)
+            self._saved_items = True
+        self._wake_followers()
 
     # ------------------------------------------------------------ the event sequence
 
@@ -126,19 +131,13 @@ class ResponseRun:
             if self.store is not None:
                 self.store.save_response(response, None)
         yield ev.lifecycle("in_progress", response)
-        planned = reply(self._turn(), self.params.spec)
         budget = _Budget(self.params.max_output_tokens)
-        if planned.summary is not None:
-            yield from self._reasoning(planned, budget)
-        if planned.text is not None and not budget.exhausted:
-            yield from self._message(planned.text, budget)
-        calls = planned.calls
-        if self.params.max_tool_calls is not None:
-            calls = calls[: self.params.max_tool_calls]
-        for call in calls:
-            if not budget.take_whole(tokens.count(call.arguments)):
-                break
-            yield from self._function_call(call.name, call.arguments)
+        items = self._output_items(reply(self._turn(), self.params.spec), budget)
+        for index, item in enumerate(items):
+            for event in ev.item_events(index, item, self.params.include_obfuscation and self._keep_events):
+                if event["type"] == "response.output_item.done":
+                    response["output"].append(item)
+                yield event
         self._conclude(budget)
         yield ev.lifecycle("incomplete" if budget.cut else "completed", response)
 
@@ -155,61 +154,36 @@ class ResponseRun:
             reasoning_effort=params.reasoning.get("effort"),
         )
 
-    @property
-    def _obfuscate(self) -> bool:
-        return self.params.include_obfuscation
-
-    def _reasoning(self, planned: Reply, budget: _Budget) -> Iterator[ev.Event]:
-        index = len(self.response["output"])
-        item_id = new_id("rs")
-        encrypted = "reasoning.encrypted_content" in self.params.include
-        before = budget.used
-        budget.take(planned.reasoning_tokens)
-        yield ev.output_item_added(index, resource.reasoning_item(item_id, [], encrypted))
-        done: list[str] = []
-        for summary_index, text in enumerate(planned.summary or []):
-            if budget.exhausted:
+    def _output_items(self, planned: Reply, budget: _Budget) -> list[dict[str, Any]]:
+        """The finished output items: the reply cut to ``max_output_tokens`` (reasoning counts)."""
+        items: list[dict[str, Any]] = []
+        if planned.summary is not None:
+            before = budget.used
+            budget.take(planned.reasoning_tokens)
+            summary = []
+            for text in planned.summary:
+                if budget.cut:
+                    break
+                summary.append("".join(budget.take_pieces(tokens.split_tokens(text))))
+            self._reasoning_tokens = budget.used - before
+            encrypted = "reasoning.encrypted_content" in self.params.include
+            items.append(resource.reasoning_item(new_id("rs"), summary, encrypted))
+        if planned.text is not None and not budget.cut:
+            text = "".join(budget.take_pieces(tokens.split_tokens(planned.text)))
+            status = "incomplete" if budget.cut else "completed"
+            items.append(resource.message_item(new_id("msg"), status, text))
+        calls = planned.calls
+        if self.params.max_tool_calls is not None:
+            calls = calls[: self.params.max_tool_calls]
+        for call in calls:
+            if not budget.take_whole(tokens.count(call.arguments)):
                 break
-            yield ev.reasoning_summary_part_added(item_id, index, summary_index, "")
-            pieces = budget.take_pieces(tokens.split_tokens(text))
-            for piece in pieces:
-                yield ev.reasoning_summary_text_delta(item_id, index, summary_index, piece, self._obfuscate)
-            emitted = "".join(pieces)
-            yield ev.reasoning_summary_text_done(item_id, index, summary_index, emitted)
-            yield ev.reasoning_summary_part_done(item_id, index, summary_index, emitted)
-            done.append(emitted)
-        self._reasoning_tokens = budget.used - before
-        item = resource.reasoning_item(item_id, done, encrypted)
-        self.response["output"].append(item)
-        yield ev.output_item_done(index, item)
-
-    def _message(self, text: str, budget: _Budget) -> Iterator[ev.Event]:
-        index = len(self.response["output"])
-        item_id = new_id("msg")
-        yield ev.output_item_added(index, resource.message_item(item_id, "in_progress", None))
-        yield ev.content_part_added(item_id, index, 0, resource.output_text_part(""))
-        pieces = budget.take_pieces(tokens.split_tokens(text))
-        for piece in pieces:
-            yield ev.output_text_delta(item_id, index, 0, piece, self._obfuscate)
-        emitted = "".join(pieces)
-        yield ev.output_text_done(item_id, index, 0, emitted)
-        yield ev.content_part_done(item_id, index, 0, resource.output_text_part(emitted))
-        item = resource.message_item(item_id, "incomplete" if budget.cut else "completed", emitted)
-        self.response["output"].append(item)
-        yield ev.output_item_done(index, item)
-
-    def _function_call(self, name: str, arguments: str) -> Iterator[ev.Event]:
-        index = len(self.response["output"])
-        item_id, call_id = new_id("fc"), new_id("call")
-        yield ev.output_item_added(
-            index, resource.function_call_item(item_id, "in_progress", call_id, name, "")
-        )
-        for piece in tokens.split_tokens(arguments):
-            yield ev.function_call_arguments_delta(item_id, index, piece, self._obfuscate)
-        yield ev.function_call_arguments_done(item_id, index, name, arguments)
-        item = resource.function_call_item(item_id, "completed", call_id, name, arguments)
-        self.response["output"].append(item)
-        yield ev.output_item_done(index, item)
+            items.append(
+                resource.function_call_item(
+                    new_id("fc"), "completed", new_id("call"), call.name, call.arguments
+                )
+            )
+        return items
 
     def _conclude(self, budget: _Budget) -> None:
         response = self.response
