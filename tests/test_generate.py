@@ -74,6 +74,20 @@ KITCHEN_SINK = {
         "list": {"type": "array", "items": {"type": "boolean"}, "minItems": 1, "maxItems": 2},
         "tuple": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}], "items": False},
         "unique": {"type": "array", "items": {"enum": [1, 2, 3]}, "uniqueItems": True, "minItems": 2},
+        "unique_numbers": {"type": "array", "items": {"type": "number"}, "uniqueItems": True, "minItems": 2},
+        "long_tuple": {
+            "type": "array",
+            "prefixItems": [{"const": 0}],
+            "items": {"type": "null"},
+            "minItems": 3,
+        },
+        "digits": {"type": "string", "pattern": "^\\d{2}\\w$"},
+        "named": {
+            "type": "object",
+            "properties": {"ok": {"type": "null"}, "BAD": {"type": "null"}},
+            "propertyNames": {"pattern": "^[a-z]+$"},
+            "minProperties": 1,
+        },
         "map": {
             "type": "object",
             "additionalProperties": {"type": "integer"},
@@ -110,7 +124,19 @@ KITCHEN_SINK = {
             "allOf": [{"anyOf": [{"type": "string"}, {"type": "null"}]}, {"type": "string", "minLength": 1}]
         },
     },
-    "required": ["const", "int", "merged", "merged_union", "exclusive", "not", "ref_with_sibling", "tuple"],
+    "required": [
+        "const",
+        "int",
+        "merged",
+        "merged_union",
+        "exclusive",
+        "not",
+        "ref_with_sibling",
+        "tuple",
+        "long_tuple",
+        "digits",
+        "named",
+    ],
     "additionalProperties": False,
     "$defs": {"Leaf": {"type": "object", "properties": {"leaf": {"type": "boolean"}}}},
 }
@@ -125,6 +151,8 @@ def test_every_supported_keyword_yields_only_valid_instances(instance):
 @GENERATE
 @given(from_schema(KITCHEN_SINK))
 def test_merged_all_of_honours_every_part(instance):
+    assert instance["named"] == {"ok": None}  # "BAD" breaks propertyNames, so it never appears
+    assert instance["digits"].isascii()
     assert 10 <= instance["merged"]["a"] <= 12 and isinstance(instance["merged"]["b"], str)
     assert isinstance(instance["merged_union"], str) and instance["merged_union"]  # the null branch is pruned
 
@@ -134,6 +162,39 @@ def test_merged_all_of_honours_every_part(instance):
 def test_one_of_keeps_only_values_matching_exactly_one_branch(value):
     # Non-negative integers match both branches, so they must never appear.
     assert not (isinstance(value, int) or float(value).is_integer()) or value < 0
+
+
+NESTED_IN_ALL_OF = {
+    "type": "object",
+    "properties": {
+        "one": {
+            "allOf": [{"oneOf": [{"type": "integer"}, {"type": "number", "minimum": 0}]}, {"maximum": 10}]
+        },
+        "not": {"allOf": [{"type": "integer", "minimum": 0, "maximum": 5}, {"not": {"const": 3}}]},
+        "tagged": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "properties": {"kind": {"const": "a"}, "x": {"type": "integer"}},
+                    "required": ["kind"],
+                },
+                {
+                    "type": "object",
+                    "properties": {"kind": {"const": "b"}, "x": {"type": "string"}},
+                    "required": ["kind"],
+                },
+            ]
+        },
+    },
+    "required": ["one", "not", "tagged"],
+}
+
+
+@GENERATE
+@given(from_schema(NESTED_IN_ALL_OF))
+def test_one_of_and_not_inside_all_of_are_checked_against_the_original(instance):
+    validator(NESTED_IN_ALL_OF).validate(instance)
+    assert instance["not"] != 3
 
 
 def test_every_optional_property_and_union_branch_shows_up():
@@ -180,6 +241,16 @@ def depth(node: dict) -> int:
 def test_recursion_is_bounded_and_valid(tree):
     validator(TREE).validate(tree)
     assert depth(tree) <= 2  # each entry into the recursive Node spends one level
+
+
+@settings(GENERATE, max_examples=50)
+@given(from_schema({"type": "object", "properties": {"self": {"$ref": "#"}}}, limits=Limits(max_depth=3)))
+def test_a_reference_to_the_root_is_bounded_too(instance):
+    assert depth_of_self(instance) <= 4  # the root itself, then three entries through "$ref": "#"
+
+
+def depth_of_self(node: dict) -> int:
+    return 1 + (depth_of_self(node["self"]) if "self" in node else 0)
 
 
 def test_recursion_reaches_the_bound():

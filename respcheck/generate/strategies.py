@@ -12,7 +12,7 @@ Design:
 - ``oneOf`` generates from one branch and, unless the branches are statically disjoint (different
   types, or a required discriminator with disjoint values), keeps only examples matching exactly
   one branch (checked with jsonschema-rs against the original branches);
-- recursion through ``$defs`` is bounded: each entry into a recursive definition spends one
+- recursion is bounded: each entry into a recursive ``$ref`` target spends one
   unit of ``Limits.max_depth``; with none left the reference compiles to ``st.nothing()``, which prunes
   that union branch, optional property, or array item;
 - examples stay small: arrays, strings and maps are capped, optional properties appear with
@@ -162,11 +162,6 @@ def _def_name(pointer: str) -> str | None:
     return None
 
 
-def _is_def_root(pointer: str) -> bool:
-    parts = pointer.split("/")
-    return len(parts) == 3 and parts[1] in ("$defs", "definitions")
-
-
 # ---------------------------------------------------------------------------------------------
 # small strategies
 
@@ -226,7 +221,18 @@ def _inferred_types(node: dict) -> frozenset[str]:
 
 
 def _json_key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
+    """Equality as JSON Schema sees it (``1 == 1.0``, ``true != 1``), as a hashable key."""
+    return json.dumps(_normalise_numbers(value), sort_keys=True)
+
+
+def _normalise_numbers(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normalise_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise_numbers(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,7 +261,7 @@ class SchemaCompiler:
             )
         self._memo: dict[tuple, SearchStrategy] = {}
         self._validators: dict[str, Any] = {}
-        self._recursive = _recursive_defs(root)
+        self._recursive = _recursive_refs(root)
         self._validator_doc = _validator_document(root)
         self._extras: dict[str, Any] = {}  # replacement schemas, addressable as "#/$defs/<name>"
         self._extra_names: dict[int, str] = {}
@@ -389,7 +395,7 @@ class SchemaCompiler:
 
     def _compile_ref(self, ref: str, pointer: str, path: str | None, budget: int) -> SearchStrategy:
         target = self.resolve(ref)
-        if _is_def_root(ref) and _def_name(ref) in self._recursive:
+        if ref in self._recursive:
             if budget <= 0:
                 return st.nothing()  # recursion bound reached: prune this branch
             budget -= 1
@@ -603,14 +609,16 @@ class SchemaCompiler:
                 item_strategy, min_size=min_items, max_size=int(cap), unique_by=_json_key if unique else None
             )
         lengths = st.integers(min_items, int(cap))
-        tail = st.lists(item_strategy, max_size=max(0, int(cap) - len(prefix)))
+        tails = {
+            n: st.lists(item_strategy, min_size=n, max_size=n) for n in range(1, int(cap) - len(prefix) + 1)
+        }
 
         @st.composite
         def arrays(draw: Callable) -> list:
             length = draw(lengths)
             out = [draw(s) for s in prefix_strategies[: min(length, len(prefix))]]
             if length > len(prefix):
-                out += draw(tail)[: length - len(prefix)]
+                out += draw(tails[length - len(prefix)])
             return out
 
         strategy = arrays()
@@ -623,9 +631,17 @@ class SchemaCompiler:
         min_props = node.get("minProperties", 0)
         max_props = node.get("maxProperties", math.inf)
 
+        names = node.get("propertyNames")
+        names_pointer = _child(pointer, "propertyNames")
+
+        def name_allowed(name: str) -> bool:
+            return names is None or self._is_valid(names, names_pointer, name)
+
         forced: list[tuple[str, SearchStrategy]] = []
         optional: list[tuple[str, SearchStrategy]] = []
         for name in required:
+            if not name_allowed(name):
+                return st.nothing()
             if name in properties:
                 strategy = self._compile_property(properties[name], pointer, name, path, budget)
             elif additional is False:
@@ -636,7 +652,7 @@ class SchemaCompiler:
                 return st.nothing()
             forced.append((name, strategy))
         for name, sub in properties.items():
-            if name in required:
+            if name in required or not name_allowed(name):
                 continue
             strategy = self._compile_property(sub, pointer, name, path, budget)
             if strategy.is_empty:
@@ -651,7 +667,6 @@ class SchemaCompiler:
         extras: SearchStrategy | None = None
         if not properties and additional is not False:
             value_strategy = self._compile(additional, _child(pointer, "additionalProperties"), None, budget)
-            names = node.get("propertyNames")
             key_strategy = (
                 _KEY
                 if names is None
@@ -672,14 +687,21 @@ class SchemaCompiler:
         elif len(forced) + len(optional) < min_props:
             return st.nothing()
 
-        # One draw decides which optional properties appear (a set bit in every mask); it shrinks
-        # towards 0, i.e. towards the smallest object.
-        masks = [st.integers(0, (1 << len(optional)) - 1) for _ in range(self.limits.optional_halvings)]
+        # One draw decides which optional properties appear: it holds one mask of len(optional) bits
+        # per halving, and a property appears when its bit is set in every mask. It shrinks towards
+        # 0, i.e. towards the smallest object.
+        width, halvings = len(optional), self.limits.optional_halvings
+        all_set = (1 << width) - 1
+        masks = st.integers(0, (1 << (width * halvings)) - 1) if width and halvings else st.just(all_set)
 
         @st.composite
         def objects(draw: Callable) -> dict:
             out = {name: draw(strategy) for name, strategy in forced}
-            chosen = reduce(operator.and_, (draw(m) for m in masks), (1 << len(optional)) - 1)
+            drawn = draw(masks)
+            chosen = all_set
+            for _ in range(halvings):
+                chosen &= drawn
+                drawn >>= width
             for position, (name, strategy) in enumerate(optional):
                 if len(out) >= max_props:
                     break
@@ -835,11 +857,12 @@ def _strings(node: dict, pointer: str, limits: Limits) -> SearchStrategy:
 
     if "pattern" in node:
         try:
-            re.compile(node["pattern"])
+            # ASCII classes: ECMA-262's \d and \w (what jsonschema-rs implements) are ASCII-only.
+            regex = re.compile(node["pattern"], re.ASCII)
         except re.error as exc:
             raise UnsupportedSchema("pattern", pointer, f"not a Python-compatible regex: {exc}") from None
         # fullmatch strings also satisfy JSON Schema's unanchored search.
-        return st.from_regex(node["pattern"], fullmatch=True).filter(fits)
+        return st.from_regex(regex, fullmatch=True).filter(fits)
     fmt = node.get("format")
     if fmt in _FORMATS:
         return _FORMATS[fmt].filter(fits)
@@ -1003,36 +1026,50 @@ def _shapes_disjoint(a: tuple, b: tuple) -> bool:
     return False
 
 
-def _refs(node: Any) -> Iterable[str]:
+def _refs(node: Any, into_defs: bool = False) -> Iterable[str]:
+    """The references a subschema makes (``$defs`` bodies count only when referenced, or if asked)."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str):
                 yield value
-            else:
-                yield from _refs(value)
+            elif key not in ("enum", "const") and (into_defs or key not in ("$defs", "definitions")):
+                yield from _refs(value, into_defs)
     elif isinstance(node, list):
         for item in node:
-            yield from _refs(item)
+            yield from _refs(item, into_defs)
 
 
-def _recursive_defs(root: dict) -> frozenset[str]:
-    """Names of ``$defs`` entries that can reach themselves through ``$ref``s."""
-    defs = root.get("$defs", {}) if isinstance(root, dict) else {}
-    graph = {name: {_def_name(r) for r in _refs(body)} - {None} for name, body in defs.items()}
+def _recursive_refs(root: Any) -> frozenset[str]:
+    """The ``$ref`` targets that can reach themselves through further ``$ref``s (any pointer, ``#`` too)."""
+    targets = {r for r in _refs(root, into_defs=True) if r.startswith("#")}
+    graph: dict[str, set[str]] = {}
+    for target in targets:
+        node = _walk_pointer(root, target)
+        graph[target] = {r for r in _refs(node) if r in targets} if node is not None else set()
     recursive = set()
     for start in graph:
         seen: set[str] = set()
         stack = list(graph[start])
         while stack:
-            name = stack.pop()
-            if name == start:
+            current = stack.pop()
+            if current == start:
                 recursive.add(start)
                 break
-            if name in seen or name not in graph:
-                continue
-            seen.add(name)
-            stack.extend(graph[name])
+            if current not in seen:
+                seen.add(current)
+                stack.extend(graph.get(current, ()))
     return frozenset(recursive)
+
+
+def _walk_pointer(root: Any, pointer: str) -> Any:
+    node = root
+    for token in pointer.split("/")[1:]:
+        token = _unescape(token)
+        try:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+    return node
 
 
 _ROOT_DEF = "__respcheck_root__"
