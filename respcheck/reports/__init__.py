@@ -24,7 +24,7 @@ from respcheck.reports.har import write_har
 from respcheck.reports.history import default_history_path, record_and_compare
 from respcheck.reports.html import write_index
 from respcheck.reports.matrix import build_matrix
-from respcheck.reports.records import load_records
+from respcheck.reports.records import load_records, shown_base_url
 
 __all__ = ["build_matrix", "write_reports"]
 
@@ -40,6 +40,8 @@ def write_reports(report_dir: Path, summary: dict[str, Any], history: Path | Non
     """
     report_dir = Path(report_dir)
     summary = redact_record(summary)
+    if isinstance(summary.get("target"), dict) and summary["target"].get("base_url"):
+        summary["target"]["base_url"] = shown_base_url(summary["target"])
     records = load_records(report_dir)
     _attempt("exchanges.har", lambda: write_har(report_dir, records, summary))
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from respcheck import __version__
 from respcheck.exchange import endpoint_of
-from respcheck.redact import redact_record, redact_text
+from respcheck.redact import redact_headers, redact_query, redact_record, redact_text
 from respcheck.reports.records import origin_of
 
 HAR_FILE = "exchanges.har"
@@ -68,11 +68,12 @@ def _iso(epoch: float) -> str:
 
 def _request(record: dict[str, Any], origin: str) -> dict[str, Any]:
     req = record["request"]
-    query = req.get("query") or {}
+    # Masked by name too (an ``api_key=`` parameter, an Authorization header), whatever the value.
+    query = redact_query({str(k): str(v) for k, v in (req.get("query") or {}).items()})
     url = origin + str(req.get("path", ""))
     if query:
-        url += "?" + urllib.parse.urlencode({str(k): str(v) for k, v in query.items()})
-    headers = dict(req.get("headers") or {})
+        url += "?" + urllib.parse.urlencode(query, safe="[]")
+    headers = redact_headers({str(k): str(v) for k, v in (req.get("headers") or {}).items()})
     out: dict[str, Any] = {
         "method": str(req.get("method", "GET")).upper(),
         "url": url,
@@ -111,7 +112,7 @@ def _response(record: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
         mime = mime or "application/json"
     else:
         text = ""
-    headers = dict(resp.get("headers") or {})
+    headers = redact_headers({str(k): str(v) for k, v in (resp.get("headers") or {}).items()})
     if mime and not any(k.lower() == "content-type" for k in headers):
         headers["content-type"] = mime
     status = _status(resp.get("status"))

@@ -8,12 +8,13 @@ and the slowest tests. Readable without JavaScript; a few lines of JS only filte
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from respcheck.generate.curl import to_curl
-from respcheck.redact import redact_text
-from respcheck.reports.records import by_test, key_env_of, origin_of
+from respcheck.redact import redact_query, redact_text
+from respcheck.reports.records import by_test, key_env_of, origin_of, shown_base_url
 from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, when
 
 HTML_FILE = "index.html"
@@ -65,11 +66,9 @@ def curl_for(record: dict[str, Any], target: dict[str, Any]) -> str:
     """The curl command replaying a recorded request (``$ENVVAR`` for the key, never the key)."""
     req = record.get("request") or {}
     path = str(req.get("path", ""))
-    query = req.get("query") or {}
+    query = redact_query({str(k): str(v) for k, v in (req.get("query") or {}).items()})
     if query:
-        from urllib.parse import urlencode
-
-        path += "?" + urlencode({str(k): str(v) for k, v in query.items()})
+        path += "?" + urllib.parse.urlencode(query, safe="[]")
     command = to_curl(origin_of(target), path, req.get("body"), {}, method=str(req.get("method", "GET")),
                       key_env=key_env_of(target))
     return redact_text(command)
@@ -120,7 +119,7 @@ def target_section(summary: dict[str, Any]) -> str:
     models = target.get("models") or {}
     rows = [
         ("name", esc(target.get("name"))),
-        ("base URL", f'<span class="mono">{esc(target.get("base_url"))}</span>'),
+        ("base URL", f'<span class="mono">{esc(shown_base_url(target))}</span>'),
         ("profiles", esc(", ".join(target.get("profiles") or []))),
         ("models", esc(", ".join(f"{k}: {v}" for k, v in models.items() if v))),
         ("key variable", f'<span class="mono">${esc(key_env_of(target))}</span>'),

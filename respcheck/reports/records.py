@@ -8,12 +8,11 @@ anyway, because the page and the HAR are what people paste into tickets.
 from __future__ import annotations
 
 import json
-import urllib.parse
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from respcheck.redact import redact_record
+from respcheck.redact import redact_record, redact_text, redact_url
 
 EXCHANGES_FILE = "exchanges.jsonl"
 
@@ -47,13 +46,32 @@ def by_test(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return dict(grouped)
 
 
+def _without_userinfo(url: str) -> tuple[str, str, str]:
+    """(scheme, host[:port], rest) of a URL, any ``user:password@`` dropped. Parsed by hand: a
+    redacted userinfo (``[REDACTED]@``) makes urllib take the brackets for an IPv6 address."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "", "", url
+    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return scheme, rest[:cut].rsplit("@", 1)[-1], rest[cut:]
+
+
 def origin_of(target: dict[str, Any]) -> str:
     """scheme://host[:port] of the target (the recorded paths already carry any base path)."""
+    scheme, host, _ = _without_userinfo(str(target.get("base_url") or ""))
+    return f"{scheme}://{host}" if scheme and host else REFERENCE_ORIGIN
+
+
+def shown_base_url(target: dict[str, Any]) -> str:
+    """The target's base URL fit to print: no userinfo, secret query parameters masked."""
     base = str(target.get("base_url") or "")
-    parts = urllib.parse.urlsplit(base)
-    if parts.scheme and parts.netloc:
-        return f"{parts.scheme}://{parts.netloc}"
-    return REFERENCE_ORIGIN
+    scheme, host, rest = _without_userinfo(base)
+    if not scheme:
+        return redact_text(base)
+    try:
+        return redact_url(f"{scheme}://{host}{rest}")
+    except ValueError:  # not a URL urllib accepts: mask known secrets only
+        return redact_text(f"{scheme}://{host}{rest}")
 
 
 def key_env_of(target: dict[str, Any]) -> str:
