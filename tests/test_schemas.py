@@ -3,6 +3,7 @@ relaxations it applies are exactly the recorded ones."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -387,3 +388,51 @@ def test_a_rebuild_removes_schemas_the_build_no_longer_produces(tmp_path: Path) 
     build.build_all(SPECS, tmp_path)
     assert not stale.exists()
     assert unrelated.read_text() == "kept\n"
+
+
+# --- every relaxation is needed by real OpenAI traffic -------------------------------------------
+
+
+@functools.cache
+def _openai_objects() -> list[tuple[str, Any]]:
+    """(schema name, instance) for every server-sent object in the real OpenAI traffic."""
+    from respcheck.checks.common import response_objects
+    from tests.recorded import exchanges
+
+    found: list[tuple[str, Any]] = []
+    for ex in exchanges("openai"):
+        found.extend(("response", obj) for obj, _ in response_objects(ex))
+        found.extend((f"events/{e.type}", e.json) for e in ex.json_events)
+        if ex.endpoint == "compact" and ex.body is not None:
+            found.append(("compact_result", ex.body))
+    return found
+
+
+@pytest.mark.parametrize(
+    "relaxation",
+    [*evolution.RECENTLY_REQUIRED, *evolution.ERRATA],
+    ids=lambda r: f"{r.component}{r.pointer}:{getattr(r, 'field', None) or getattr(r, 'kind', '')}",
+)
+def test_each_relaxation_is_needed_by_real_openai_traffic(
+    relaxation: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without it, some real OpenAI object fails: no relaxation is there "just in case"."""
+    monkeypatch.setattr(
+        evolution, "RECENTLY_REQUIRED", tuple(r for r in evolution.RECENTLY_REQUIRED if r is not relaxation)
+    )
+    monkeypatch.setattr(evolution, "ERRATA", tuple(e for e in evolution.ERRATA if e is not relaxation))
+    strict = {
+        b.rel_path.removeprefix("openai/"): b.schema
+        for b in build.build_spec_profile(build.SPEC_SOURCES[0], SPECS)
+    }
+    relaxed_validators: dict[str, Any] = {}
+    strict_validators: dict[str, Any] = {}
+    for name, instance in _openai_objects():
+        if name not in strict or relaxation.component not in strict[name].get("$defs", {}):
+            continue
+        if name not in strict_validators:
+            strict_validators[name] = jsonschema_rs.validator_for(strict[name])
+            relaxed_validators[name] = load_validator("openai", name)
+        if relaxed_validators[name].is_valid(instance) and not strict_validators[name].is_valid(instance):
+            return
+    pytest.fail(f"no real OpenAI object needs {relaxation}")
