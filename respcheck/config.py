@@ -107,7 +107,7 @@ class Target:
     models: Models = field(default_factory=Models)
     profiles: tuple[str, ...] = ("openai",)
     capabilities: frozenset[str] = frozenset(CAPABILITIES)
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict, hash=False)  # the rest keeps Target hashable
     budget: Budget = field(default_factory=Budget)
     timeouts: Timeouts = field(default_factory=Timeouts)
     retries: Retries = field(default_factory=Retries)

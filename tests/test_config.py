@@ -122,6 +122,7 @@ def test_values_are_typed() -> None:
     assert r.budget == Budget(requests=5, output_tokens=100, requests_per_second=0.5)
     assert r.timeouts == Timeouts(1.0, 2.0, 3.0, 4.0)
     assert r.max_body_bytes == 2048
+    assert {r: 1}[r] == 1  # hashable, so it can key caches
     assert r.api_key({"R_KEY": "secret"}) == "secret" and r.api_key({}) is None
 
 
