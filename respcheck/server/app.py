@@ -57,7 +57,13 @@ class ServerState:
     api_key: str | None = None
     latency: float = 0.0
     live: dict[str, ResponseRun] = field(default_factory=dict)  # stored runs still in flight
+    running: set[ResponseRun] = field(default_factory=set)  # every run in flight, stored or not
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def release_streams(self) -> None:
+        """Shutdown: end the streams that follow runs, so connections close before the loop stops."""
+        for run in list(self.running):
+            run.release_followers()
 
 
 # ---------------------------------------------------------------- plumbing
@@ -126,7 +132,9 @@ def _query_list(request: Request, name: str) -> list[str]:
 def _start(state: ServerState, run: ResponseRun, pace: bool) -> None:
     task = asyncio.create_task(run.run(pace))
     state.tasks.add(task)
+    state.running.add(run)
     task.add_done_callback(state.tasks.discard)
+    task.add_done_callback(lambda _: state.running.discard(run))
     if run.store is not None:
         state.live[run.id] = run
         task.add_done_callback(lambda _: state.live.pop(run.id, None))

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 import uvicorn
+from starlette.applications import Starlette
 
 from respcheck.server.app import build_app
 from respcheck.server.model import ModelSpec
@@ -20,10 +21,19 @@ from respcheck.server.store import Store
 from respcheck.server.tokens import encoding
 
 
-def _config(app: object, sock: socket.socket) -> uvicorn.Config:
-    return uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
-    )
+class _Server(uvicorn.Server):
+    """uvicorn, plus: on shutdown, end the open streams first (else uvicorn cancels them and logs)."""
+
+    def __init__(self, app: Starlette) -> None:
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5
+        )
+        super().__init__(config)
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._app.state.server.release_streams()
+        await super().shutdown(sockets)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -69,7 +79,7 @@ class RunningServer:
         self._sock = _bind(host, port)
         self.base_url = _url(host, self._sock)
         self.port = self._sock.getsockname()[1]
-        self._server = uvicorn.Server(_config(self.app, self._sock))
+        self._server = _Server(self.app)
         self._thread = threading.Thread(target=self._serve, name="respcheck-reference", daemon=True)
         self._thread.start()
         while not self._server.started and self._thread.is_alive():
@@ -117,7 +127,7 @@ def serve_main(host: str, port: int, db: str | Path | None, api_key: str | None,
         print(f"respcheck serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 2
     app = build_app(store, None, api_key, latency)
-    server = uvicorn.Server(_config(app, sock))
+    server = _Server(app)
     print(f"respcheck reference server listening on {_url(host, sock)}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve(sockets=[sock]))

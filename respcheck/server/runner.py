@@ -41,6 +41,7 @@ class ResponseRun:
         self.response = resource.base_response(params, new_id("resp"), int(time.time()), status)
         self.events: list[ev.Event] = []
         self.finished = False
+        self.released = False  # the server is shutting down: followers stop waiting
         self._cancel_requested = False
         self._reasoning_tokens = 0
         self._saved_items = False
@@ -87,7 +88,7 @@ class ResponseRun:
             while index < len(self.events):
                 yield self.events[index]
                 index += 1
-            if self.finished:
+            if self.finished or self.released:
                 return
             await self._changed.wait()
 
@@ -104,6 +105,11 @@ class ResponseRun:
 
     async def _emit(self, event: ev.Event) -> None:
         self.events.append(ev.sequenced(event, len(self.events)))
+        self._wake_followers()
+
+    def release_followers(self) -> None:
+        """End every ``follow`` now (server shutdown): open streams close instead of hanging."""
+        self.released = True
         self._wake_followers()
 
     def _wake_followers(self) -> None:

@@ -1,0 +1,87 @@
+"""``respcheck serve``: prints the URL it listens on; Ctrl-C shuts it down cleanly (exit 0, no traceback)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+SERVE = [sys.executable, "-m", "respcheck.cli", "serve", "--port", "0"]
+
+
+def start(*extra: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen([*SERVE, *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("respcheck reference server listening on http://127.0.0.1:"), line
+    return process, line.split()[-1]
+
+
+def interrupt(process: subprocess.Popen[str]) -> tuple[str, str]:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery is POSIX")
+def test_ctrl_c_is_a_clean_shutdown(tmp_path: Path):
+    process, url = start("--db", str(tmp_path / "serve.sqlite3"), "--api-key", "sk-cli")
+    answer = httpx.post(
+        url + "/responses",
+        json={"model": "gpt-4o-mini", "input": "hi"},
+        headers={"Authorization": "Bearer sk-cli"},
+    )
+    assert answer.status_code == 200
+    denied = httpx.post(
+        url + "/responses",
+        json={"model": "gpt-4o-mini", "input": "hi"},
+        headers={"Authorization": "Bearer other"},
+    )
+    assert denied.status_code == 401
+    out, err = interrupt(process)
+    assert process.returncode == 0
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery is POSIX")
+def test_ctrl_c_with_runs_and_streams_in_flight():
+    process, url = start("--latency", "0.5")
+    headers = {"Authorization": "Bearer k"}
+    queued = httpx.post(
+        url + "/responses",
+        json={"model": "gpt-4o-mini", "input": "long " * 50, "background": True},
+        headers=headers,
+    ).json()
+    assert queued["status"] == "queued"
+    opened = threading.Event()
+
+    def hold_a_stream_open() -> None:
+        try:
+            with httpx.stream(
+                "GET",
+                f"{url}/responses/{queued['id']}",
+                params={"stream": "true"},
+                headers=headers,
+                timeout=30,
+            ) as stream:
+                opened.set()
+                for _ in stream.iter_raw():
+                    pass
+        except httpx.HTTPError:
+            pass  # the server went away mid-stream: expected
+
+    reader = threading.Thread(target=hold_a_stream_open, daemon=True)
+    reader.start()
+    assert opened.wait(10)
+    out, err = interrupt(process)
+    reader.join(10)
+    assert process.returncode == 0
+    assert "Traceback" not in out + err
