@@ -84,6 +84,13 @@ def repro_records(test: dict[str, Any], records: list[dict[str, Any]]) -> list[d
     return chosen[:MAX_REPROS]
 
 
+def _embedded_note(target: dict[str, Any]) -> str:
+    if target.get("base_url") != "embedded":
+        return ""
+    return ('<div class="meta">The reference server ran inside the run; start it with '
+            "<code>respcheck serve</code> (127.0.0.1:8787) to replay.</div>")
+
+
 def _exchange_caption(record: dict[str, Any]) -> str:
     req, resp = record.get("request") or {}, record.get("response") or {}
     kind = "stream" if resp.get("events") is not None else "json"
@@ -124,8 +131,8 @@ def target_section(summary: dict[str, Any]) -> str:
         ("models", esc(", ".join(f"{k}: {v}" for k, v in models.items() if v))),
         ("key variable", f'<span class="mono">${esc(key_env_of(target))}</span>'),
         ("spend", esc(f"{spend.get('requests', 0)} requests, {spend.get('input_tokens', 0)} input tokens, "
-                      f"{spend.get('output_tokens', 0)} output tokens, {spend.get('retries', 0)} retries "
-                      "(as reported by the target)")),
+                      f"{spend.get('output_tokens', 0)} output tokens (as reported by the target); "
+                      f"retries: {spend.get('retries', 0)}")),
     ]
     if summary.get("budget_exhausted"):
         rows.append(("stopped early", f'<span class="bad">{esc(summary["budget_exhausted"])}</span>'))
@@ -207,7 +214,7 @@ def failure_card(test: dict[str, Any], records: list[dict[str, Any]], target: di
         f'<div class="meta">area {esc(test.get("area"))} · {float(test.get("duration") or 0):.2f} s</div>'
         f'<div class="reason">{esc(short_reason(message))}</div>'
         f"{findings_table(test.get('findings') or [])}"
-        + (f"<h3 style=\"margin-top:10px\">Repro</h3>{repros}" if repros else "")
+        + (f"<h3 style=\"margin-top:10px\">Repro</h3>{_embedded_note(target)}{repros}" if repros else "")
         + f"<details><summary>test output</summary><pre>{esc(shown)}</pre></details>"
         "</article>"
     )

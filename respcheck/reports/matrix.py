@@ -156,8 +156,8 @@ def render_matrix(columns: list[Column], out: Path) -> str:
     body = (
         '<section id="matrix"><h2>Targets</h2>'
         + filter_box("#matrix tr.check, #matrix tr.area", "filter rows (area or check id)")
-        + f'<table class="matrix"><thead><tr><th></th>{heads}</tr></thead><tbody>{"".join(rows)}</tbody>'
-        "</table></section>"
+        + f'<table class="matrix nightly"><thead><tr><th></th>{heads}</tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></section>'
     )
     return page("respcheck nightly matrix", banner, body)
 

@@ -86,6 +86,10 @@ td.unsupported, td.empty { background:var(--na-bg); color:var(--na); }
 .filter { margin:6px 0 4px; padding:6px 10px; width:min(420px,100%); border:1px solid var(--line);
   border-radius:6px; background:var(--card); color:var(--fg); }
 details > summary { cursor:pointer; color:var(--muted); font-size:13px; }
+table.nightly { table-layout:fixed; }
+table.nightly th:first-child { width:240px; }
+table.nightly td { word-break:break-word; }
+td .meta { font-weight:400; }
 footer { color:var(--muted); font-size:13px; margin-top:36px; }
 """
 
