@@ -542,3 +542,6 @@ def test_curl_for_a_get_without_body_and_a_custom_key_header():
 def test_curl_without_auth_headers_still_shows_where_the_key_goes():
     words = shlex.split(to_curl("http://h", "/v1/responses", {"a": 1}))
     assert "Authorization: Bearer $OPENAI_API_KEY" in words
+    keyless = shlex.split(to_curl("http://h", "/v1/responses", b'{"a": 1}', with_key=False))
+    assert not any(w.startswith("Authorization") for w in keyless)
+    assert keyless[-1] == '{"a": 1}'  # raw bytes are sent as they were

@@ -54,6 +54,8 @@ def to_curl(
     for name, value in given.items():
         parts += ["-H", _header(name, value, key_env)]
     if body is not None:
+        if isinstance(body, bytes | bytearray):
+            body = bytes(body).decode("utf-8", errors="replace")
         text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         parts += ["-d", shlex.quote(text)]
     return " ".join(parts)

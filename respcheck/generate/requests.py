@@ -32,10 +32,13 @@ from respcheck.schemas.registry import schemas_root
 __all__ = [
     "API_REQUIRED",
     "INVALID_KINDS",
+    "PROBED_FIELDS",
+    "SAFE_FIELDS",
     "InvalidRequest",
     "create_request_schema",
     "invalid_create_requests",
     "param_name",
+    "top_level_fields",
     "valid_create_requests",
 ]
 
@@ -220,6 +223,9 @@ SAFE_FIELDS = frozenset(
 
 # The API requires these although the spec's schema does not (a stored prompt may supply the model).
 API_REQUIRED = ("model",)
+# Top-level fields whose bounds and enums the invalid requests probe: the well-known parameters
+# every implementation validates (not the newest extensions a relay may not know at all).
+PROBED_FIELDS = SAFE_FIELDS | {"top_logprobs", "include", "prompt_cache_retention"}
 INVALID_KINDS = ("missing_required", "wrong_type", "out_of_range", "unknown_enum")
 
 
@@ -342,6 +348,7 @@ def invalid_create_requests(
     *,
     kinds: Iterable[str] = INVALID_KINDS,
     schema: dict | None = None,
+    probed_fields: Iterable[str] = PROBED_FIELDS,
     **valid_options: Any,
 ) -> SearchStrategy[InvalidRequest]:
     """Invalid bodies, each one mutation away from a valid one, as ``(body, param, kind)``.
@@ -349,7 +356,8 @@ def invalid_create_requests(
     ``missing_required`` removes a field the schema requires (inside items and tools) or one the
     API requires (``API_REQUIRED``, i.e. ``model``: the only such mutation that the schema alone
     does not reject); ``wrong_type`` swaps a value for one of another JSON type; ``out_of_range``
-    and ``unknown_enum`` use the bounds and enums read from the schema.
+    and ``unknown_enum`` use the bounds and enums read from the schema, for the top-level fields in
+    ``probed_fields`` (and what lies inside them). ``valid_options`` go to ``valid_create_requests``.
     """
     kinds = tuple(kinds)
     unknown = set(kinds) - set(INVALID_KINDS)
@@ -357,20 +365,31 @@ def invalid_create_requests(
         raise ValueError(f"unknown invalid-request kinds {sorted(unknown)}; choose from {INVALID_KINDS}")
     schema = schema if schema is not None else create_request_schema()
     validator = _validator(json.dumps(schema, sort_keys=True))
-    catalog = _schema_mutations(json.dumps(schema, sort_keys=True))
+    probed = set(probed_fields)
+    catalog = {
+        kind: [m for m in mutations if m.path[0] in probed]
+        for kind, mutations in _schema_mutations(json.dumps(schema, sort_keys=True)).items()
+    }
     valid = valid_create_requests(models, schema=schema, **valid_options)
+    kind_choice = st.sampled_from(kinds)
 
     @st.composite
     def invalid(draw: Callable) -> InvalidRequest:
         body = draw(valid)
-        kind = draw(st.sampled_from(kinds))
-        candidates = [m for m in _candidates(kind, body, catalog) if _still_invalid(m, body, validator)]
-        if not candidates:  # e.g. no nested required field in this body: fall back to another kind
-            candidates = [
-                m for k in kinds for m in _candidates(k, body, catalog) if _still_invalid(m, body, validator)
-            ]
-        mutation = draw(st.sampled_from(candidates))
-        return InvalidRequest(_apply(mutation, body), param_name(mutation.path), mutation.kind)
+        kind = draw(kind_choice)
+        # Try this kind first, then the others (e.g. a body with no nested required field).
+        ordered = [kind, *(k for k in kinds if k != kind)]
+        for candidate_kind in ordered:
+            candidates = _candidates(candidate_kind, body, catalog)
+            if not candidates:
+                continue
+            # Validating every candidate is the expensive part: start at a drawn position and
+            # take the first one that is invalid for the right reason.
+            start = draw(st.integers(0, len(candidates) - 1))
+            for mutation in candidates[start:] + candidates[:start]:
+                if _still_invalid(mutation, body, validator):
+                    return InvalidRequest(_apply(mutation, body), param_name(mutation.path), mutation.kind)
+        raise AssertionError(f"no invalidating mutation found for {body!r}")  # model can always go
 
     return invalid()
 
