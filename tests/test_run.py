@@ -1,0 +1,161 @@
+"""``respcheck run`` end to end, as a user runs it: a subprocess, real sockets, real reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+AREAS = {
+    "create",
+    "streaming",
+    "lifecycle",
+    "background",
+    "conversation",
+    "tools",
+    "structured",
+    "reasoning",
+    "inputs",
+    "errors",
+    "generated",
+}
+
+
+def respcheck(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "respcheck.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _summary(report_dir: Path) -> dict:
+    return json.loads((report_dir / "summary.json").read_text())
+
+
+def test_run_against_reference_passes_every_area(tmp_path: Path) -> None:
+    result = respcheck("run", "--report-dir", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    summary = _summary(tmp_path / "r")
+    assert summary["verdict"] == "pass"
+    assert len(summary["tests"]) >= 150
+    assert set(summary["areas"]) == AREAS
+    assert summary["totals"].get("failed", 0) == 0
+    assert summary["spend"]["requests"] > 150
+    for name in ("junit.xml", "findings.ndjson", "exchanges.jsonl", "index.html"):
+        assert (tmp_path / "r" / name).is_file(), name
+    assert "spend:" in result.stdout and "verdict: pass (exit 0)" in result.stdout
+
+
+def test_pytest_suites_with_xdist_passes(tmp_path: Path) -> None:
+    """The acceptance command ``pytest suites --target reference -n 2``."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites",
+            "--target",
+            "reference",
+            "-n",
+            "2",
+            "-q",
+            "-p",
+            "no:randomly",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " passed" in result.stdout.splitlines()[-1]
+
+
+def test_unclaimed_background_is_unsupported_not_failed(tmp_path: Path) -> None:
+    caps = "stream,store,retrieve,delete,input_items"
+    result = respcheck(
+        "run",
+        "--suite",
+        "background",
+        "--suite",
+        "create",
+        "--capabilities",
+        caps,
+        "--report-dir",
+        str(tmp_path / "r"),
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    summary = _summary(tmp_path / "r")
+    background = summary["areas"]["background"]
+    assert background == {"unsupported": sum(background.values())}
+    reasons = {t["message"] for t in summary["tests"] if t["area"] == "background"}
+    assert reasons == {"unsupported (not claimed by target reference)"}
+    assert summary["areas"]["create"].get("passed", 0) > 0
+
+
+def test_unreachable_base_url_is_one_line_exit_2_quickly(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = respcheck("run", "--base-url", "http://127.0.0.1:9", "--api-key-env", "X", cwd=tmp_path)
+    assert time.monotonic() - started < 15
+    assert result.returncode == 2
+    assert result.stderr.startswith("respcheck: cannot connect to http://127.0.0.1:9")
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("targets: [\n", "targets.yaml:"),
+        (
+            "targets:\n  x:\n    base_url: https://x.example/v1\n    budget: {requests: ten}\n",
+            "targets.x.budget.requests",
+        ),
+        ("targets:\n  x:\n    base_url: https://x.example/v1\n    colour: red\n", "targets.x"),
+    ],
+    ids=["malformed-yaml", "wrong-type", "unknown-key"],
+)
+def test_bad_targets_file_is_one_line_exit_2(tmp_path: Path, content: str, expected: str) -> None:
+    (tmp_path / "targets.yaml").write_text(content)
+    result = respcheck("run", "--target", "x", cwd=tmp_path)
+    assert result.returncode == 2
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_target_and_unset_key_exit_2(tmp_path: Path) -> None:
+    unknown = respcheck("run", "--target", "nosuch")
+    assert unknown.returncode == 2 and "unknown target 'nosuch'" in unknown.stderr
+    env = {k: v for k, v in os.environ.items() if k != "MIXROUTE_API_KEY"}
+    unset = subprocess.run(
+        [sys.executable, "-m", "respcheck.cli", "run", "--target", "mixroute"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env=env,
+    )
+    assert unset.returncode == 2 and "MIXROUTE_API_KEY" in unset.stderr
+
+
+def test_budget_exhausted_stops_cleanly_exit_3(tmp_path: Path) -> None:
+    result = respcheck(
+        "run", "--suite", "create", "--budget-requests", "5", "--report-dir", str(tmp_path / "r")
+    )
+    assert result.returncode == 3, result.stdout[-3000:]
+    summary = _summary(tmp_path / "r")
+    assert summary["verdict"] == "budget_exhausted"
+    assert summary["spend"]["requests"] == 5
+    assert summary["totals"]["budget"] > 0
+    assert "stopped early: budget exhausted" in result.stdout
