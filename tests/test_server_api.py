@@ -566,7 +566,9 @@ def test_truncation_disabled_refuses_an_oversized_input(http):
 
 def test_chat_completions_json_and_stream(http):
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "What is 5 + 5?"}]}
-    plain = http.post("/chat/completions", json=body).json()
+    plain_exchange = send(http, "POST", "/chat/completions", body)
+    assert_clean(plain_exchange)
+    plain = plain_exchange.body
     assert plain["object"] == "chat.completion"
     assert plain["choices"][0]["message"]["content"] == "5 + 5 = 10."
     assert (
@@ -576,6 +578,7 @@ def test_chat_completions_json_and_stream(http):
     streamed = send(
         http, "POST", "/chat/completions", {**body, "stream": True, "stream_options": {"include_usage": True}}
     )
+    assert_clean(streamed)
     assert streamed.events[-1].is_done_marker
     chunks = [e.json for e in streamed.events if e.json]
     assert (
@@ -597,3 +600,49 @@ def test_retrieve_stream_of_a_json_created_response_is_rebuilt_and_clean(http):
     assert final_response(replayed) == created
     again = send(http, "GET", f"/responses/{created['id']}", query={"stream": "true", "starting_after": "3"})
     assert [e.json for e in again.events] == [e.json for e in replayed.events[4:]]
+
+
+def test_chat_completions_tool_calls_and_errors(http):
+    tools = [{"type": "function", "function": {k: v for k, v in WEATHER.items() if k != "type"}}]
+    body = {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": "Use get_weather for Oslo."}],
+        "tools": tools,
+    }
+    plain = send(http, "POST", "/chat/completions", body)
+    assert_clean(plain)
+    [call] = plain.body["choices"][0]["message"]["tool_calls"]
+    assert plain.body["choices"][0]["finish_reason"] == "tool_calls"
+    assert json.loads(call["function"]["arguments"])["city"] == "Oslo"
+    streamed = send(http, "POST", "/chat/completions", {**body, "stream": True})
+    assert_clean(streamed)
+    pieces = [
+        tc["function"].get("arguments", "")
+        for e in streamed.events
+        if e.json
+        for tc in e.json["choices"][0]["delta"].get("tool_calls") or []
+    ]
+    assert "".join(pieces) == call["function"]["arguments"]
+    refused = send(http, "POST", "/chat/completions", {"model": "gpt-4o", "messages": []})
+    assert refused.status == 400 and refused.body["error"]["param"] == "messages"
+    assert_clean(refused)
+
+
+def test_retrieve_options(http):
+    streamed = create(http, model="gpt-4o-mini", input="hello there", stream=True)
+    assert any("obfuscation" in e.json for e in streamed.events)
+    assert streamed.headers["x-request-id"].startswith("req_")
+    response_id = streamed.events[0].json["response"]["id"]
+    plain = send(
+        http, "GET", f"/responses/{response_id}", query={"stream": "true", "include_obfuscation": "false"}
+    )
+    assert_clean(plain)
+    assert not any("obfuscation" in e.json for e in plain.events)
+    bad = send(http, "GET", f"/responses/{response_id}", query={"include[]": "everything"})
+    assert bad.status == 400 and bad.body["error"]["param"] == "include[0]"
+    assert_clean(bad)
+    quiet = create(
+        http, model="gpt-4o-mini", input="hi", stream=True, stream_options={"include_obfuscation": False}
+    )
+    assert_clean(quiet)
+    assert not any("obfuscation" in e.json for e in quiet.events)

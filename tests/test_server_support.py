@@ -95,7 +95,20 @@ def openresponses_problems(
     profile = get_profile("openresponses")
     response_schema = profile.validator("response")
     assert response_schema is not None
+    if exchange.endpoint == "chat_completions":
+        return  # Open Responses says nothing about Chat Completions
+    if exchange.events is None and exchange.status is not None and exchange.status >= 400:
+        error_schema = profile.validator("error")
+        assert error_schema is not None
+        for error in error_schema.errors(exchange.body, limit=20):
+            yield f"openresponses error{error.pointer}: {error.message}"
+        return
     if exchange.events is None:
+        if exchange.endpoint == "compact" and exchange.status == 200:
+            compact_schema = profile.validator("compact_result")
+            assert compact_schema is not None
+            for error in compact_schema.errors(exchange.body, limit=20):
+                yield f"openresponses compact_result{error.pointer}: {error.message}"
         if exchange.endpoint in ("create", "retrieve", "cancel") and exchange.status == 200:
             for error in response_schema.errors(exchange.body, limit=20):
                 if not _allowed(error.pointer, allowed):

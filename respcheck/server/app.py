@@ -36,6 +36,7 @@ from respcheck.server.errors import (
 )
 from respcheck.server.model import DEFAULT_MODELS, ModelSpec
 from respcheck.server.params import (
+    INCLUDABLE,
     CreateParams,
     new_id,
     normalize_input,
@@ -85,8 +86,10 @@ def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:
     )
 
 
-async def sse_frames(events: AsyncIterator[ev.Event]) -> AsyncIterator[bytes]:
+async def sse_frames(events: AsyncIterator[ev.Event], obfuscate: bool = True) -> AsyncIterator[bytes]:
     async for event in events:
+        if not obfuscate and "obfuscation" in event:
+            event = {k: v for k, v in event.items() if k != "obfuscation"}
         yield ev.sse_frame(event)
 
 
@@ -109,14 +112,16 @@ def _endpoint(handler: Callable[[Request, ServerState], Awaitable[Response]]) ->
         state: ServerState = request.app.state.server
         try:
             check_auth(request, state.api_key)
-            return await handler(request, state)
+            response = await handler(request, state)
         except APIError as err:
-            return error_response(err)
+            response = error_response(err)
         except Exception:  # a bug in the server: say so in OpenAI's shape, log the traceback
             log.exception("unhandled error serving %s %s", request.method, request.url.path)
-            return error_response(
+            response = error_response(
                 APIError(500, "The server had an error while processing your request.", type="server_error")
             )
+        response.headers["x-request-id"] = new_id("req")[:36]
+        return response
 
     return wrapped
 
@@ -215,22 +220,32 @@ async def create_response(request: Request, state: ServerState) -> Response:
 
 async def retrieve_response(request: Request, state: ServerState) -> Response:
     response_id = request.path_params["response_id"]
+    _check_include(request)
     stream = request.query_params.get("stream", "false").lower() == "true"
     starting_after = _int_query(request, "starting_after", -1)
+    obfuscate = request.query_params.get("include_obfuscation", "true").lower() != "false"
     run = state.live.get(response_id)
     if run is not None:
         if stream:
-            return sse_response(sse_frames(run.follow(starting_after)))
+            return sse_response(sse_frames(run.follow(starting_after), obfuscate))
         return json_response(run.snapshot())
     found = state.store.get_response(response_id)
     if found is None:
         raise response_not_found(response_id)
     if stream:
-        stored = state.store.events(response_id, starting_after) or [
-            e for e in ev.replay(found) if e["sequence_number"] > starting_after
-        ]
-        return sse_response(sse_frames(iterate(stored)))
+        # a stream's own events when it was streamed; else the stream it would have been
+        recorded = state.store.events(response_id) or ev.replay(found)
+        later = [e for e in recorded if e["sequence_number"] > starting_after]
+        return sse_response(sse_frames(iterate(later), obfuscate))
     return json_response(found)
+
+
+def _check_include(request: Request) -> None:
+    for i, value in enumerate(_query_list(request, "include")):
+        if value not in INCLUDABLE:
+            raise invalid_value(
+                f"include[{i}]", f"Invalid value: '{value}' is not something that can be included."
+            )
 
 
 def _int_query(request: Request, name: str, default: int) -> int:
@@ -270,6 +285,7 @@ async def list_input_items(request: Request, state: ServerState) -> Response:
     response_id = request.path_params["response_id"]
     if find_response(state, response_id) is None:
         raise response_not_found(response_id)
+    _check_include(request)
     limit = _int_query(request, "limit", 20)
     if not 1 <= limit <= 100:
         raise invalid_value(

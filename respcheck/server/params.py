@@ -196,6 +196,10 @@ def parse_create(body: dict[str, Any], models: dict[str, ModelSpec]) -> CreatePa
     params.input_items = normalize_input(body.get("input"), "input")
     params.instructions = _check_type(body, "instructions", "string")
     params.previous_response_id = _check_type(body, "previous_response_id", "string")
+    if body.get("prompt") is not None:
+        raise invalid_value(
+            "prompt", "Stored prompt templates are not supported by this server.", "unsupported_parameter"
+        )
     if body.get("conversation") is not None:
         raise invalid_value(
             "conversation", "Conversations are not supported by this server.", "unsupported_parameter"
