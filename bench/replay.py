@@ -62,13 +62,16 @@ def main() -> None:
     parse_and_judge(args.paths)  # warm-up: compiles every schema validator once
     bare_s, (n_ex, n_ev) = best_of(args.repeat, parse_only, args.paths)
     judged_s, (_, _, n_find) = best_of(args.repeat, parse_and_judge, args.paths)
-    print(f"corpus: {n_ex} exchanges, {n_ev} SSE events; {len(all_checks())} checks; "
-          f"best of {args.repeat}")
+    print(f"corpus: {n_ex} exchanges, {n_ev} SSE events; {len(all_checks())} checks; best of {args.repeat}")
     print(f"bare parse        : {n_ev / bare_s:12,.0f} events/s  ({bare_s * 1000:8.1f} ms)")
-    print(f"parse + all checks: {n_ev / judged_s:12,.0f} events/s  ({judged_s * 1000:8.1f} ms, "
-          f"{n_find} findings)")
-    print(f"ratio (judged / bare time): {judged_s / bare_s:.2f}x; target >= 20,000 events/s judged: "
-          f"{'met' if n_ev / judged_s >= 20_000 else 'NOT met'}")
+    print(
+        f"parse + all checks: {n_ev / judged_s:12,.0f} events/s  ({judged_s * 1000:8.1f} ms, "
+        f"{n_find} findings)"
+    )
+    print(
+        f"ratio (judged / bare time): {judged_s / bare_s:.2f}x; target >= 20,000 events/s judged: "
+        f"{'met' if n_ev / judged_s >= 20_000 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":
