@@ -241,7 +241,8 @@ def warnings_section(summary: dict[str, Any]) -> str:
         if notes:
             cards.append(f'<article class="card warning"><h3 class="mono">{esc(t.get("nodeid"))}</h3>'
                          f"{findings_table(notes)}</article>")
-    head = f'<section id="warnings"><h2>Warnings and notes ({len(cards)} tests)</h2>'
+    tests = "test" if len(cards) == 1 else "tests"
+    head = f'<section id="warnings"><h2>Warnings and notes ({len(cards)} {tests})</h2>'
     if not cards:
         return head + '<p class="meta">No warning or info finding.</p></section>'
     return head + filter_box("#warnings article", "filter warnings") + "".join(cards) + "</section>"
