@@ -18,6 +18,7 @@ from respcheck.server.errors import (
     missing_parameter,
     model_not_found,
     unknown_parameter,
+    unparseable_json,
 )
 from respcheck.server.model import ModelSpec
 
@@ -165,11 +166,14 @@ def _one_of(name: str, value: Any, allowed: tuple[str, ...]) -> str:
 # ---------------------------------------------------------------- the create request
 
 
-def parse_body(raw: bytes) -> dict[str, Any]:
-    from respcheck.server.errors import unparseable_json
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """The JSON object body (strict JSON: Python's NaN / Infinity extensions are refused)."""
     try:
-        body = json.loads(raw or b"null")
+        body = json.loads(raw or b"null", parse_constant=_reject_constant)
     except ValueError:
         raise unparseable_json() from None
     if not isinstance(body, dict):

@@ -1,0 +1,21 @@
+"""The embedded reference target: a faithful Responses API server on loopback.
+
+``start_server()`` runs it in a thread on a free port (tests, bench); ``serve_main`` is
+``respcheck serve``. Layout, one concern per module:
+
+- ``app``: Starlette routes, auth, error mapping;
+- ``params``: create-request validation (OpenAI's 400s, naming the param) and input items;
+- ``model``: the deterministic "model" (arithmetic, recall, function calls, JSON output,
+  reasoning summaries);
+- ``runner``: one response's life (events in order, budget, background, cancel);
+- ``events``: one builder per streaming event type and the SSE framing;
+- ``resource``: the Response object, output items, usage, list bodies;
+- ``chat``: ``/v1/chat/completions`` from the same model;
+- ``store``: SQLite (responses, input items, stream events);
+- ``tokens``: o200k_base counting without a download;
+- ``errors``: OpenAI-shaped errors.
+"""
+
+from respcheck.server.run import RunningServer, serve_main, start_server
+
+__all__ = ["RunningServer", "serve_main", "start_server"]
