@@ -332,6 +332,18 @@ def test_index_of_a_passing_run_says_so(tmp_path: Path) -> None:
     assert '<h1 id="verdict">PASS</h1>' in page and "No test failed." in page and "No check fired." in page
 
 
+def test_curl_repro_has_the_key_variable_unless_the_request_was_sent_without_a_key() -> None:
+    from respcheck.reports.html import curl_for
+
+    target = make_summary()["target"]
+    record = live_record(json_record(), "t")
+    assert '"Authorization: Bearer $RELAY_A_KEY"' in curl_for(record, target)
+    record["request"]["headers"] = {"content-type": "application/json"}  # the no-key probe
+    assert "Authorization" not in curl_for(record, target)
+    record["request"]["headers"] = {"authorization": "Bearer [REDACTED]"}
+    assert '"Authorization: Bearer $RELAY_A_KEY"' in curl_for(record, target)
+
+
 def test_short_reason_is_the_first_pytest_e_line() -> None:
     output = "def f():\n>   assert x\nE   AssertionError: boom\nE   more"
     assert short_reason(output) == "AssertionError: boom"

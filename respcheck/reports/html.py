@@ -12,7 +12,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from respcheck.generate.curl import to_curl
+from respcheck.generate.curl import SECRET_HEADERS, to_curl
 from respcheck.redact import redact_query, redact_text
 from respcheck.reports.records import by_test, key_env_of, origin_of, shown_base_url
 from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, when
@@ -69,8 +69,11 @@ def curl_for(record: dict[str, Any], target: dict[str, Any]) -> str:
     query = redact_query({str(k): str(v) for k, v in (req.get("query") or {}).items()})
     if query:
         path += "?" + urllib.parse.urlencode(query, safe="[]")
+    # A record that kept its headers tells whether a key was sent (the no-key probes send none).
+    sent = req.get("headers")
+    with_key = not isinstance(sent, dict) or any(str(k).lower() in SECRET_HEADERS for k in sent)
     command = to_curl(origin_of(target), path, req.get("body"), {}, method=str(req.get("method", "GET")),
-                      key_env=key_env_of(target))
+                      key_env=key_env_of(target), with_key=with_key)
     return redact_text(command)
 
 
