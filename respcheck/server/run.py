@@ -8,9 +8,10 @@ import socket
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -20,13 +21,21 @@ from respcheck.server.model import ModelSpec
 from respcheck.server.store import Store
 from respcheck.server.tokens import encoding
 
+# Wraps the app in another ASGI app (the fault-injection layer of respcheck.faults); the
+# Starlette app stays reachable for shutdown.
+AppWrapper = Callable[[Starlette], Any]
+
 
 class _Server(uvicorn.Server):
     """uvicorn, plus: on shutdown, end the open streams first (else uvicorn cancels them and logs)."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, served: Any = None) -> None:
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5
+            served if served is not None else app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
         )
         super().__init__(config)
         self._app = app
@@ -72,6 +81,7 @@ class RunningServer:
         models: Iterable[ModelSpec] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        app_wrapper: AppWrapper | None = None,
     ) -> None:
         encoding()  # build the tokenizer before the first request, not during it
         self.store, self._scratch = _open_store(db_path)
@@ -79,7 +89,7 @@ class RunningServer:
         self._sock = _bind(host, port)
         self.base_url = _url(host, self._sock)
         self.port = self._sock.getsockname()[1]
-        self._server = _Server(self.app)
+        self._server = _Server(self.app, app_wrapper(self.app) if app_wrapper else None)
         self._thread = threading.Thread(target=self._serve, name="respcheck-reference", daemon=True)
         self._thread.start()
         while not self._server.started and self._thread.is_alive():
@@ -112,12 +122,22 @@ def start_server(
     api_key: str | None = None,
     latency: float = 0.0,
     models: Iterable[ModelSpec] | None = None,
+    app_wrapper: AppWrapper | None = None,
 ) -> RunningServer:
     """Start the reference server on a free loopback port in a thread (use as a context manager)."""
-    return RunningServer(db_path=db_path, api_key=api_key, latency=latency, models=models)
+    return RunningServer(
+        db_path=db_path, api_key=api_key, latency=latency, models=models, app_wrapper=app_wrapper
+    )
 
 
-def serve_main(host: str, port: int, db: str | Path | None, api_key: str | None, latency: float) -> int:
+def serve_main(
+    host: str,
+    port: int,
+    db: str | Path | None,
+    api_key: str | None,
+    latency: float,
+    app_wrapper: AppWrapper | None = None,
+) -> int:
     """``respcheck serve``: print the URL, serve until Ctrl-C, exit 0 without a traceback."""
     encoding()
     store, scratch = _open_store(db)
@@ -127,7 +147,7 @@ def serve_main(host: str, port: int, db: str | Path | None, api_key: str | None,
         print(f"respcheck serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 2
     app = build_app(store, None, api_key, latency)
-    server = _Server(app)
+    server = _Server(app, app_wrapper(app) if app_wrapper else None)
     print(f"respcheck reference server listening on {_url(host, sock)}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.serve(sockets=[sock]))
