@@ -545,3 +545,30 @@ def test_curl_without_auth_headers_still_shows_where_the_key_goes():
     keyless = shlex.split(to_curl("http://h", "/v1/responses", b'{"a": 1}', with_key=False))
     assert not any(w.startswith("Authorization") for w in keyless)
     assert keyless[-1] == '{"a": 1}'  # raw bytes are sent as they were
+
+
+# ---------------------------------------------------------------------------------------------
+# every committed schema
+
+
+def _committed_schemas() -> list:
+    from respcheck.schemas.registry import schemas_root
+
+    root = schemas_root()
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.json") if p.name != "provenance.json")
+
+
+@pytest.mark.parametrize("name", _committed_schemas())
+def test_every_committed_schema_compiles_to_valid_instances(name):
+    # A schema change that brings in an unsupported keyword fails here, not in a live run.
+    from respcheck.schemas.registry import schemas_root
+
+    schema = json.loads((schemas_root() / name).read_text(encoding="utf-8"))
+    check = validator(schema)
+
+    @settings(GENERATE, max_examples=10)
+    @given(from_schema(schema))
+    def generated(instance):
+        check.validate(instance)
+
+    generated()
