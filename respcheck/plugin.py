@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,7 @@ class LiveRun:
                 self.report_dir / f"exchanges-{self.worker}.jsonl", "a", encoding="utf-8"
             )
         record = exchange_to_record(exchange)
+        record["started_at"] = round(time.time() - (exchange.elapsed or 0.0), 6)  # wall clock, for the HAR
         record["test"] = self.current.nodeid if self.current is not None else None
         record["target"] = self.target.name
         self._exchanges_file.write(json.dumps(redact_record(record), ensure_ascii=False) + "\n")

@@ -194,7 +194,8 @@ def _target_dict(target: Any) -> dict[str, Any]:
         return {"name": "unknown"}
     return {
         "name": target.name,
-        "base_url": target.base_url if not target.embedded else "embedded",
+        "base_url": _without_userinfo(target.base_url) if not target.embedded else "embedded",
+        "api_key_env": target.api_key_env,
         "profiles": list(target.profiles),
         "capabilities": sorted(target.capabilities),
         "models": {
@@ -203,3 +204,12 @@ def _target_dict(target: Any) -> dict[str, Any]:
             "vision": target.models.vision,
         },
     }
+
+
+def _without_userinfo(url: str | None) -> str | None:
+    """A base URL as it may be shown: ``user:password@`` is a credential, never reported."""
+    if not url or "@" not in url.split("//", 1)[-1].split("/", 1)[0]:
+        return url
+    scheme, _, rest = url.partition("//")
+    host_and_path = rest.split("@", 1)[1]
+    return f"{scheme}//{host_and_path}"

@@ -27,7 +27,7 @@ def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[A
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             yield error(where, f"not a readable HAR entry ({type(exc).__name__}: {exc})")
             continue
-        if exchange.endpoint == "unknown":
+        if not is_responses_path(exchange.request.path):
             yield error(
                 where,
                 f"not a Responses API request ({exchange.request.method} {exchange.request.path}); "
@@ -35,6 +35,11 @@ def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[A
             )
             continue
         yield exchange
+
+
+def is_responses_path(path: str) -> bool:
+    """A request to the Responses API (any method: a wrong method is a conformance question)."""
+    return "/responses" in path or path.rstrip("/").endswith("/chat/completions")
 
 
 def _headers(items: list[dict[str, Any]]) -> dict[str, str]:
@@ -69,6 +74,11 @@ def entry_to_exchange(entry: dict[str, Any], exchange_id: str) -> Exchange:
         elapsed=(entry.get("time") or 0) / 1000 or None,
     )
     fill_body(exchange, data)
+    times = (entry.get("_respcheck") or {}).get("event_times")  # respcheck's own HAR keeps arrival times
+    if exchange.events is not None and isinstance(times, list) and len(times) == len(exchange.events):
+        for event, arrived_at in zip(exchange.events, times, strict=True):
+            if isinstance(arrived_at, int | float):
+                event.arrived_at = float(arrived_at)
     return exchange
 
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 import yaml
 
 from respcheck.exchange import Exchange, Request
-from respcheck.replay.har import fill_body
+from respcheck.replay.har import fill_body, is_responses_path
 
 
 def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[Any]:
@@ -31,7 +31,7 @@ def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[A
         except (KeyError, TypeError, ValueError, AttributeError, OSError, zlib.error) as exc:
             yield error(where, f"not a readable interaction ({type(exc).__name__}: {exc})")
             continue
-        if exchange.endpoint == "unknown":
+        if not is_responses_path(exchange.request.path):
             yield error(
                 where, f"not a Responses API request ({exchange.request.method} {exchange.request.path})"
             )
