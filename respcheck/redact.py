@@ -120,7 +120,10 @@ def redact_query(query: Mapping[str, Any], secrets: Iterable[str] | None = None)
 
 def redact_url(url: str, secrets: Iterable[str] | None = None) -> str:
     """A URL with secret query parameters, userinfo passwords and known secrets masked."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # not parseable (e.g. already masked: "[REDACTED]" reads as an IPv6 host)
+        return redact_text(url, secrets)
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, host = netloc.rsplit("@", 1)

@@ -162,3 +162,12 @@ def test_redaction_leaves_clean_data_alone() -> None:
     assert redact_record(clean) == clean
     ex = Exchange(id="c", request=Request("GET", "/v1/responses/resp_1"), status=200, body=clean)
     assert exchange_to_record(redact_exchange(ex))["response"]["body"] == clean
+
+
+def test_redact_url_accepts_an_already_redacted_url() -> None:
+    from respcheck.redact import MASK, redact_url
+
+    once = redact_url("https://user:sk-secret-123@host.example/v1")
+    assert "sk-secret-123" not in once
+    assert redact_url(once) == once
+    assert MASK in redact_url(f"https://user:{MASK}@host.example/v1")
