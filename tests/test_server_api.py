@@ -390,6 +390,24 @@ def test_background_stream_starts_queued(http):
     assert exchange.events[0].json["response"]["status"] == "queued"
 
 
+def test_cancel_of_a_finished_background_response_is_refused(http):
+    created = create(http, model="gpt-4o-mini", input="Say hi.", background=True)
+    wait_for_status(http, created.body["id"], {"completed"})
+    answer = send(http, "POST", f"/responses/{created.body['id']}/cancel")
+    assert answer.status == 400
+    assert "completed" in answer.body["error"]["message"]
+    assert_clean(answer)
+
+
+def test_writing_requests_get_prose_of_the_asked_length(http):
+    short = final_response(create(http, model="gpt-4o-mini", input="Write a poem about rivers."))
+    long = final_response(
+        create(http, model="gpt-4o-mini", input="Write an essay of 400 words about rivers.")
+    )
+    assert 400 <= len(output_text(long).split()) < 440
+    assert long["usage"]["output_tokens"] > short["usage"]["output_tokens"] > 100
+
+
 def test_cancel_a_synchronous_response_is_refused(http):
     response_id = create(http, model="gpt-4o-mini", input="hello").body["id"]
     answer = send(http, "POST", f"/responses/{response_id}/cancel")
@@ -469,6 +487,18 @@ ERROR_CASES = [
         400,
         "text.format.schema",
         "invalid_json_schema",
+    ),
+    (
+        {"model": "o4-mini", "input": "x", "reasoning": {"context": "bad"}},
+        400,
+        "reasoning.context",
+        "invalid_value",
+    ),
+    (
+        {"model": "gpt-4o", "input": "x", "text": {"verbosity": "loud"}},
+        400,
+        "text.verbosity",
+        "invalid_value",
     ),
     (
         {"model": "gpt-4o", "input": "x", "stream_options": {"include_obfuscation": False}},

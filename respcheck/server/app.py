@@ -278,7 +278,15 @@ async def cancel_response(request: Request, state: ServerState) -> Response:
     run = state.live.get(response_id)
     if run is not None and found.get("status") not in TERMINAL_STATUSES:
         return json_response(await run.cancel())
-    return json_response(found)  # already finished: cancelling is a no-op
+    if found.get("status") == "cancelled":
+        return json_response(found)  # cancelling twice is idempotent
+    raise APIError(
+        400,
+        f"Cannot cancel a response with status '{found.get('status')}': only queued or in-progress "
+        "responses can be cancelled.",
+        param=None,
+        code=None,
+    )
 
 
 async def list_input_items(request: Request, state: ServerState) -> Response:

@@ -35,7 +35,7 @@ def error_body(err: APIError) -> dict[str, Any]:
     return {"error": {"message": err.message, "type": err.type, "param": err.param, "code": err.code}}
 
 
-def invalid_value(param: str, message: str, code: str = "invalid_value") -> APIError:
+def invalid_value(param: str | None, message: str, code: str = "invalid_value") -> APIError:
     return APIError(400, message, param=param, code=code)
 
 

@@ -298,21 +298,30 @@ def _answer_text(turn: Turn) -> str:
     if fmt.get("type") == "json_schema":
         hints = _Hints(_last_user_text(turn))
         value = instance_for(fmt.get("schema") or {}, hints, strict=True)
-        value = _fill_answer_strings(value, plain)
+        value = _fill_answer_strings(value, fmt.get("schema"), plain)
         return json.dumps(value, ensure_ascii=False)
     if fmt.get("type") == "json_object":
         return json.dumps({"answer": plain}, ensure_ascii=False)
     return plain
 
 
-def _fill_answer_strings(value: Any, answer: str) -> Any:
-    """Put the plain answer into an ``answer``-like string field where there is one."""
-    if isinstance(value, dict):
-        for key in ("answer", "response", "result", "text", "message"):
-            if isinstance(value.get(key), str):
-                value[key] = answer
-                break
+def _fill_answer_strings(value: Any, schema: Any, answer: str) -> Any:
+    """Put the plain answer into an ``answer``-like field whose schema allows any string."""
+    if not isinstance(value, dict) or not isinstance(schema, dict):
+        return value
+    props = schema.get("properties") or {}
+    for key in ("answer", "response", "result", "text", "message", "summary"):
+        if isinstance(value.get(key), str) and _free_string(props.get(key)):
+            value[key] = answer
+            break
     return value
+
+
+def _free_string(schema: Any) -> bool:
+    if not isinstance(schema, dict) or schema.get("type") != "string":
+        return False
+    constrained = ("enum", "const", "pattern", "format", "maxLength", "minLength")
+    return not any(k in schema for k in constrained)
 
 
 def _plain_answer(turn: Turn) -> str:
@@ -320,12 +329,65 @@ def _plain_answer(turn: Turn) -> str:
     if last is not None and last.get("type") == "function_call_output":
         return _tool_result_answer(turn)
     prompt = _last_user_text(turn)
-    for skill in (_arithmetic, _recall):
+    for skill in (_arithmetic, _recall, _compose):
         found = skill(prompt, turn)
         if found:
             return found
     quoted = " ".join(prompt.split())
     return f"You said: {quoted}" if quoted else "Hello! How can I help you today?"
+
+
+_COMPOSE = re.compile(r"^\W*(?:please\s+)?(write|tell|describe|explain|compose|draft|give)\b", re.IGNORECASE)
+_TOPIC_MARKERS = (r"\b(?:about|on)\s+", r"\bof\s+")
+_SENTENCES = (
+    "{Topic} has a long and interesting history.",
+    "People have studied {topic} for generations, and each one added something new.",
+    "The first thing to notice about {topic} is how much it changes with its surroundings.",
+    "Many stories about {topic} begin with a small detail that turns out to matter.",
+    "Looking closely at {topic} reveals patterns that are easy to miss at first.",
+    "Some questions about {topic} are still open, which keeps the subject lively.",
+    "Anyone curious about {topic} can start with a simple observation and follow it.",
+    "In the end, {topic} rewards patience more than speed.",
+)
+
+
+def _compose(prompt: str, turn: Turn) -> str | None:
+    """Requests to write or explain get prose whose length follows the request."""
+    if not _COMPOSE.search(prompt):
+        return None
+    topic = _topic(prompt)
+    topic = re.sub(r"\s+(?:in|with|using)\s+(?:about\s+)?\d+.*$", "", topic)[:60] or "the subject"
+    words = _requested_words(prompt)
+    sentences: list[str] = []
+    while sum(len(x.split()) for x in sentences) < words:
+        template = _SENTENCES[len(sentences) % len(_SENTENCES)]
+        sentences.append(template.format(topic=topic, Topic=topic[:1].upper() + topic[1:]))
+    paragraphs = [" ".join(sentences[i : i + 4]) for i in range(0, len(sentences), 4)]
+    return "\n\n".join(paragraphs)
+
+
+def _topic(prompt: str) -> str:
+    """What to write about: the words after the last "about"/"on" (else "of")."""
+    sentence = re.split(r"[.!?\n]", prompt.strip(), maxsplit=1)[0]
+    for marker in _TOPIC_MARKERS:
+        parts = re.split(marker, sentence, flags=re.IGNORECASE)
+        if len(parts) > 1 and parts[-1].strip():
+            return re.sub(r"^the\s+", "", parts[-1].strip().rstrip(",;:"), flags=re.IGNORECASE)
+    return "the subject"
+
+
+def _requested_words(prompt: str) -> int:
+    lowered = prompt.lower()
+    explicit = re.search(r"(\d+)\s+words", lowered)
+    if explicit:
+        return min(int(explicit.group(1)), 2000)
+    if "five hundred words" in lowered:
+        return 500
+    if any(w in lowered for w in ("long", "detailed", "essay", "in depth", "thorough")):
+        return 300
+    if any(w in lowered for w in ("story", "poem", "paragraph", "article")):
+        return 120
+    return 40
 
 
 def _tool_result_answer(turn: Turn) -> str:
@@ -400,8 +462,11 @@ def _format_number(value: float) -> str:
     return str(value)
 
 
-_FACT = re.compile(r"\bmy ([a-z][a-z ]{0,40}?) is ([^.!?\n]+)", re.IGNORECASE)
-_QUESTION = re.compile(r"\bwhat(?:'s| is) my ([a-z][a-z ]{0,40}?)\s*\?", re.IGNORECASE)
+_FACT = re.compile(r"\bmy ([a-z][a-z ]{0,40}?) (is|are|was) (?:(called|named) )?([^.!?\n]+)", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"\b(?:what|who|where|which)(?:'s| is| are| was) my ([a-z][a-z ]{0,40}?)(?: (?:called|named))?\s*\?",
+    re.IGNORECASE,
+)
 _REMEMBER = re.compile(r"\bremember (?:the (?:word|number|code|phrase) )?[\"']?([^\"'.!?\n]+)", re.IGNORECASE)
 
 
@@ -411,9 +476,12 @@ def _recall(prompt: str, turn: Turn) -> str | None:
     if asked:
         attribute = asked.group(1).strip().lower()
         for text in reversed(earlier):
-            for found in _FACT.finditer(text):
+            for found in reversed(list(_FACT.finditer(text))):
                 if found.group(1).strip().lower() == attribute:
-                    return f"Your {attribute} is {found.group(2).strip()}."
+                    verb, naming, value = found.group(2), found.group(3), found.group(4).strip()
+                    if re.search(r"\bone word\b", prompt, re.IGNORECASE):
+                        return f"{value}."
+                    return f"Your {attribute} {verb.lower()} {naming.lower() + ' ' if naming else ''}{value}."
         return f"I don't know your {attribute} yet."
     if re.search(r"\bwhat did i ask you to remember\b", prompt, re.IGNORECASE):
         for text in reversed(earlier):

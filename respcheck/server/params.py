@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from respcheck.schemas.registry import load_validator
 from respcheck.server.errors import (
     APIError,
     invalid_type,
@@ -219,7 +221,48 @@ def parse_create(body: dict[str, Any], models: dict[str, ModelSpec]) -> CreatePa
     params.tool_choice = _parse_tool_choice(body.get("tool_choice"), params.tools)
     params.text = _parse_text(body.get("text"))
     params.reasoning = _parse_reasoning(body.get("reasoning"), spec)
+    check_against_schema(body)
     return params
+
+
+# Parameters the published schema also judges, after the hand-written checks. ``input`` and
+# ``tools`` are left out: the schema marks fields required there that the API lets you omit
+# (an input_image's ``detail``, a function tool's ``strict``).
+SCHEMA_CHECKED = frozenset(
+    {
+        "reasoning", "text", "stream_options", "tool_choice", "metadata", "truncation", "service_tier",
+        "include", "top_logprobs", "prompt_cache_retention", "user", "safety_identifier", "prompt_cache_key",
+        "max_tool_calls", "temperature", "top_p", "max_output_tokens", "store", "stream", "background",
+        "parallel_tool_calls", "instructions", "previous_response_id",
+    }
+)  # fmt: skip
+
+
+def check_against_schema(body: dict[str, Any]) -> None:
+    """The backstop: whatever OpenAI's published schema refuses in the parameters it judges well."""
+    validator = load_validator("openai", "create_request")
+    judged = {k: v for k, v in body.items() if k in SCHEMA_CHECKED or k == "model"}
+    if validator is None or validator.is_valid(judged):
+        return
+    body = judged
+    errors = validator.errors(body, limit=1)
+    pointer, message = (errors[0].pointer, errors[0].message) if errors else ("", "invalid request")
+    param = param_from_pointer(pointer)
+    enum = re.match(r"^(.*) is not one of \[(.*)\]$", message)
+    if enum:
+        raise invalid_value(param, f"Invalid value: {enum.group(1)}. Supported values are: {enum.group(2)}.")
+    raise invalid_value(
+        param or None, f"Invalid '{param}': {message}." if param else f"Invalid request: {message}."
+    )
+
+
+def param_from_pointer(pointer: str) -> str:
+    """``/input/0/content/1/type`` -> ``input[0].content[1].type`` (OpenAI's param notation)."""
+    param = ""
+    for token in pointer.split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        param += f"[{token}]" if token.isdigit() else (f".{token}" if param else token)
+    return param
 
 
 def _parse_flags(body: dict[str, Any], params: CreateParams) -> None:

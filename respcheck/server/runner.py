@@ -21,6 +21,9 @@ from respcheck.server.params import CreateParams, new_id
 from respcheck.server.store import Store
 
 TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
+# Background runs take at least this long per token even with no --latency, like a real
+# model: a cancel sent right after create then lands while the run is still in flight.
+BACKGROUND_PACE = 0.002
 
 
 class ResponseRun:
@@ -37,6 +40,7 @@ class ResponseRun:
         self.input_tokens = input_tokens
         self.store = store if params.store else None
         self.latency = latency
+        self._pace = max(latency, BACKGROUND_PACE) if params.background else latency
         status = "queued" if params.background else "in_progress"
         self.response = resource.base_response(params, new_id("resp"), int(time.time()), status)
         self.events: list[ev.Event] = []
@@ -71,10 +75,10 @@ class ResponseRun:
                     return
                 if (
                     pace
-                    and self.latency > 0
+                    and self._pace > 0
                     and (ev.is_delta(event) or event["type"] == "response.in_progress")
                 ):
-                    await asyncio.sleep(self.latency)
+                    await asyncio.sleep(self._pace)
                     if self._cancel_requested:
                         return
                 await self._emit(event)
