@@ -341,15 +341,8 @@ async def count_input_tokens(request: Request, state: ServerState) -> Response:
     for name in body:
         if name not in _INPUT_TOKENS_PARAMETERS:
             raise unknown_parameter(name)
-    probe = dict(body)
-    probe.setdefault("model", next(iter(state.models)))
-    if probe.get("input") is None and probe.get("previous_response_id") is None:
-        probe["input"] = []
-        probe["previous_response_id"] = None
-        params = parse_create({**probe, "input": "x"}, state.models)
-        params.input_items = []
-    else:
-        params = parse_create(probe, state.models)
+    # the model is optional here; any known model counts with the same encoding
+    params = parse_create({"model": next(iter(state.models)), **body}, state.models)
     conversation = conversation_before(state, params.previous_response_id) + params.input_items
     _, count = fit_context(params, conversation)
     return json_response(resource.input_tokens_result(count))

@@ -16,7 +16,7 @@ from respcheck.server import events as ev
 from respcheck.server import tokens
 from respcheck.server.errors import invalid_type, invalid_value, missing_parameter, unknown_parameter
 from respcheck.server.model import ModelSpec, Reply, Turn, reply
-from respcheck.server.params import _in_range, new_id, parse_model
+from respcheck.server.params import check_range, new_id, parse_model
 
 CHAT_PARAMETERS = frozenset(
     {
@@ -92,7 +92,7 @@ def parse_chat(body: dict[str, Any], models: dict[str, ModelSpec]) -> Completion
         if value is not None:
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise invalid_type(name, "number", value)
-            _in_range(name, value, 0.0, high)
+            check_range(name, value, 0.0, high)
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise invalid_value("max_tokens", "Invalid 'max_tokens': expected a positive integer.")

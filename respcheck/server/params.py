@@ -137,7 +137,7 @@ def _raise(err: APIError) -> Any:
     raise err
 
 
-def _in_range(name: str, value: float, low: float, high: float, kind: str = "decimal") -> None:
+def check_range(name: str, value: float, low: float, high: float, kind: str = "decimal") -> None:
     if value < low:
         raise invalid_value(
             name,
@@ -304,7 +304,7 @@ def _parse_sampling(body: dict[str, Any], spec: ModelSpec, params: CreateParams)
         value = _check_type(body, name, "number")
         if value is None:
             continue
-        _in_range(name, value, 0.0, high)
+        check_range(name, value, 0.0, high)
         if spec.reasoning and value != 1:
             raise APIError(
                 400,
@@ -315,18 +315,18 @@ def _parse_sampling(body: dict[str, Any], spec: ModelSpec, params: CreateParams)
         setattr(params, name, float(value))
     top_logprobs = _check_type(body, "top_logprobs", "integer")
     if top_logprobs is not None:
-        _in_range("top_logprobs", top_logprobs, 0, 20, "integer")
+        check_range("top_logprobs", top_logprobs, 0, 20, "integer")
         params.top_logprobs = top_logprobs
 
 
 def _parse_limits(body: dict[str, Any], spec: ModelSpec, params: CreateParams) -> None:
     limit = _check_type(body, "max_output_tokens", "integer")
     if limit is not None:
-        _in_range("max_output_tokens", limit, MIN_OUTPUT_TOKENS, spec.max_output_tokens, "integer")
+        check_range("max_output_tokens", limit, MIN_OUTPUT_TOKENS, spec.max_output_tokens, "integer")
         params.max_output_tokens = limit
     calls = _check_type(body, "max_tool_calls", "integer")
     if calls is not None:
-        _in_range("max_tool_calls", calls, 1, 1_000_000, "integer")
+        check_range("max_tool_calls", calls, 1, 1_000_000, "integer")
         params.max_tool_calls = calls
 
 
