@@ -163,7 +163,7 @@ def conversation_before(state: ServerState, previous_id: str | None) -> list[dic
         found = find_response(state, current)
         if found is None:
             raise APIError(
-                400 if current == previous_id else 404,
+                400,
                 f"Previous response with id '{current}' not found.",
                 param="previous_response_id",
                 code="previous_response_not_found",
@@ -177,15 +177,15 @@ def conversation_before(state: ServerState, previous_id: str | None) -> list[dic
 
 def fit_context(params: CreateParams, conversation: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """Apply ``truncation``: drop the oldest items (auto) or refuse (disabled) when too long."""
-    count = resource.input_token_count(
-        params.instructions, conversation, params.tools, params.text.get("format")
-    )
+    count = resource.input_token_count(params.instructions, [], params.tools, params.text.get("format"))
+    sizes = [resource.item_tokens(item) for item in conversation]
+    count += sum(sizes)
     limit = params.spec.context_window
-    while count > limit and params.truncation == "auto" and len(conversation) > 1:
-        conversation = conversation[1:]
-        count = resource.input_token_count(
-            params.instructions, conversation, params.tools, params.text.get("format")
-        )
+    dropped = 0
+    while count > limit and params.truncation == "auto" and dropped < len(conversation) - 1:
+        count -= sizes[dropped]
+        dropped += 1
+    conversation = conversation[dropped:]
     if count > limit:
         raise APIError(
             400,
