@@ -198,6 +198,8 @@ class ResponseRun:
     def _conclude(self, budget: _Budget) -> None:
         response = self.response
         response["status"] = "incomplete" if budget.cut else "completed"
+        if response["service_tier"] == "auto":
+            response["service_tier"] = "default"  # the tier that served it, as OpenAI reports
         response["completed_at"] = int(time.time()) if not budget.cut else None
         if budget.cut:
             response["incomplete_details"] = {"reason": "max_output_tokens"}
