@@ -175,3 +175,11 @@ def test_background_stream_resumes_while_running(slow_server):
         assert resumed[0].sequence_number == first.sequence_number + 1
         assert resumed[-1].type == "response.completed"
         assert resumed[-1].response.output_text == "10 - 3 = 7."
+
+
+def test_models_list_and_retrieve(client):
+    names = [m.id for m in client.models.list()]
+    assert "gpt-4o-mini" in names and "o4-mini" in names
+    assert client.models.retrieve("gpt-4.1").id == "gpt-4.1"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("no-such-model")

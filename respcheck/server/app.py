@@ -395,6 +395,27 @@ async def chat_completions(request: Request, state: ServerState) -> Response:
     return json_response(chat.completion_body(completion))
 
 
+# ---------------------------------------------------------------- /v1/models (relays probe it)
+
+MODELS_CREATED = 1_700_000_000
+
+
+def model_object(spec: ModelSpec) -> dict[str, Any]:
+    return {"id": spec.name, "object": "model", "created": MODELS_CREATED, "owned_by": "respcheck"}
+
+
+async def list_models(request: Request, state: ServerState) -> Response:
+    return json_response({"object": "list", "data": [model_object(m) for m in state.models.values()]})
+
+
+async def retrieve_model(request: Request, state: ServerState) -> Response:
+    name = request.path_params["model"]
+    spec = state.models.get(name)
+    if spec is None:
+        raise APIError(404, f"The model '{name}' does not exist", param="model", code="model_not_found")
+    return json_response(model_object(spec))
+
+
 # ---------------------------------------------------------------- the app
 
 
@@ -422,6 +443,8 @@ def build_app(
         Route("/v1/responses/{response_id}/cancel", _endpoint(cancel_response), methods=["POST"]),
         Route("/v1/responses/{response_id}/input_items", _endpoint(list_input_items), methods=["GET"]),
         Route("/v1/chat/completions", _endpoint(chat_completions), methods=["POST"]),
+        Route("/v1/models", _endpoint(list_models), methods=["GET"]),
+        Route("/v1/models/{model:path}", _endpoint(retrieve_model), methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_exception})
     app.state.server = ServerState(
