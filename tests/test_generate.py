@@ -500,6 +500,23 @@ def test_a_body_whose_mutation_is_ambiguous_is_not_labelled(request_schema):
     assert not _still_invalid(wrong_parent, body, check)  # moderation also needs `model`
 
 
+def test_missing_required_only_removes_fields_a_server_must_blame(request_schema):
+    from respcheck.generate.requests import _candidates, _Mutation, _still_invalid, _validator
+
+    check = _validator(json.dumps(request_schema, sort_keys=True))
+    tool = {"type": "function", "name": "get_time", "strict": False, "parameters": {"type": "object"}}
+    body = {"model": "m", "input": [{"role": "user", "content": "hi"}], "tools": [tool]}
+    offered = {m.path for m in _candidates("missing_required", body, {})}
+    assert ("tools", 0, "name") in offered
+    assert ("input", 0, "role") not in offered  # no `type`: a server may blame input[0].type instead
+    assert ("tools", 0, "type") not in offered  # removing the discriminator leaves no branch to blame
+    # `parameters` is required but nullable: in practice it may be left out.
+    assert not _still_invalid(
+        _Mutation("missing_required", ("tools", 0, "parameters"), delete=True), body, check
+    )
+    assert _still_invalid(_Mutation("missing_required", ("tools", 0, "name"), delete=True), body, check)
+
+
 def test_param_names_follow_openai_spelling():
     assert param_name(("temperature",)) == "temperature"
     assert param_name(("text", "format", "type")) == "text.format.type"

@@ -226,6 +226,10 @@ API_REQUIRED = ("model",)
 # Top-level fields whose bounds and enums the invalid requests probe: the well-known parameters
 # every implementation validates (not the newest extensions a relay may not know at all).
 PROBED_FIELDS = SAFE_FIELDS | {"top_logprobs", "include", "prompt_cache_retention"}
+# Deprecated aliases: a server may validate them under their canonical name (``reasoning.summary``)
+# and name that in the error, so they cannot tell which ``param`` is right. The derived schemas drop
+# the spec's ``deprecated`` flag, hence this list.
+UNPROBED_PATHS = frozenset({("reasoning", "generate_summary")})
 INVALID_KINDS = ("missing_required", "wrong_type", "out_of_range", "unknown_enum")
 
 
@@ -367,7 +371,7 @@ def invalid_create_requests(
     validator = _validator(json.dumps(schema, sort_keys=True))
     probed = set(probed_fields)
     catalog = {
-        kind: [m for m in mutations if m.path[0] in probed]
+        kind: [m for m in mutations if m.path[0] in probed and m.path not in UNPROBED_PATHS]
         for kind, mutations in _schema_mutations(json.dumps(schema, sort_keys=True)).items()
     }
     valid = valid_create_requests(models, schema=schema, **valid_options)
@@ -412,6 +416,10 @@ def _still_invalid(mutation: _Mutation, body: dict, validator: Any) -> bool:
         return mutation.path[0] in body and "prompt" not in body
     if validator.is_valid(_apply(mutation, body)):
         return False
+    if mutation.delete:
+        # "Required but nullable" (function tools' `parameters`, `strict`) is how the spec spells
+        # "may be left out" in practice; only fields that may not be null are surely required.
+        return not validator.is_valid(_apply(_Mutation(mutation.kind, mutation.path, None), body))
     if mutation.has_control:
         fixed = _Mutation(mutation.kind, mutation.path, mutation.control)
         return validator.is_valid(_apply(fixed, body))
@@ -421,23 +429,38 @@ def _still_invalid(mutation: _Mutation, body: dict, validator: Any) -> bool:
 def _candidates(kind: str, body: dict, catalog: dict[str, list[_Mutation]]) -> list[_Mutation]:
     if kind == "missing_required":
         api = [_Mutation(kind, (name,), delete=True) for name in API_REQUIRED if name in body]
-        nested = [_Mutation(kind, path, delete=True) for path, _ in _walk(body) if len(path) > 1]
+        nested = [
+            _Mutation(kind, path, delete=True)
+            for path, _, parent in _walk(body)
+            if len(path) > 1 and _names_itself(path, parent) and path[-1] != "type"
+        ]
         return api + nested
     if kind == "wrong_type":
-        return [_Mutation(kind, path, _other_type(value)) for path, value in _walk(body) if value is not None]
+        return [
+            _Mutation(kind, path, _other_type(value))
+            for path, value, parent in _walk(body)
+            if value is not None and _names_itself(path, parent)
+        ]
     return catalog.get(kind, [])
 
 
-def _walk(value: Any, path: tuple = (), depth: int = 3) -> Iterator[tuple[tuple, Any]]:
-    """Paths of the values inside a body (object members, and the first item of each array)."""
+def _names_itself(path: tuple, parent: Any) -> bool:
+    """Whether a server can only blame this very field: a top-level one, or a member of an object
+    whose ``type`` says which union branch it is. (Without the discriminator, a message missing its
+    ``role`` may fairly be reported as ``input[0].type``: the item matches no branch at all.)"""
+    return len(path) == 1 or (isinstance(parent, dict) and isinstance(parent.get("type"), str))
+
+
+def _walk(value: Any, path: tuple = (), depth: int = 3) -> Iterator[tuple[tuple, Any, Any]]:
+    """(path, value, container) inside a body: object members, and the first item of each array."""
     if depth == 0:
         return
     if isinstance(value, dict):
         for key in sorted(value):
-            yield (*path, key), value[key]
+            yield (*path, key), value[key], value
             yield from _walk(value[key], (*path, key), depth - 1)
     elif isinstance(value, list) and value:
-        yield (*path, 0), value[0]
+        yield (*path, 0), value[0], value
         yield from _walk(value[0], (*path, 0), depth - 1)
 
 
