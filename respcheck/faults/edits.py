@@ -1,0 +1,196 @@
+"""Small building blocks the catalogue's entries are written with.
+
+Each returns a hook for a ``Fault`` (see ``model.py``): ``on_stream(fn)`` edits the events of
+a successful stream, ``on_responses(fn)`` every Response object wherever it travels,
+``on_request(fn)`` the create body, and so on. They keep each catalogue entry one line of
+intent.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from respcheck.faults.model import Frame, Reply, ReplyHook, Req, RequestHook, State, Stream
+
+TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+RESPONSE_ENDPOINTS = ("create", "retrieve", "cancel")
+
+
+def on_stream(fn: Callable[[Stream], None]) -> ReplyHook:
+    """Edit the events of a successful event stream."""
+
+    def hook(reply: Reply, state: State) -> None:
+        if reply.stream is not None and reply.is_success:
+            fn(reply.stream)
+
+    return hook
+
+
+def on_json(
+    fn: Callable[[Reply], None], endpoints: Iterable[str] | None = None, success: bool | None = None
+) -> ReplyHook:
+    """Edit a JSON answer (optionally only on some endpoints, only 2xx or only errors)."""
+    wanted = frozenset(endpoints) if endpoints is not None else None
+
+    def hook(reply: Reply, state: State) -> None:
+        if not reply.is_json or (wanted is not None and reply.request.endpoint not in wanted):
+            return
+        if success is not None and reply.is_success != success:
+            return
+        fn(reply)
+
+    return hook
+
+
+def on_responses(fn: Callable[[dict[str, Any]], None], final_only: bool = False) -> ReplyHook:
+    """Edit every Response object: a create/retrieve/cancel JSON body and those events carry.
+
+    ``final_only``: only the one a client keeps (the JSON body, or the terminal event's).
+    """
+
+    def hook(reply: Reply, state: State) -> None:
+        if not reply.is_success or reply.request.endpoint not in RESPONSE_ENDPOINTS:
+            return
+        if reply.stream is not None:
+            for frame in reply.stream.frames:
+                if not isinstance(frame.data, dict) or not isinstance(frame.data.get("response"), dict):
+                    continue
+                if final_only and frame.type not in TERMINAL:
+                    continue
+                fn(frame.data["response"])
+        elif isinstance(reply.body, dict):
+            fn(reply.body)
+
+    return hook
+
+
+def on_request(fn: Callable[[dict[str, Any]], None], endpoints: Iterable[str] = ("create",)) -> RequestHook:
+    """Edit the JSON request body before it is forwarded (only on ``endpoints``)."""
+    wanted = frozenset(endpoints)
+
+    def hook(req: Req, state: State) -> None:
+        if req.endpoint in wanted and isinstance(req.body, dict):
+            fn(req.body)
+
+    return hook
+
+
+def both(*hooks: ReplyHook) -> ReplyHook:
+    def hook(reply: Reply, state: State) -> None:
+        for h in hooks:
+            h(reply, state)
+
+    return hook
+
+
+# -- stream edits ---------------------------------------------------------------------------------
+
+
+def drop(*types: str, first_only: bool = True, renumber: bool = True) -> Callable[[Stream], None]:
+    """Remove events of these types (the first such, or all), re-sequencing what is left."""
+
+    def edit(stream: Stream) -> None:
+        hits = [f for f in stream.frames if f.type in types]
+        for frame in hits[:1] if first_only else hits:
+            stream.frames.remove(frame)
+        if renumber:
+            stream.renumber()
+
+    return edit
+
+
+def middle(frames: list[Frame]) -> Frame:
+    return frames[len(frames) // 2]
+
+
+def move_before(moved: str, anchor: str, last_anchor: bool = False) -> Callable[[Stream], None]:
+    """Move the first ``moved`` event in front of the first (or last) ``anchor`` event; re-sequence."""
+
+    def edit(stream: Stream) -> None:
+        frame = stream.of_type(moved)[0]
+        stream.frames.remove(frame)
+        anchors = stream.of_type(anchor)
+        at = stream.frames.index(anchors[-1] if last_anchor else anchors[0])
+        stream.frames.insert(at, frame)
+        stream.renumber()
+
+    return edit
+
+
+def move_after(moved: str, anchor: str) -> Callable[[Stream], None]:
+    def edit(stream: Stream) -> None:
+        frame = stream.of_type(moved)[0]
+        stream.frames.remove(frame)
+        at = stream.frames.index(stream.of_type(anchor)[0])
+        stream.frames.insert(at + 1, frame)
+        stream.renumber()
+
+    return edit
+
+
+def each_event(fn: Callable[[dict[str, Any]], None], *types: str) -> Callable[[Stream], None]:
+    """Apply ``fn`` to the data of every event (of these types, when given)."""
+
+    def edit(stream: Stream) -> None:
+        for frame in stream.frames:
+            if isinstance(frame.data, dict) and (not types or frame.type in types):
+                fn(frame.data)
+
+    return edit
+
+
+def sequence_numbers(fn: Callable[[int, int], int | None]) -> Callable[[Stream], None]:
+    """Rewrite sequence_number: ``fn(position, total)`` gives the new number (None removes it)."""
+
+    def edit(stream: Stream) -> None:
+        numbered = [f.data for f in stream.frames if isinstance(f.data, dict) and "sequence_number" in f.data]
+        for position, data in enumerate(numbered):
+            value = fn(position, len(numbered))
+            if value is None:
+                del data["sequence_number"]
+            else:
+                data["sequence_number"] = value
+
+    return edit
+
+
+def copy_frame(frame: Frame) -> Frame:
+    return Frame(frame.event, copy.deepcopy(frame.data), list(frame.before), frame.raw)
+
+
+# -- Response object helpers ---------------------------------------------------------------------
+
+
+def messages(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for item in response.get("output") or []:
+        if isinstance(item, dict) and item.get("type") == "message":
+            yield item
+
+
+def text_parts(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for item in messages(response):
+        for part in item.get("content") or []:
+            if isinstance(part, dict) and part.get("type") == "output_text":
+                yield part
+
+
+def items(response: dict[str, Any], item_type: str) -> Iterator[dict[str, Any]]:
+    for item in response.get("output") or []:
+        if isinstance(item, dict) and item.get("type") == item_type:
+            yield item
+
+
+def usage_of(response: dict[str, Any]) -> dict[str, Any]:
+    usage = response.get("usage")
+    return usage if isinstance(usage, dict) else {}
+
+
+def reorder_keys(value: Any, fn: Callable[[list[str]], list[str]]) -> Any:
+    """A copy of a JSON value with every object's keys put in the order ``fn`` gives."""
+    if isinstance(value, dict):
+        return {k: reorder_keys(value[k], fn) for k in fn(list(value))}
+    if isinstance(value, list):
+        return [reorder_keys(v, fn) for v in value]
+    return value

@@ -1,0 +1,303 @@
+"""The fault layer: an ASGI middleware in front of the honest reference app.
+
+It plays a broken relay: it reads the client's request, lets the active faults edit it,
+forwards it to the honest app, collects the honest answer, lets the faults edit that, and
+sends the result (or lets a fault take over delivery: hang, drip, reset...). With no
+active fault it is a plain pass-through.
+
+Faults are chosen for the whole server (``respcheck serve --fault a,b``) and, only when the
+server was started with ``allow_header=True`` (respcheck's own tests and ``selftest``), per
+request with the ``X-Respcheck-Fault: a,b`` header. ``rotate=True`` gives each request the
+next of the server-wide faults in turn (one run then meets every fault).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote
+
+from respcheck.exchange import endpoint_of
+from respcheck.faults.model import Fault, Frame, Reply, Req, State, Stream, Wire, encode_frames
+from respcheck.sse import parse_sse
+
+FAULT_HEADER = "x-respcheck-fault"
+_NEVER = 3600.0  # how long a hostile hang may last at most (the client gives up long before)
+
+
+class InjectedReset(Exception):
+    """Raised by a fault to make the server drop the connection mid-response (uvicorn closes it)."""
+
+
+class _QuietInjectedResets(logging.Filter):
+    """uvicorn logs every exception that ends a response; an injected reset is no bug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, InjectedReset)
+
+
+_FILTER = _QuietInjectedResets()
+
+
+class UnknownFault(ValueError):
+    pass
+
+
+class FaultLayer:
+    """ASGI app: ``FaultLayer(app, faults=[...], allow_header=False, rotate=False)``."""
+
+    def __init__(
+        self,
+        app: Any,
+        faults: Iterable[Fault] = (),
+        *,
+        allow_header: bool = False,
+        rotate: bool = False,
+        catalogue: dict[str, Fault] | None = None,
+    ) -> None:
+        if catalogue is None:
+            from respcheck.faults.catalogue import CATALOGUE
+
+            catalogue = CATALOGUE
+        self.app = app
+        self.faults = list(faults)
+        self.allow_header = allow_header
+        self.catalogue = catalogue
+        self._turn = itertools.count() if rotate else None
+        self._states: dict[str, State] = {}
+        logger = logging.getLogger("uvicorn.error")
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+    @property
+    def state(self) -> Any:
+        """The wrapped app's state (the server's shutdown hook reads it)."""
+        return self.app.state
+
+    def _active(self, scope: dict[str, Any]) -> list[Fault]:
+        if self._turn is not None and self.faults:
+            chosen = [self.faults[next(self._turn) % len(self.faults)]]
+        else:
+            chosen = list(self.faults)
+        if self.allow_header:
+            for name, value in scope.get("headers") or ():
+                if name.decode("latin-1").lower() == FAULT_HEADER:
+                    chosen += resolve(value.decode("latin-1"), self.catalogue)
+        return chosen
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            faults = self._active(scope)
+        except UnknownFault as exc:
+            await _send_json(
+                send,
+                400,
+                {
+                    "error": {
+                        "message": str(exc),
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "unknown_fault",
+                    }
+                },
+            )
+            return
+        if not faults:
+            await self.app(scope, receive, send)
+            return
+        await self._serve(scope, receive, send, faults)
+
+    async def _serve(self, scope: dict[str, Any], receive: Any, send: Any, faults: list[Fault]) -> None:
+        raw = await _read_body(receive)
+        gone = asyncio.Event()
+        watcher = asyncio.create_task(_watch_disconnect(receive, gone))
+        try:
+            req = _request(scope, raw)
+            answer: Reply | None = None
+            for fault in faults:
+                if fault.request is not None and answer is None:
+                    answer = fault.request(req, self._state(fault))
+
+            async def forward() -> Reply:
+                reply = answer or await _call_app(self.app, scope, req)
+                for fault in faults:
+                    if fault.reply is not None:
+                        fault.reply(reply, self._state(fault))
+                return reply
+
+            wire = Wire(send, gone)
+            takeover = next((f for f in reversed(faults) if f.respond is not None), None)
+            if takeover is not None:
+                await takeover.respond(req, wire, forward, self._state(takeover))
+            else:
+                await deliver(await forward(), wire)
+        finally:
+            watcher.cancel()
+
+    def _state(self, fault: Fault) -> State:
+        return self._states.setdefault(fault.name, {})
+
+
+def resolve(names: str | Iterable[str], catalogue: dict[str, Fault] | None = None) -> list[Fault]:
+    """Catalogue entries by name (``"a,b"`` or a list); an unknown name raises UnknownFault."""
+    if catalogue is None:
+        from respcheck.faults.catalogue import CATALOGUE
+
+        catalogue = CATALOGUE
+    if isinstance(names, str):
+        names = names.split(",")
+    out = []
+    for name in (n.strip() for n in names):
+        if not name:
+            continue
+        if name not in catalogue:
+            raise UnknownFault(f"unknown fault {name!r} (respcheck selftest --list shows them all)")
+        out.append(catalogue[name])
+    return out
+
+
+# -- delivery ---------------------------------------------------------------------------------------
+
+
+def wire_headers(reply: Reply, length: int | None) -> dict[str, str]:
+    """The reply's headers with a content-length matching what will be sent (or none: chunked)."""
+    headers = {k: v for k, v in reply.headers.items() if k != "content-length"}
+    if length is not None:
+        headers["content-length"] = str(length)
+    return headers
+
+
+async def deliver(reply: Reply, wire: Wire) -> None:
+    """The ordinary way out: a JSON body at once, a stream one write per event."""
+    if reply.stream is None:
+        body = reply.encode()
+        await wire.start(reply.status, wire_headers(reply, len(body)))
+        await wire.write(body, more=False)
+        return
+    await wire.start(reply.status, wire_headers(reply, None))
+    for chunk in encode_frames(reply.stream):
+        await wire.write(chunk)
+    await wire.end()
+
+
+async def wait_until_gone(wire: Wire, limit: float = _NEVER) -> None:
+    """Hold the connection open until the client gives up (bounded by ``limit`` seconds)."""
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(wire.gone.wait(), limit)
+
+
+# -- ASGI plumbing ----------------------------------------------------------------------------------
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+async def _watch_disconnect(receive: Any, gone: asyncio.Event) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
+
+
+def _request(scope: dict[str, Any], raw: bytes) -> Req:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or ()}
+    path = scope.get("path") or unquote(scope.get("raw_path", b"/").decode("latin-1"))
+    body: Any = None
+    if raw:
+        with contextlib.suppress(ValueError):
+            body = json.loads(raw)
+    return Req(
+        method=scope["method"],
+        path=path,
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=body,
+        raw=raw,
+        endpoint=endpoint_of(scope["method"], path),
+    )
+
+
+async def _call_app(app: Any, scope: dict[str, Any], req: Req) -> Reply:
+    """Run the honest app on the (edited) request and collect its whole answer."""
+    body = req.raw if req.body is None else json.dumps(req.body).encode()
+    headers = [(k, v) for k, v in scope.get("headers") or () if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(body)).encode()))
+    # a fault may have re-routed the request (a cancel forwarded as a retrieve)
+    inner_scope = dict(
+        scope, headers=headers, method=req.method, path=req.path, raw_path=req.path.encode("latin-1")
+    )
+    delivered = False
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    done = asyncio.Event()
+
+    async def inner_receive() -> dict[str, Any]:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await done.wait()  # the client is still there for the honest app until we have its answer
+        return {"type": "http.disconnect"}
+
+    async def inner_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                done.set()
+
+    try:
+        await app(inner_scope, inner_receive, inner_send)
+    finally:
+        done.set()
+    return _reply(req, start, b"".join(chunks))
+
+
+def _reply(req: Req, start: dict[str, Any], raw: bytes) -> Reply:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in start.get("headers") or ()}
+    reply = Reply(status=int(start.get("status", 500)), headers=headers, request=req)
+    media = headers.get("content-type", "").split(";")[0].strip()
+    if media == "text/event-stream":
+        events, _ = parse_sse(raw)
+        frames = [Frame(e.event, e.json if e.json is not None else e.data) for e in events]
+        reply.stream = Stream(frames)
+    elif media == "application/json":
+        try:
+            reply.body = json.loads(raw)
+        except ValueError:
+            reply.raw = raw
+    else:
+        reply.raw = raw
+    return reply
+
+
+async def _send_json(send: Any, status: int, body: Any) -> None:
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": data, "more_body": False})
