@@ -219,11 +219,64 @@ def run_command(**kw) -> None:
 @click.option("--api-key", default=None, help="Accept only this key (default: any Bearer key).")
 @click.option("--latency", default=0.0, show_default=True, type=float,
               help="Seconds between streamed tokens (to exercise background and cancel).")
-def serve_command(host: str, port: int, db: Path | None, api_key: str | None, latency: float) -> None:
+@click.option("--fault", "faults", default=None, metavar="NAME[,NAME...]",
+              help="Break the server on purpose: faults from the catalogue (respcheck selftest --list).")
+def serve_command(host: str, port: int, db: Path | None, api_key: str | None, latency: float,
+                  faults: str | None) -> None:
     """Run the embedded reference Responses API server."""
     from respcheck.server.run import serve_main
 
-    sys.exit(serve_main(host=host, port=port, db=db, api_key=api_key, latency=latency))
+    wrapper = None
+    if faults:
+        from respcheck.faults.layer import FaultLayer, UnknownFault, resolve
+
+        try:
+            chosen = resolve(faults)
+        except UnknownFault as exc:
+            fail(str(exc))
+        click.echo(f"faults on: {', '.join(f.name for f in chosen)}", err=True)
+
+        def wrapper(app):  # the per-request fault header is never honoured here
+            return FaultLayer(app, chosen)
+
+    sys.exit(serve_main(host=host, port=port, db=db, api_key=api_key, latency=latency, app_wrapper=wrapper))
+
+
+@cli.command("selftest")
+@click.option("--fast", is_flag=True, help="The quick subset: every fault family and all benign variations.")
+@click.option("--fault", "names", multiple=True, help="Only this fault (repeatable).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(["contract", "transport", "benign"]),
+              help="Only faults of this kind (repeatable).")
+@click.option("--list", "list_only", is_flag=True, help="List the catalogue and exit.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
+              help="Also write every result (fired checks, scenarios, timings) to this JSON file.")
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown (for the README).")
+@click.option("--report-dir", type=click.Path(path_type=Path), default=None,
+              help="Write the exchanges and findings as a run report (summary.json, HAR, index.html...).")
+def selftest_command(fast: bool, names: tuple[str, ...], kinds: tuple[str, ...], list_only: bool,
+                     json_path: Path | None, markdown: bool, report_dir: Path | None) -> None:
+    """Break the reference server in every catalogued way and print respcheck's mutation score."""
+    from respcheck.faults import selftest as st
+    from respcheck.faults.catalogue import CATALOGUE
+
+    unknown = [n for n in names if n not in CATALOGUE]
+    if unknown:
+        fail(f"unknown fault {unknown[0]!r} (respcheck selftest --list shows them all)")
+    faults = st.select(names, fast=fast, kinds=kinds)
+    if list_only:
+        width = max(len(f.name) for f in faults)
+        for f in faults:
+            click.echo(f"{f.name:<{width}}  {f.kind:<9}  {f.detected_by or '-':<40}  {f.models}")
+        return
+    with st.SelftestRun(report_dir) as run:
+        results = run.run(faults, progress=lambda r: click.echo(
+            f"  {r.fault.name:<36} {r.verdict}", err=True))
+    click.echo(st.markdown(results) if markdown else st.table(results))
+    summary = st.score(results)
+    click.echo(st.score_line(summary))
+    if json_path is not None:
+        st.write_json(json_path, results)
+    sys.exit(EXIT_OK if summary["all_ok"] else EXIT_FINDINGS)
 
 
 @cli.group("report")
