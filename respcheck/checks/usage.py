@@ -230,3 +230,36 @@ def _show(value: Any) -> str:
         return "null (or missing)"
     text = repr(value) if not isinstance(value, str) else f'"{value}"'
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+@check(
+    "usage.nonzero",
+    clause="openai: ResponseUsage — input_tokens counts the prompt and output_tokens the generated output; "
+    "judged on completed responses that carry output text (OpenAI itself reported all zeros for "
+    "tool-call-only answers in March 2025: real recordings)",
+    summary="A completed Response with output text reports input and output tokens above 0.",
+    endpoints=("create", "retrieve", "cancel"),
+)
+@once_per_fault
+def usage_nonzero(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    # A relay that cannot count writes zeros; billing and budgets built on them are silently wrong.
+    for usage, ptr, response in usages(ex):
+        if response.get("status") != "completed" or not _has_output_text(response):
+            continue
+        names = names_in(usage, ctx)
+        for name, what in ((names.input, "the prompt"), (names.output, "the output text")):
+            value = usage.get(name)
+            if value == 0 and is_count(value):
+                yield Violation(
+                    f"usage.{name} is 0 on a completed response with output text: {what} has tokens "
+                    "(a relay that does not count reports zeros)",
+                    at=at(ptr, name),
+                )
+
+
+def _has_output_text(response: dict[str, Any]) -> bool:
+    for item in response.get("output") or []:
+        for part in (item.get("content") or []) if isinstance(item, dict) else []:
+            if isinstance(part, dict) and part.get("type") == "output_text" and part.get("text"):
+                return True
+    return False
