@@ -676,3 +676,24 @@ def test_retrieve_options(http):
     )
     assert_clean(quiet)
     assert not any("obfuscation" in e.json for e in quiet.events)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_logprobs_on_request(http, stream):
+    exchange = create(
+        http,
+        model="gpt-4o-mini",
+        input="What is 2 + 2?",
+        include=["message.output_text.logprobs"],
+        top_logprobs=2,
+        stream=stream,
+    )
+    assert_clean(exchange)
+    part = final_response(exchange)["output"][0]["content"][0]
+    assert "".join(lp["token"] for lp in part["logprobs"]) == part["text"] == "2 + 2 = 4."
+    assert all(
+        lp["logprob"] == 0.0 and lp["top_logprobs"][0]["token"] == lp["token"] for lp in part["logprobs"]
+    )
+    if stream:
+        deltas = [e.json for e in exchange.events if e.type == "response.output_text.delta"]
+        assert [d["logprobs"][0]["token"] for d in deltas] == [d["delta"] for d in deltas]

@@ -52,14 +52,19 @@ def content_part_done(item_id: str, output_index: int, content_index: int, part:
 
 
 def output_text_delta(
-    item_id: str, output_index: int, content_index: int, delta: str, obfuscate: bool
+    item_id: str,
+    output_index: int,
+    content_index: int,
+    delta: str,
+    obfuscate: bool,
+    logprobs: list[dict[str, Any]] | None = None,
 ) -> Event:
     event: Event = {
         "type": "response.output_text.delta",
         "content_index": content_index,
         "delta": delta,
         "item_id": item_id,
-        "logprobs": [],
+        "logprobs": logprobs or [],
         "output_index": output_index,
     }
     if obfuscate:
@@ -67,12 +72,18 @@ def output_text_delta(
     return event
 
 
-def output_text_done(item_id: str, output_index: int, content_index: int, text: str) -> Event:
+def output_text_done(
+    item_id: str,
+    output_index: int,
+    content_index: int,
+    text: str,
+    logprobs: list[dict[str, Any]] | None = None,
+) -> Event:
     return {
         "type": "response.output_text.done",
         "content_index": content_index,
         "item_id": item_id,
-        "logprobs": [],
+        "logprobs": logprobs or [],
         "output_index": output_index,
         "text": text,
     }
@@ -167,10 +178,14 @@ def _message_events(index: int, item: dict[str, Any], obfuscate: bool) -> Iterat
     yield output_item_added(index, {**item, "status": "in_progress", "content": []})
     for content_index, part in enumerate(item["content"]):
         text = part.get("text", "")
-        yield content_part_added(item_id, index, content_index, {**part, "text": ""})
-        for piece in split_tokens(text):
-            yield output_text_delta(item_id, index, content_index, piece, obfuscate)
-        yield output_text_done(item_id, index, content_index, text)
+        yield content_part_added(item_id, index, content_index, {**part, "text": "", "logprobs": []})
+        pieces = split_tokens(text)
+        logprobs = part.get("logprobs") or []
+        for n, piece in enumerate(pieces):
+            # with ``bytes``: Open Responses requires them on deltas too; OpenAI's schema allows them
+            delta_logprobs = [logprobs[n]] if len(logprobs) == len(pieces) else None
+            yield output_text_delta(item_id, index, content_index, piece, obfuscate, delta_logprobs)
+        yield output_text_done(item_id, index, content_index, text, logprobs)
         yield content_part_done(item_id, index, content_index, part)
     yield output_item_done(index, item)
 

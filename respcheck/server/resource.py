@@ -74,13 +74,29 @@ def usage(
 # ---------------------------------------------------------------- output items
 
 
-def message_item(item_id: str, status: str, text: str | None) -> dict[str, Any]:
-    content = [] if text is None else [output_text_part(text)]
+def message_item(
+    item_id: str, status: str, text: str | None, logprobs: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    content = [] if text is None else [output_text_part(text, logprobs)]
     return {"id": item_id, "type": "message", "status": status, "content": content, "role": "assistant"}
 
 
-def output_text_part(text: str) -> dict[str, Any]:
-    return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+def output_text_part(text: str, logprobs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"type": "output_text", "annotations": [], "logprobs": logprobs or [], "text": text}
+
+
+def text_logprobs(text: str, top: int) -> list[dict[str, Any]]:
+    """Per-token logprobs of a deterministic model: each chosen token has probability 1.
+
+    Every other token has probability 0 (log -inf, not representable in JSON), so
+    ``top_logprobs`` lists only the chosen token, whatever ``top_logprobs`` asked for.
+    """
+    found = []
+    for piece in tokens.split_tokens(text):
+        raw = list(piece.encode("utf-8"))
+        alternatives = [{"token": piece, "logprob": 0.0, "bytes": raw}] if top > 0 else []
+        found.append({"token": piece, "logprob": 0.0, "bytes": raw, "top_logprobs": alternatives})
+    return found
 
 
 def function_call_item(item_id: str, status: str, call_id: str, name: str, arguments: str) -> dict[str, Any]:

@@ -181,7 +181,10 @@ class ResponseRun:
         if planned.text is not None and not budget.cut:
             text = "".join(budget.take_pieces(tokens.split_tokens(planned.text)))
             status = "incomplete" if budget.cut else "completed"
-            items.append(resource.message_item(new_id("msg"), status, text))
+            logprobs = None
+            if "message.output_text.logprobs" in self.params.include:
+                logprobs = resource.text_logprobs(text, self.params.top_logprobs)
+            items.append(resource.message_item(new_id("msg"), status, text, logprobs))
         calls = planned.calls
         if self.params.max_tool_calls is not None:
             calls = calls[: self.params.max_tool_calls]
