@@ -16,6 +16,15 @@
 - ``errors``: OpenAI-shaped errors.
 """
 
-from respcheck.server.run import RunningServer, serve_main, start_server
+from typing import Any
 
 __all__ = ["RunningServer", "serve_main", "start_server"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: importing one module (events, model...) should not pull in uvicorn.
+    if name in __all__:
+        from respcheck.server import run
+
+        return getattr(run, name)
+    raise AttributeError(name)
