@@ -10,7 +10,12 @@ against the full request schema (tests/test_generate.py checks 1,000 of them).
 
 Invalid requests mutate a valid body once: a required field removed, a value of the wrong type, a
 number outside its bounds, an unknown enum value. Bounds and enums are read from the schema, and a
-mutation is kept only if the mutated body really is invalid against it.
+mutation is kept only if the mutated body really is invalid against it *because of that field*, so
+the expected ``param`` is one a correct server must name:
+- the field is top-level, or sits in an object whose ``type`` names its union branch;
+- an out-of-range or unknown-enum value is checked against a control (the same change with a valid
+  value must make the body valid again), so a missing sibling cannot be the real cause;
+- required-but-nullable fields (the spec's way of saying "may be omitted") are never removed.
 """
 
 from __future__ import annotations
@@ -357,11 +362,12 @@ def invalid_create_requests(
 ) -> SearchStrategy[InvalidRequest]:
     """Invalid bodies, each one mutation away from a valid one, as ``(body, param, kind)``.
 
-    ``missing_required`` removes a field the schema requires (inside items and tools) or one the
-    API requires (``API_REQUIRED``, i.e. ``model``: the only such mutation that the schema alone
-    does not reject); ``wrong_type`` swaps a value for one of another JSON type; ``out_of_range``
-    and ``unknown_enum`` use the bounds and enums read from the schema, for the top-level fields in
-    ``probed_fields`` (and what lies inside them). ``valid_options`` go to ``valid_create_requests``.
+    ``missing_required`` removes a field the schema requires (inside typed items such as tools and
+    ``text.format``) or one the API requires (``API_REQUIRED``, i.e. ``model``: the only mutation
+    the schema alone does not reject, since a stored prompt may name the model); ``wrong_type``
+    swaps a value for one of another JSON type; ``out_of_range`` and ``unknown_enum`` use the
+    bounds and enums read from the schema, for the top-level fields in ``probed_fields`` (and what
+    lies inside them). ``valid_options`` go to ``valid_create_requests``.
     """
     kinds = tuple(kinds)
     unknown = set(kinds) - set(INVALID_KINDS)
