@@ -1,0 +1,133 @@
+"""Peak memory of respcheck's client against hostile targets, against a faithful baseline.
+
+One reference server (behind the fault layer) runs in this process; each phase runs in a
+child process of its own, so each peak RSS (``resource.getrusage``: the child's high-water
+mark) belongs to that phase alone. A phase sends requests with the default client limits
+(8 MiB body cap, the reference target's timeouts) and judges every exchange with all
+checks, as a run does. Each phase runs twice: once for peak RSS, once under ``tracemalloc``
+for Python's own traced peak (tracing inflates RSS, so the two are never measured together):
+
+- ``baseline``: ordinary JSON and streamed creates against the faithful server;
+- ``body_50mb``: a 200 answer with a 50 MB JSON body;
+- ``endless_stream``: an event stream that never ends (deltas at ~10 MB/s, no terminal event).
+
+The bound is 200 MB peak RSS per phase.
+
+    .venv/bin/python bench/hostile.py [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from dataclasses import replace
+
+BOUND_MB = 200.0
+KEY = "sk-bench-hostile"
+PHASES = {
+    "baseline": None,
+    "body_50mb": "body_50mb",
+    "endless_stream": "endless_stream",
+}
+REQUESTS = [
+    {"model": "gpt-4.1-mini", "input": "Say hello in three words."},
+    {"model": "gpt-4.1-mini", "input": "Tell me a story about a lighthouse keeper.", "stream": True},
+]
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
+
+
+def child(url: str, fault: str | None, rounds: int, trace: bool) -> dict[str, object]:
+    """One phase: ``rounds`` of every request, each exchange judged; the process's peak."""
+    from respcheck.client import ResponsesClient
+    from respcheck.config import reference_target
+    from respcheck.faults.layer import FAULT_HEADER
+    from respcheck.plugin import judge_all
+
+    if trace:
+        tracemalloc.start()
+    target = replace(
+        reference_target().with_base_url(url),
+        api_key_env="BENCH_KEY",
+        headers={FAULT_HEADER: fault} if fault else {},
+    )
+    started = time.monotonic()
+    broken: list[str] = []
+    errors = 0
+    with ResponsesClient(target, environ={"BENCH_KEY": KEY}) as client:
+        for _ in range(rounds):
+            for body in REQUESTS:
+                exchange = client.create(body)
+                errors += sum(f.severity.value == "error" for _, f in judge_all(exchange, target.profiles))
+                if exchange.broken:
+                    broken.append(exchange.broken)
+    _, traced_peak = tracemalloc.get_traced_memory()
+    return {
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "traced_peak_mb": round(traced_peak / (1024 * 1024), 1) if trace else None,
+        "elapsed_s": round(time.monotonic() - started, 2),
+        "exchanges": rounds * len(REQUESTS),
+        "error_findings": errors,
+        "broken": sorted(set(broken)),
+    }
+
+
+def _run(command: list[str]) -> dict[str, object]:
+    out = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("URL", "FAULT"), help=argparse.SUPPRESS)
+    parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        url, fault = args.child
+        print(json.dumps(child(url, None if fault == "-" else fault, args.rounds, args.trace)))
+        return 0
+
+    from respcheck.faults.layer import FaultLayer
+    from respcheck.server.run import start_server
+
+    results = {}
+    with start_server(api_key=KEY, app_wrapper=lambda app: FaultLayer(app, allow_header=True)) as server:
+        for phase, fault in PHASES.items():
+            command = [sys.executable, __file__, "--rounds", str(args.rounds), "--child", server.base_url]
+            command.append(fault or "-")
+            results[phase] = _run(command)
+            results[phase]["traced_peak_mb"] = _run([*command, "--trace"])["traced_peak_mb"]
+    base = results["baseline"]["peak_rss_mb"]
+    header = ("phase", "peak RSS", "over baseline", "traced peak", "time")
+    print(
+        f"{header[0]:<16} {header[1]:>10} {header[2]:>14} {header[3]:>12} {header[4]:>8}  exchanges  outcome"
+    )
+    over = False
+    for phase, r in results.items():
+        outcome = "; ".join(r["broken"]) or f"{r['error_findings']} error findings"
+        print(
+            f"{phase:<16} {r['peak_rss_mb']:>7.1f} MB {r['peak_rss_mb'] - base:>+11.1f} MB "
+            f"{r['traced_peak_mb']:>9.1f} MB {r['elapsed_s']:>6.2f} s  {r['exchanges']:>9}  {outcome}"
+        )
+        over |= r["peak_rss_mb"] > BOUND_MB
+    worst = max(r["peak_rss_mb"] for r in results.values())
+    print(
+        f"bound {BOUND_MB:g} MB peak RSS: {'EXCEEDED' if over else 'held'} (worst {worst:.1f} MB; "
+        f"baseline {results['baseline']['peak_rss_mb']:.1f} MB)"
+    )
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
