@@ -223,7 +223,9 @@ def live_run(pytestconfig: pytest.Config):
         run.server = start_server(api_key=key)
         target = target.with_base_url(run.server.base_url)
         run.target = target
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    # The budget is shared by this run's workers (read from xdist, not the environment, which a
+    # run started from inside another pytest-xdist run would inherit).
+    workers = int((getattr(pytestconfig, "workerinput", None) or {}).get("workercount", 1))
     run.client = ResponsesClient(target, budget=target.budget.split(workers), recorder=run.record)
     pytestconfig.stash[_RUN] = run
     try:
