@@ -46,6 +46,17 @@ def test_the_fault_header_applies_when_allowed():
     assert unknown.status_code == 400 and "no_such_fault" in unknown.json()["error"]["message"]
 
 
+def test_the_key_echo_variation_really_echoes_the_key():
+    # what makes the secret scan (tests/test_secrets.py) mean something
+    with start_server(api_key=KEY, app_wrapper=lambda app: FaultLayer(app, allow_header=True)) as server:
+        answer = httpx.get(
+            server.base_url + "/responses/resp_unknown",
+            headers={**AUTH, "X-Respcheck-Fault": "key_echoed_in_errors"},
+            timeout=10,
+        )
+    assert answer.status_code == 404 and KEY in answer.json()["error"]["message"]
+
+
 def test_server_wide_faults_apply_to_every_request():
     chosen = resolve("status_complete")
     with start_server(api_key=KEY, app_wrapper=lambda app: FaultLayer(app, chosen)) as server:

@@ -1076,5 +1076,22 @@ benign(
 )
 
 
+def _echo_key_in_errors(reply: Reply) -> None:
+    # What a careless relay logs back: the Bearer token it received, in every error message.
+    token = reply.request.headers.get("authorization", "").partition(" ")[2]
+    error = reply.body.get("error") if isinstance(reply.body, dict) else None
+    if token and isinstance(error, dict):
+        error["message"] = f"{error.get('message')} (request made with key {token})"
+
+
+benign(
+    "key_echoed_in_errors",
+    "relay that echoes the caller's API key in error messages (OpenAI echoes it masked); "
+    "the secret scan proves it never reaches a report",
+    (UNKNOWN_ID,),
+    reply=on_json(_echo_key_in_errors, success=False),
+)
+
+
 def by_kind(kind: str) -> list[Fault]:
     return [f for f in CATALOGUE.values() if f.kind == kind]

@@ -18,6 +18,7 @@ must be **absorbed**: the client retries and the scenario passes. A faithful bas
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -304,7 +305,9 @@ class SelftestRun:
     exchanges.jsonl, exchanges.har, index.html), one test per (scenario, fault).
     """
 
-    def __init__(self, report_dir: Path | None = None, api_key: str = DEFAULT_KEY) -> None:
+    def __init__(self, report_dir: Path | None = None, api_key: str | None = None) -> None:
+        # the key the server requires and the client sends: RESPCHECK_SELFTEST_KEY, or a local one
+        api_key = api_key or os.environ.get(KEY_ENV) or DEFAULT_KEY
         self.report_dir = Path(report_dir) if report_dir is not None else None
         self._out: Any = None
         self.results: list[FaultResult] = []
