@@ -125,12 +125,13 @@ def _target_for(config: pytest.Config) -> Target:
 
 _TARGET = pytest.StashKey[Target]()
 _RUN = pytest.StashKey["LiveRun"]()
-_LIVE_FIXTURES = frozenset({"target", "client", "models", "conforms", "live_run"})
+# Every live fixture depends on this one, so it is in the closure of exactly the tests that use
+# respcheck's fixtures (a test module with its own ``client`` fixture is left alone).
+_ROOT_FIXTURE = "respcheck_run"
 
 
 def _is_live(item: pytest.Item) -> bool:
-    names = set(getattr(item, "fixturenames", ()))
-    return bool(names & _LIVE_FIXTURES) or any(m.name in CAPABILITIES for m in item.iter_markers())
+    return _ROOT_FIXTURE in getattr(item, "fixturenames", ())
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -202,7 +203,7 @@ def _worker_id(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def live_run(pytestconfig: pytest.Config):
+def respcheck_run(pytestconfig: pytest.Config):
     """The per-process run: the target (the reference server started if chosen) and its client."""
     from respcheck.client import ResponsesClient
 
@@ -236,19 +237,19 @@ def live_run(pytestconfig: pytest.Config):
 
 
 @pytest.fixture(scope="session")
-def target(live_run: LiveRun) -> Target:
-    return live_run.target
+def target(respcheck_run: LiveRun) -> Target:
+    return respcheck_run.target
 
 
 @pytest.fixture(scope="session")
-def client(live_run: LiveRun):
-    return live_run.client
+def client(respcheck_run: LiveRun):
+    return respcheck_run.client
 
 
 @pytest.fixture(scope="session")
-def models(live_run: LiveRun):
+def models(respcheck_run: LiveRun):
     """Model names as the target calls them: ``.text``, ``.reasoning``, ``.vision``."""
-    m = live_run.target.models
+    m = respcheck_run.target.models
 
     class _Models:
         text = m.text
@@ -260,7 +261,7 @@ def models(live_run: LiveRun):
 
 
 @pytest.fixture(scope="session")
-def conforms(live_run: LiveRun):
+def conforms(respcheck_run: LiveRun):
     """``conforms(exchange)``: judge it with every check under the target's profiles.
 
     Error findings fail the test with one line per finding and a curl repro; every finding
@@ -268,13 +269,13 @@ def conforms(live_run: LiveRun):
     """
 
     def _conforms(exchange: Exchange) -> Exchange:
-        findings = judge_all(exchange, live_run.target.profiles)
-        item = live_run.current
+        findings = judge_all(exchange, respcheck_run.target.profiles)
+        item = respcheck_run.current
         if item is not None:
             item.user_properties.append((FINDINGS_KEY, [dict(f.to_dict(), profile=p) for p, f in findings]))
         errors = [(p, f) for p, f in findings if f.severity is Severity.ERROR]
         if errors:
-            pytest.fail(describe_failure(exchange, errors, live_run.target), pytrace=False)
+            pytest.fail(describe_failure(exchange, errors, respcheck_run.target), pytrace=False)
         return exchange
 
     return _conforms
