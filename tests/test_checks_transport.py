@@ -36,7 +36,7 @@ def test_every_registered_check_is_named_by_a_test() -> None:
     """Each check id appears in a test that makes it fire (literally, or via the framing cases)."""
     from tests.test_checks_stream import FRAMING_CASES
 
-    text = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_checks_*.py"))
+    text = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
     named = {c.id for c in all_checks() if f'"{c.id}"' in text}
     named |= {f"sse.framing.{kind}" for kind in FRAMING_CASES}
     assert {c.id for c in all_checks()} - named == set()
