@@ -71,12 +71,6 @@ def errors_of(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == Severity.ERROR]
 
 
-# The Open Responses spec types JsonSchemaResponseFormat.schema as ``anyOf: [{type: null}]``,
-# so it rejects every Response that echoes a json_schema format (as OpenAI's do). A spec
-# defect, not a server one: tests that use json_schema skip that one pointer.
-SPEC_DEFECT_JSON_SCHEMA_ECHO = frozenset({"/text/format"})
-
-
 def assert_clean(exchange: Exchange, allow_openresponses: frozenset[str] | set[str] = frozenset()) -> None:
     """No error finding under the openai profile; Response objects and events valid under openresponses."""
     found = errors_of(judge(exchange, "openai"))

@@ -152,6 +152,17 @@ RECENTLY_REQUIRED: tuple[RecentlyRequired, ...] = (
 
 ERRATA: tuple[Erratum, ...] = (
     Erratum(
+        "openresponses",
+        "JsonSchemaResponseFormat",
+        "/properties/schema",
+        "variant",
+        reason="the spec types the echoed json_schema format's schema as null only (anyOf: "
+        "[{type: null}]), so every Response that echoes a json_schema format fails, OpenAI's "
+        "recorded structured-output responses included; the echo is the request's JSON Schema "
+        "object",
+        variant={"type": "object"},
+    ),
+    Erratum(
         "openai",
         "ModelResponseProperties",
         "/properties/user",
