@@ -29,6 +29,7 @@ from respcheck.checks.common import escape
 from respcheck.checks.registry import CheckContext, CheckFunc, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
+from respcheck.jsontypes import json_type
 
 RESPONSE_ENDPOINTS = ("create", "retrieve", "cancel")
 
@@ -50,22 +51,6 @@ def describe(value: Any) -> str:
     """A short, readable rendering of a JSON value for a message."""
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 # The last exchange's Response objects: the checks here and in usage.py each read them, and

@@ -9,6 +9,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from respcheck.jsontypes import json_type
+
 # Keywords that never constrain an instance (under the default, non-asserting format vocabulary).
 ANNOTATIONS = frozenset(
     {
@@ -83,19 +85,7 @@ def def_name(pointer: str) -> str | None:
 
 
 def json_type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "integer" if value.is_integer() else "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    return json_type(value, integral_floats_are_integers=True)
 
 
 def declared_types(node: dict) -> frozenset[str]:

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from respcheck.jsontypes import json_type
+
 UNION_KINDS = ("AnyOf", "OneOfNotValid")
 DISCRIMINATING_KINDS = ("Enum", "Constant")
 
@@ -120,20 +122,6 @@ def problems(errors: Iterable[Any], limit: int = 3) -> list[Problem]:
         if problem not in out:
             out.append(problem)
     return out[:limit]
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
 
 
 def short(value: Any) -> str:

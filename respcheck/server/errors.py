@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from respcheck.jsontypes import json_type
+
 
 class APIError(Exception):
     """A refusal the client should see as an OpenAI error object."""
@@ -50,6 +52,7 @@ def unknown_parameter(param: str) -> APIError:
 
 
 _TYPE_NAMES = {
+    "null": "null",
     "string": "a string",
     "integer": "an integer",
     "number": "a decimal",
@@ -60,19 +63,7 @@ _TYPE_NAMES = {
 
 
 def json_type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
+    return _TYPE_NAMES[json_type(value)]
 
 
 def invalid_type(param: str, expected: str, value: Any) -> APIError:
