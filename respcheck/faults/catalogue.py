@@ -285,13 +285,30 @@ contract(
     reply=on_stream(_python_repr_delta),
     fast=True,
 )
+
+
+def _on_stream_reply(fn):
+    """A hook for a successful event stream that edits the reply itself (headers, status)."""
+
+    def hook(reply: Reply, state: State) -> None:
+        if reply.stream is not None and reply.is_success:
+            fn(reply)
+
+    return hook
+
+
+def _set_content_type(value: str):
+    def edit(reply: Reply) -> None:
+        reply.headers["content-type"] = value
+
+    return edit
+
+
 contract(
     "stream_served_as_json",
     "relay that labels every answer application/json, streams too",
     "stream.content_type",
-    reply=lambda reply, state: (
-        reply.stream is not None and reply.headers.update({"content-type": "application/json"})
-    ),
+    reply=_on_stream_reply(_set_content_type("application/json")),
 )
 entry(
     Fault(
@@ -353,11 +370,22 @@ contract(
 # Assembly: the pieces of a stream agree with each other and with the final response
 # ====================================================================================================
 
+
+def _drop_middle(kind: str):
+    """Remove the middle event of a kind and re-sequence (a filter that swallowed it)."""
+
+    def edit(stream: Stream) -> None:
+        stream.frames.remove(middle(_deltas(stream, kind)))
+        stream.renumber()
+
+    return edit
+
+
 contract(
     "delta_dropped",
     "relay whose filter swallows one text delta",
     "stream.assembly.output_text",
-    reply=on_stream(lambda s: (s.frames.remove(middle(_deltas(s))), s.renumber())),
+    reply=on_stream(_drop_middle("response.output_text.delta")),
     fast=True,
 )
 contract(
@@ -458,9 +486,7 @@ contract(
     "relay that drops reasoning summary deltas it does not understand",
     "stream.assembly.reasoning_summary",
     (STREAM_REASONING,),
-    reply=on_stream(
-        lambda s: (s.frames.remove(_deltas(s, "response.reasoning_summary_text.delta")[0]), s.renumber())
-    ),
+    reply=on_stream(_drop_middle("response.reasoning_summary_text.delta")),
 )
 
 # ====================================================================================================
@@ -498,12 +524,22 @@ contract(
     OBJECT_SCENARIOS,
     reply=on_responses(_pop("tools")),
 )
+
+
+def _status_from_to(old: str, new: str):
+    def edit(response: dict[str, Any]) -> None:
+        if response.get("status") == old:
+            response["status"] = new
+
+    return edit
+
+
 contract(
     "status_complete",
     "relay that writes status 'complete' (not 'completed')",
     "response.status",
     (CREATE_JSON,),
-    reply=on_responses(lambda r: r.get("status") == "completed" and r.update(status="complete")),
+    reply=on_responses(_status_from_to("completed", "complete")),
     fast=True,
 )
 contract(
@@ -511,7 +547,7 @@ contract(
     "relay that maps every finished upstream answer to completed",
     "response.status_consistency",
     (TINY_MAX_JSON,),
-    reply=on_responses(lambda r: r.get("status") == "incomplete" and r.update(status="completed")),
+    reply=on_responses(_status_from_to("incomplete", "completed")),
 )
 contract(
     "max_output_tokens_ignored",
@@ -536,12 +572,19 @@ contract(
     reply=on_responses(_content_as_string),
     fast=True,
 )
+
+
+def _drop_annotations(response: dict[str, Any]) -> None:
+    for part in text_parts(response):
+        part.pop("annotations", None)
+
+
 contract(
     "annotations_missing",
     "relay that omits empty annotations arrays",
     "response.output.message",
     (CREATE_JSON,),
-    reply=on_responses(lambda r: [p.pop("annotations", None) for p in text_parts(r)]),
+    reply=on_responses(_drop_annotations),
 )
 contract(
     "model_missing",
@@ -606,17 +649,25 @@ contract(
     OBJECT_SCENARIOS,
     reply=on_responses(_zero_usage, final_only=True),
 )
+
+
+def _detail_above_total(details: str, part: str, total: str):
+    """A detail count larger than the total it is part of."""
+
+    def edit(response: dict[str, Any]) -> None:
+        usage = usage_of(response)
+        if isinstance(usage.get(details), dict):
+            usage[details][part] = usage.get(total, 0) + 10
+
+    return edit
+
+
 contract(
     "cached_exceeds_input",
     "relay that reports its own cache hits on top of upstream's",
     "usage.details_within_totals",
     (CREATE_JSON,),
-    reply=on_responses(
-        lambda r: (
-            usage_of(r).get("input_tokens_details", {}).update(cached_tokens=usage_of(r)["input_tokens"] + 10)
-        ),
-        final_only=True,
-    ),
+    reply=on_responses(_detail_above_total("input_tokens_details", "cached_tokens", "input_tokens"), True),
 )
 contract(
     "reasoning_exceeds_output",
@@ -624,12 +675,7 @@ contract(
     "usage.details_within_totals",
     (REASONING_TOKENS,),
     reply=on_responses(
-        lambda r: (
-            usage_of(r)
-            .get("output_tokens_details", {})
-            .update(reasoning_tokens=usage_of(r)["output_tokens"] * 2 + 1)
-        ),
-        final_only=True,
+        _detail_above_total("output_tokens_details", "reasoning_tokens", "output_tokens"), True
     ),
 )
 contract(
@@ -637,10 +683,7 @@ contract(
     "relay that keeps only the three totals",
     "schema.response",
     (CREATE_JSON,),
-    reply=on_responses(
-        lambda r: [usage_of(r).pop(k, None) for k in ("input_tokens_details", "output_tokens_details")],
-        final_only=True,
-    ),
+    reply=on_responses(lambda r: _pop("input_tokens_details", "output_tokens_details")(usage_of(r)), True),
 )
 
 # ====================================================================================================
@@ -753,12 +796,12 @@ contract(
 )
 
 
-def _not_found_as(status: int):
-    """Upstream's 404 body passed through under another status."""
+def _status_as(old: int | None, new: int):
+    """Upstream's body passed through under another status (``old`` None: any status)."""
 
     def edit(reply: Reply) -> None:
-        if reply.status == 404:
-            reply.status = status
+        if old is None or reply.status == old:
+            reply.status = new
 
     return edit
 
@@ -768,7 +811,7 @@ contract(
     "relay that maps every upstream 4xx it does not know to 500",
     "error.status",
     (UNKNOWN_ID,),
-    reply=on_json(_not_found_as(500)),
+    reply=on_json(_status_as(404, 500)),
     fast=True,
 )
 contract(
@@ -776,7 +819,7 @@ contract(
     "relay whose lookup of a deleted id crashes",
     DELETE,
     (DELETE,),
-    reply=on_json(_not_found_as(500), endpoints=("retrieve",)),
+    reply=on_json(_status_as(404, 500), endpoints=("retrieve",)),
 )
 
 
@@ -811,15 +854,22 @@ contract(
     "relay that drops tool_choice (the model then answers in text)",
     "suites/test_tools.py::test_tool_choice_required_calls_a_function",
     (TOOL_REQUIRED,),
-    request=lambda req, state: on_request(_set("tool_choice", "none"))(req, state),
+    request=on_request(_set("tool_choice", "none")),
     reply=on_responses(lambda r: r.update(tool_choice="required")),
 )
+
+
+def _drop_call_ids(response: dict[str, Any]) -> None:
+    for call in items(response, "function_call"):
+        call.pop("call_id", None)
+
+
 contract(
     "function_call_without_call_id",
     "relay translating from Chat that loses tool_call ids",
     "response.output.function_call",
     (TOOL_REQUIRED,),
-    reply=on_responses(lambda r: [i.pop("call_id", None) for i in items(r, "function_call")]),
+    reply=on_responses(_drop_call_ids),
     fast=True,
 )
 contract(
@@ -865,14 +915,14 @@ contract(
     "relay whose auth middleware crashes on a bad key",
     "error.status",
     (NO_KEY,),
-    reply=on_json(lambda r: r.status == 401 and setattr(r, "status", 500), success=False),
+    reply=on_json(_status_as(401, 500), success=False),
 )
 contract(
     "error_with_status_200",
     "relay that always answers 200 and puts upstream errors in the body",
     "error.in_success",
     (UNKNOWN_ID,),
-    reply=on_json(lambda r: setattr(r, "status", 200), success=False),
+    reply=on_json(_status_as(None, 200), success=False),
 )
 contract(
     "deleted_flag_string",
@@ -887,7 +937,7 @@ contract(
     "input_items.list",
     (INPUT_ITEMS,),
     reply=on_json(
-        lambda r: [r.body.pop(k, None) for k in ("first_id", "last_id")],
+        lambda r: _pop("first_id", "last_id")(r.body),
         endpoints=("input_items",),
         success=True,
     ),

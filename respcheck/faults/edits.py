@@ -77,14 +77,6 @@ def on_request(fn: Callable[[dict[str, Any]], None], endpoints: Iterable[str] = 
     return hook
 
 
-def both(*hooks: ReplyHook) -> ReplyHook:
-    def hook(reply: Reply, state: State) -> None:
-        for h in hooks:
-            h(reply, state)
-
-    return hook
-
-
 # -- stream edits ---------------------------------------------------------------------------------
 
 

@@ -37,12 +37,6 @@ class Req:
     raw: bytes = b""
     endpoint: str = "unknown"
 
-    @property
-    def wants_stream(self) -> bool:
-        if isinstance(self.body, dict) and self.body.get("stream") is True:
-            return True
-        return "stream=true" in self.query.lower()
-
 
 @dataclass
 class Frame:
@@ -67,15 +61,6 @@ class Stream:
 
     def of_type(self, *types: str) -> list[Frame]:
         return [f for f in self.frames if f.type in types]
-
-    def index_of(self, *types: str) -> int | None:
-        return next((i for i, f in enumerate(self.frames) if f.type in types), None)
-
-    def responses(self) -> Iterator[dict[str, Any]]:
-        """Every Response object the events carry (created, in_progress, terminal...)."""
-        for f in self.frames:
-            if isinstance(f.data, dict) and isinstance(f.data.get("response"), dict):
-                yield f.data["response"]
 
     def renumber(self) -> None:
         """sequence_number 0, 1, 2... again (a relay that re-sequences the events it passes on)."""

@@ -67,6 +67,14 @@ class FaultResult:
     findings: list[tuple[str, str, Finding]] = field(default_factory=list)  # (exchange id, profile, f)
     exchanges: list[Exchange] = field(default_factory=list)
 
+    @property
+    def measured(self) -> float:
+        """What a transport bound is held against: the slowest exchange, from request to its end
+        (a retried request: the whole scenario, waits included; judging is never counted)."""
+        if self.fault.detected_by is None:
+            return sum(s.elapsed for s in self.scenarios)
+        return max((ex.elapsed or 0.0 for ex in self.exchanges), default=0.0)
+
     def fired(self, severities: Iterable[Severity] = FIRED) -> dict[str, Severity]:
         """Check id -> the worst severity it fired with."""
         wanted = set(severities)
@@ -87,6 +95,7 @@ class FaultResult:
             "ok": self.ok,
             "detail": self.detail,
             "elapsed": round(self.elapsed, 3),
+            "measured": round(self.measured, 3),
             "bound": self.fault.bound,
             "fired": {k: v.value for k, v in sorted(self.fired().items())},
             "scenarios": [vars(s) for s in self.scenarios],
@@ -231,7 +240,7 @@ def classify(result: FaultResult) -> None:
         result.verdict = "absorbed" if result.ok else "NOT ABSORBED"
         result.detail = retried[0] if retried else (failed[0].message if failed else "no retry seen")
         if not _within(result):
-            result.detail += f"; took {result.elapsed:.1f} s > bound {fault.bound:g} s"
+            result.detail += f"; took {result.measured:.1f} s > bound {fault.bound:g} s"
         return
     if fault.behaviour:
         hit = [s for s in failed if s.nodeid.startswith(fault.detected_by)]
@@ -257,11 +266,11 @@ def classify(result: FaultResult) -> None:
     if broken and fault.kind == "transport":
         result.detail = f"broken: {broken}"
     if not _within(result):
-        result.detail += f"; took {result.elapsed:.1f} s > bound {fault.bound:g} s"
+        result.detail += f"; took {result.measured:.1f} s > bound {fault.bound:g} s"
 
 
 def _within(result: FaultResult) -> bool:
-    return result.fault.bound is None or result.elapsed <= result.fault.bound
+    return result.fault.bound is None or result.measured <= result.fault.bound
 
 
 # -- the whole run ----------------------------------------------------------------------------------
@@ -377,8 +386,11 @@ def row(result: FaultResult) -> tuple[str, str, str, str, str]:
     declared = fault.detected_by or ("(retry)" if fault.kind == "transport" else "(none: benign)")
     if fault.profiles != ("openai",):
         declared += f" [{','.join(fault.profiles)}]"
-    time_cell = f"{result.elapsed:.2f} s" + (f" / {fault.bound:g} s" if fault.bound else "")
-    verdict = result.verdict + (f" — {result.detail}" if result.detail and not result.ok else "")
+    time_cell = f"{result.elapsed:.2f} s"
+    if fault.bound is not None:
+        time_cell = f"{result.measured:.2f} s / bound {fault.bound:g} s"
+    shown = result.detail and (not result.ok or fault.kind == "transport")  # a hostile target: say why
+    verdict = result.verdict + (f" — {result.detail}" if shown else "")
     return (fault.name, fault.models, declared, verdict, time_cell)
 
 
