@@ -17,11 +17,14 @@ from typing import Any
 
 from respcheck.faults import hostile
 from respcheck.faults.edits import (
+    STREAM_ENDPOINTS,
     TERMINAL,
     copy_frame,
     drop,
     each_event,
+    first,
     items,
+    last,
     messages,
     middle,
     move_after,
@@ -101,7 +104,7 @@ def _deltas(stream: Stream, kind: str = "response.output_text.delta") -> list[Fr
 
 
 def _terminal(stream: Stream) -> Frame:
-    return stream.of_type(*TERMINAL)[-1]
+    return last(stream.of_type(*TERMINAL))
 
 
 def _set(key: str, value: Any):
@@ -291,7 +294,7 @@ def _on_stream_reply(fn):
     """A hook for a successful event stream that edits the reply itself (headers, status)."""
 
     def hook(reply: Reply, state: State) -> None:
-        if reply.stream is not None and reply.is_success:
+        if reply.stream is not None and reply.is_success and reply.request.endpoint in STREAM_ENDPOINTS:
             fn(reply)
 
     return hook
@@ -419,7 +422,7 @@ contract(
 
 
 def _arguments_delta_differs(stream: Stream) -> None:
-    frame = _deltas(stream, "response.function_call_arguments.delta")[0]
+    frame = first(_deltas(stream, "response.function_call_arguments.delta"))
     frame.data["delta"] = frame.data["delta"].replace("{", '{"x":1,', 1) or '{"x":1}'
 
 

@@ -12,17 +12,18 @@ import copy
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from respcheck.faults.model import Frame, Reply, ReplyHook, Req, RequestHook, State, Stream
+from respcheck.faults.model import Frame, NotApplicable, Reply, ReplyHook, Req, RequestHook, State, Stream
 
 TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 RESPONSE_ENDPOINTS = ("create", "retrieve", "cancel")
+STREAM_ENDPOINTS = ("create", "retrieve")  # not /chat/completions: its chunks are another grammar
 
 
 def on_stream(fn: Callable[[Stream], None]) -> ReplyHook:
-    """Edit the events of a successful event stream."""
+    """Edit the events of a successful Responses event stream (create, or a retrieve stream)."""
 
     def hook(reply: Reply, state: State) -> None:
-        if reply.stream is not None and reply.is_success:
+        if reply.stream is not None and reply.is_success and reply.request.endpoint in STREAM_ENDPOINTS:
             fn(reply.stream)
 
     return hook
@@ -93,19 +94,32 @@ def drop(*types: str, first_only: bool = True, renumber: bool = True) -> Callabl
     return edit
 
 
+def first(frames: list[Frame]) -> Frame:
+    if not frames:
+        raise NotApplicable("no such event")
+    return frames[0]
+
+
 def middle(frames: list[Frame]) -> Frame:
+    if not frames:
+        raise NotApplicable("no such event")
     return frames[len(frames) // 2]
+
+
+def last(frames: list[Frame]) -> Frame:
+    if not frames:
+        raise NotApplicable("no such event")
+    return frames[-1]
 
 
 def move_before(moved: str, anchor: str, last_anchor: bool = False) -> Callable[[Stream], None]:
     """Move the first ``moved`` event in front of the first (or last) ``anchor`` event; re-sequence."""
 
     def edit(stream: Stream) -> None:
-        frame = stream.of_type(moved)[0]
+        frame = first(stream.of_type(moved))
+        target = (last if last_anchor else first)([f for f in stream.of_type(anchor) if f is not frame])
         stream.frames.remove(frame)
-        anchors = stream.of_type(anchor)
-        at = stream.frames.index(anchors[-1] if last_anchor else anchors[0])
-        stream.frames.insert(at, frame)
+        stream.frames.insert(stream.frames.index(target), frame)
         stream.renumber()
 
     return edit
@@ -113,10 +127,10 @@ def move_before(moved: str, anchor: str, last_anchor: bool = False) -> Callable[
 
 def move_after(moved: str, anchor: str) -> Callable[[Stream], None]:
     def edit(stream: Stream) -> None:
-        frame = stream.of_type(moved)[0]
+        frame = first(stream.of_type(moved))
+        target = first([f for f in stream.of_type(anchor) if f is not frame])
         stream.frames.remove(frame)
-        at = stream.frames.index(stream.of_type(anchor)[0])
-        stream.frames.insert(at + 1, frame)
+        stream.frames.insert(stream.frames.index(target) + 1, frame)
         stream.renumber()
 
     return edit

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from respcheck.exchange import endpoint_of
-from respcheck.faults.model import Fault, Frame, Reply, Req, State, Stream, Wire, encode_frames
+from respcheck.faults.model import Fault, Frame, NotApplicable, Reply, Req, State, Stream, Wire, encode_frames
 from respcheck.sse import parse_sse
 
 FAULT_HEADER = "x-respcheck-fault"
@@ -131,7 +131,8 @@ class FaultLayer:
                 reply = answer or await _call_app(self.app, scope, req)
                 for fault in faults:
                     if fault.reply is not None:
-                        fault.reply(reply, self._state(fault))
+                        with contextlib.suppress(NotApplicable):  # nothing here for this fault to break
+                            fault.reply(reply, self._state(fault))
                 return reply
 
             wire = Wire(send, gone)

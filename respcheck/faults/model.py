@@ -22,6 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["contract", "transport", "benign"]
+
+
+class NotApplicable(LookupError):
+    """Raised by an edit before it changes anything: this answer has nothing it can break
+    (no function-call delta in a text stream...). The layer then sends the answer unchanged."""
+
+
 State = dict[str, Any]
 
 
