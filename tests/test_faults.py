@@ -87,6 +87,14 @@ def test_stream_edits_reach_the_wire():
     assert [e.json["sequence_number"] for e in events] == list(range(1, len(events) + 1))
 
 
+def test_a_fault_with_nothing_to_break_leaves_the_answer_honest():
+    # a function-call fault on a plain text stream: no such event, so no edit (and no 500)
+    with start_server(api_key=KEY, app_wrapper=lambda app: FaultLayer(app, allow_header=True)) as server:
+        answer = _post(server.base_url, {"X-Respcheck-Fault": "arguments_deltas_differ"}, stream=True)
+    events, _ = parse_sse(answer.content)
+    assert answer.status_code == 200 and events[-1].json["type"] == "response.completed"
+
+
 def test_request_edits_reach_the_honest_server():
     with start_server(api_key=KEY, app_wrapper=lambda app: FaultLayer(app, allow_header=True)) as server:
         answer = _post(
