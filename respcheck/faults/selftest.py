@@ -254,7 +254,8 @@ def classify(result: FaultResult) -> None:
             if fired[fault.detected_by] is Severity.WARNING:
                 result.detail = "(warning) " + message
     if killed:
-        result.verdict = "killed"
+        warned = not fault.behaviour and fired[fault.detected_by] is Severity.WARNING
+        result.verdict = "killed (warning)" if warned else "killed"
     elif errors:
         result.verdict = "killed by another check: " + ", ".join(errors[:4])
     elif failed:
