@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -180,3 +181,35 @@ def test_unknown_or_hypothesis_scenarios_are_refused():
 
 def test_catalogue_names_are_identifiers():
     assert all(name.isidentifier() for name in CATALOGUE)
+
+
+def test_selftest_cli_prints_the_score_and_exits_by_it(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "respcheck.cli",
+            "selftest",
+            "--fault",
+            "sequence_gap",
+            "--fault",
+            "crlf_framing",
+            "--json",
+            str(tmp_path / "out.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sequence_gap" in done.stdout and "stream.sequence_number.monotonic" in done.stdout
+    assert "mutation score: 1/1 contract faults killed" in done.stdout
+    results = json.loads((tmp_path / "out.json").read_text())["results"]
+    assert [r["verdict"] for r in results] == ["clean", "killed", "clean"]
+    unknown = subprocess.run(
+        [sys.executable, "-m", "respcheck.cli", "selftest", "--fault", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unknown.returncode == 2 and "unknown fault 'nope'" in unknown.stderr
