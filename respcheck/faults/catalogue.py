@@ -5,10 +5,21 @@ that must catch it; a benign variation is something a relay may legitimately do,
 must produce no error finding. ``respcheck serve --fault NAME`` switches one on;
 ``respcheck selftest`` runs each against its scenarios and prints the mutation score.
 
-Adding a fault is one ``Fault(...)`` below (plus, where no check catches it yet, one check).
-Decision on ``event:`` lines: the openai profile treats a missing ``event:`` line as legal
-(clients dispatch on ``data.type``; info), the openresponses profile requires it (error).
-So ``event_lines_missing`` is a fault judged under openresponses.
+Adding a fault is one ``contract(...)`` / ``transport(...)`` / ``benign(...)`` call below
+(plus, where no check catches it yet, one check): a name, the relay behaviour it models, the
+check id (or suite test) that must fire, the scenarios to run, and the hooks that break the
+traffic (see ``model.py``; ``edits.py`` and ``hostile.py`` hold the building blocks).
+
+Decisions:
+- ``event:`` lines: the openai profile treats a missing line as legal (clients dispatch on
+  ``data.type``; info), the openresponses profile requires it (error); so
+  ``event_lines_missing`` is a fault judged under openresponses.
+- A trailing ``data: [DONE]`` is benign under openai (info: openai-python stops reading there).
+- Vendor-prefixed events are benign when they carry the stream's sequence numbers in line;
+  an unnumbered one is reported by ``stream.sequence_number.present``.
+- ``stream_buffered`` is caught at warning severity (``stream.buffered`` is a timing
+  heuristic, live traffic only); the 429 / 503 faults are transient: the client must absorb
+  them by retrying (verdict "absorbed"), so they declare no check.
 """
 
 from __future__ import annotations
