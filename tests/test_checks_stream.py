@@ -706,3 +706,28 @@ def test_stream_resumed_just_before_a_part_closes_is_clean():
     rec["request"]["query"]["starting_after"] = str(data(rec, done_at)["sequence_number"] - 1)
     del events(rec)[:done_at]
     clean(rec)
+
+
+def test_vendor_event_without_sequence_number_is_outside_the_numbering() -> None:
+    """A relay's own ``x-relay.*`` event carrying no sequence_number is skipped by the sequence
+    checks; one that carries a number takes part in the numbering."""
+    from respcheck.replay.jsonl import exchange_from_record
+    from tests import recorded
+
+    rec = recorded.first(
+        lambda r: (
+            r["provider"] == "openai"
+            and r["streaming"]
+            and all(
+                isinstance(e["data"], dict) and "sequence_number" in e["data"]
+                for e in r["response"]["events"]
+            )
+        )
+    )
+    events = rec["response"]["events"]
+    events.insert(2, {"event": "x-relay.heartbeat", "data": {"type": "x-relay.heartbeat"}})
+    ids = {f.check_id for f in judge(exchange_from_record(rec), "openai")}
+    assert not {i for i in ids if i.startswith("stream.sequence_number")}
+    events[2]["data"]["sequence_number"] = 99
+    ids = {f.check_id for f in judge(exchange_from_record(rec), "openai")}
+    assert "stream.sequence_number.monotonic" in ids

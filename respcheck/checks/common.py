@@ -32,6 +32,11 @@ def request_ptr(*parts: Any) -> str:
     return "/request/body" + "".join("/" + escape(p) for p in parts)
 
 
+def is_vendor_event(event_type: str) -> bool:
+    """An extension event: outside OpenAI's ``response.`` namespace and not ``error``."""
+    return not (event_type.startswith("response.") or event_type == "error")
+
+
 def is_success(exchange: Exchange) -> bool:
     return exchange.status is not None and 200 <= exchange.status < 300
 

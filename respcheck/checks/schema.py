@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from respcheck.checks.common import body_ptr, escape, event_ptr, is_success, response_objects
+from respcheck.checks.common import body_ptr, escape, event_ptr, is_success, is_vendor_event, response_objects
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
@@ -141,11 +141,6 @@ def reachable_defs(defs: dict[str, Any], root: Any) -> dict[str, Any]:
         elif isinstance(node, list):
             pending.extend(node)
     return found
-
-
-def is_vendor_event(event_type: str) -> bool:
-    """An extension event: outside OpenAI's ``response.`` namespace and not ``error``."""
-    return not (event_type.startswith("response.") or event_type == "error")
 
 
 @check(

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from respcheck.checks import stream_items
-from respcheck.checks.common import TERMINAL_EVENTS, event_ptr, is_success
+from respcheck.checks.common import TERMINAL_EVENTS, event_ptr, is_success, is_vendor_event
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange, SSEEvent
 from respcheck.findings import Severity
@@ -495,6 +495,16 @@ def error_event(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             )
 
 
+def _sequenced(ex: Exchange) -> Iterator[Any]:
+    """The events the numbering is judged on: a relay's own vendor-prefixed event without a
+    sequence_number is outside OpenAI's numbering (clients skip unknown events); one that
+    carries a number takes part, so numbering vendor events in line is judged too."""
+    for item in _typed(ex):
+        if is_vendor_event(item[2]) and "sequence_number" not in item[1]:
+            continue
+        yield item
+
+
 @check(
     "stream.sequence_number.present",
     clause="OpenAI API, ResponseStreamEvent: every event has an integer sequence_number "
@@ -508,7 +518,7 @@ def sequence_number_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violati
         return
     missing: list[int] = []
     total = 0
-    for e, data, _ in _typed(ex):
+    for e, data, _ in _sequenced(ex):
         total += 1
         if not _is_int(data.get("sequence_number")):
             missing.append(e.index)
@@ -532,7 +542,7 @@ def sequence_number_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violati
 def sequence_number_start(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    first = next(iter(_typed(ex)), None)
+    first = next(iter(_sequenced(ex)), None)
     if first is None:
         return
     e, data, _ = first
