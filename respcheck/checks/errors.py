@@ -23,7 +23,7 @@ from typing import Any
 
 from respcheck.checks.common import body_ptr, is_success
 from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import at, path_response_id
+from respcheck.checks.response import at, describe, path_response_id
 from respcheck.exchange import Exchange
 
 SDK_EXPECTATION = (
@@ -292,18 +292,18 @@ def delete_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     if body.get("object") != "response.deleted":
         yield Violation(
-            f'delete answered "object": {snippet(body.get("object"))}; it is "response.deleted"',
+            f'delete answered "object": {describe(body.get("object"))}; it is "response.deleted"',
             at=body_ptr("object"),
         )
     if body.get("deleted") is not True:
         yield Violation(
-            f'delete answered "deleted": {snippet(body.get("deleted"))}; a successful delete says true',
+            f'delete answered "deleted": {describe(body.get("deleted"))}; a successful delete says true',
             at=body_ptr("deleted"),
         )
     path_id = path_response_id(ex.request.path)
     if body.get("id") != path_id:
         yield Violation(
-            f"delete answered id {snippet(body.get('id'))} for DELETE of {path_id!r}; it names the "
+            f"delete answered id {describe(body.get('id'))} for DELETE of {path_id!r}; it names the "
             "deleted response",
             at=body_ptr("id"),
         )
