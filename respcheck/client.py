@@ -329,7 +329,7 @@ class _BodyReader:
         return success and _stream_requested(self.ex.request) and "json" not in media
 
     def _read_stream(self) -> None:
-        parser = SSEParser()
+        parser = SSEParser(keep_text=False)
         ex = self.ex
         ex.events = parser.events
         ex.framing = parser.framing

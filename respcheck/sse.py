@@ -23,7 +23,11 @@ _BOM = "\ufeff"
 class SSEParser:
     """Incremental parser: ``feed`` chunks as they arrive, then ``close``."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_text: bool = True) -> None:
+        # keep_text=False drops an event's data text once it parsed as JSON (checks read the JSON;
+        # SSEEvent.data re-serialises on demand): the live client's memory bound against a
+        # hostile stream of tiny events.
+        self.keep_text = keep_text
         self.events: list[SSEEvent] = []
         self.framing: list[FramingIssue] = []
         self._pending = b""
@@ -124,7 +128,10 @@ class SSEParser:
             self._block_has_fields = False
             return
         data = "\n".join(self._data)
-        self.events.append(make_event(len(self.events), self._event, data, self._id, self._retry, arrived_at))
+        event = make_event(len(self.events), self._event, data, self._id, self._retry, arrived_at)
+        if not self.keep_text and event.json is not None:
+            event.raw_data = None
+        self.events.append(event)
         self._event = None
         self._data = []
         self._retry = None

@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from respcheck.sse import SSEParser, parse_sse
+from tests.recorded import record
+from tests.test_checks_stream import BASIC, sse_bytes
 
 STREAM = (
     "event: response.created\n"
@@ -186,9 +188,6 @@ def test_any_chunking_parses_identically(cuts):
 @settings(max_examples=100, deadline=None)
 @given(st.data())
 def test_any_chunking_of_a_recorded_stream_parses_identically(data):
-    from tests.recorded import record
-    from tests.test_checks_stream import BASIC, sse_bytes
-
     raw = sse_bytes(record(BASIC)).replace(b"\n", b"\r\n")
     cuts = data.draw(st.lists(st.integers(min_value=0, max_value=len(raw)), max_size=60))
     events, framing = parse_in_chunks(raw, cuts)
@@ -204,3 +203,14 @@ def test_every_byte_its_own_chunk():
     assert events[1].id == "9" and events[1].retry == 10
     assert events[2].data == "line one\nline two"
     assert [f.kind for f in framing] == ["bad_retry", "unterminated_block"]
+
+
+def test_keep_text_false_drops_parsed_text_but_keeps_what_is_not_json():
+    parser = SSEParser(keep_text=False)
+    parser.feed(b'data: {"type":"a", "n": 1}\n\ndata: not json\n\ndata: [DONE]\n\n')
+    parser.close()
+    parsed, broken, done = parser.events
+    assert parsed.raw_data is None and parsed.json == {"type": "a", "n": 1}
+    assert parsed.data == '{"type":"a","n":1}'  # re-serialised on demand
+    assert broken.raw_data == "not json" and broken.json_error
+    assert done.is_done_marker
