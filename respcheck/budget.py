@@ -15,7 +15,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -26,6 +26,9 @@ class Budget:
     requests: int | None = None
     output_tokens: int | None = None
     requests_per_second: float | None = None
+    # where a limit was set when not in the target's own budget, for messages:
+    # {"requests": "--budget-requests"}; not part of the limits (equality and hash ignore it)
+    set_by: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def split(self, workers: int) -> Budget:
         """This budget shared by ``workers`` processes (an equal, rounded-down share each, at least 1)."""
@@ -36,7 +39,7 @@ class Budget:
             return None if limit is None else max(1, limit // workers)
 
         rate = None if self.requests_per_second is None else self.requests_per_second / workers
-        return Budget(share(self.requests), share(self.output_tokens), rate)
+        return Budget(share(self.requests), share(self.output_tokens), rate, self.set_by)
 
 
 class BudgetExhausted(RuntimeError):
@@ -100,13 +103,19 @@ class BudgetTracker:
     def _exhausted_locked(self) -> str | None:
         b, s = self.budget, self._spend
         if b.requests is not None and s.requests >= b.requests:
-            return f"budget exhausted: {s.requests} of {b.requests} requests used ({self.source}.requests)"
+            return (
+                f"budget exhausted: {s.requests} of {b.requests} requests used ({self._origin('requests')})"
+            )
         if b.output_tokens is not None and s.output_tokens >= b.output_tokens:
             return (
                 f"budget exhausted: {s.output_tokens} of {b.output_tokens} output tokens used "
-                f"({self.source}.output_tokens)"
+                f"({self._origin('output_tokens')})"
             )
         return None
+
+    def _origin(self, limit: str) -> str:
+        """Where ``limit`` was set: a command-line option, else the target's budget (``source``)."""
+        return self.budget.set_by.get(limit) or f"{self.source}.{limit}"
 
     def charge_request(self, *, retry: bool = False) -> None:
         """Count one request about to be sent, or raise BudgetExhausted if none is left."""

@@ -295,6 +295,19 @@ def _target_from_raw(name: str, raw: Mapping[str, Any], label: str) -> Target:
 
 # -- ad-hoc targets (--base-url ...) --------------------------------------------------------------
 
+# the command-line option that sets each budget limit (named in "budget exhausted" messages)
+BUDGET_OPTIONS = {
+    "requests": "--budget-requests",
+    "output_tokens": "--budget-output-tokens",
+    "requests_per_second": "--budget-rps",
+}
+ADHOC_BUDGET = Budget(
+    requests=500,
+    output_tokens=200_000,
+    requests_per_second=5.0,
+    set_by={limit: f"the ad-hoc target's default; {flag} sets it" for limit, flag in BUDGET_OPTIONS.items()},
+)
+
 
 def adhoc_target(
     base_url: str,
@@ -339,7 +352,7 @@ def adhoc_target(
         models=models,
         profiles=tuple(profiles),
         capabilities=frozenset(CAPABILITIES if caps is None else caps),
-        budget=Budget(requests=500, output_tokens=200_000, requests_per_second=5.0),
+        budget=ADHOC_BUDGET,
         source="command line",
     )
 

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from respcheck.budget import Budget
-from respcheck.config import CAPABILITIES, ConfigError, Models, Target, adhoc_target, load_targets
+from respcheck.config import (
+    BUDGET_OPTIONS,
+    CAPABILITIES,
+    ConfigError,
+    Models,
+    Target,
+    adhoc_target,
+    load_targets,
+)
 from respcheck.profiles import PROFILES
 
 
@@ -58,15 +65,16 @@ def select_target(opts: TargetOptions) -> Target:
             target = replace(target, profiles=profiles)
         if opts.model:
             target = replace(target, models=Models(opts.model, opts.model, opts.model))
-    overrides = {
-        "requests": opts.budget_requests,
-        "output_tokens": opts.budget_output_tokens,
-        "requests_per_second": opts.budget_rps,
-    }
-    if any(v is not None for v in overrides.values()):
-        current = target.budget
-        target = replace(
-            target,
-            budget=Budget(**{k: (v if v is not None else getattr(current, k)) for k, v in overrides.items()}),
+    given = {
+        limit: value
+        for limit, value in (
+            ("requests", opts.budget_requests),
+            ("output_tokens", opts.budget_output_tokens),
+            ("requests_per_second", opts.budget_rps),
         )
+        if value is not None
+    }
+    if given:
+        set_by = {**target.budget.set_by, **{limit: BUDGET_OPTIONS[limit] for limit in given}}
+        target = replace(target, budget=replace(target.budget, **given, set_by=set_by))
     return target

@@ -14,6 +14,7 @@ from respcheck.config import (
     REFERENCE_API_KEY,
     SCHEMA_PATH,
     ConfigError,
+    Target,
     Timeouts,
     adhoc_target,
     load_targets,
@@ -320,3 +321,24 @@ def test_shipped_file_is_valid_json_schema_instance_too() -> None:
 
     data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text())).validate(data)
+
+
+def test_budget_exhausted_names_where_the_limit_was_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from respcheck.budget import BudgetExhausted, BudgetTracker
+    from respcheck.selection import TargetOptions, select_target
+
+    monkeypatch.chdir(SHIPPED.parent)
+
+    def message(target: Target) -> str:
+        tracker = BudgetTracker(target.budget.split(2), source=f"{target.source}.budget")
+        with pytest.raises(BudgetExhausted) as caught:
+            for _ in range(1000):
+                tracker.charge_request()
+        return str(caught.value)
+
+    from_option = select_target(TargetOptions(budget_requests=4))
+    assert message(from_option) == "budget exhausted: 2 of 2 requests used (--budget-requests)"
+    adhoc = select_target(TargetOptions(base_url="http://127.0.0.1:9/v1"))
+    assert message(adhoc).endswith("(the ad-hoc target's default; --budget-requests sets it)")
+    named = parse_targets(T + "    budget: {requests: 6}\n").get("x")
+    assert message(named).endswith("(targets.yaml: targets.x.budget.requests)")

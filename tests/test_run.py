@@ -158,4 +158,4 @@ def test_budget_exhausted_stops_cleanly_exit_3(tmp_path: Path) -> None:
     assert summary["verdict"] == "budget_exhausted"
     assert summary["spend"]["requests"] == 5
     assert summary["totals"]["budget"] > 0
-    assert "stopped early: budget exhausted" in result.stdout
+    assert "stopped early: budget exhausted: 5 of 5 requests used (--budget-requests)" in result.stdout
