@@ -1,4 +1,5 @@
-"""Small helpers the check modules share: where the Response object is, and JSON pointers.
+"""Small helpers the check modules share: where the Response object is, JSON pointers, and
+what several checks read from one exchange (computed once per exchange: ``per_exchange``).
 
 Pointers are rooted at the exchange record (the JSONL format), so a finding's location
 reads the same in a recording, a HAR and a report: ``/response/body/usage``,
@@ -7,9 +8,13 @@ reads the same in a recording, a HAR and a report: ``/response/body/usage``,
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
-from respcheck.exchange import Exchange
+from respcheck.exchange import Exchange, SSEEvent
+
+T = TypeVar("T")
 
 TERMINAL_EVENTS = ("response.completed", "response.failed", "response.incomplete")
 # Endpoints whose 2xx body is a Response object.
@@ -20,16 +25,21 @@ def escape(token: Any) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
+def at(pointer: str, *parts: Any) -> str:
+    """Extend a JSON pointer by raw (unescaped) tokens."""
+    return pointer + "".join("/" + escape(p) for p in parts)
+
+
 def body_ptr(*parts: Any) -> str:
-    return "/response/body" + "".join("/" + escape(p) for p in parts)
+    return at("/response/body", *parts)
 
 
 def event_ptr(index: int, *parts: Any) -> str:
-    return f"/response/events/{index}/data" + "".join("/" + escape(p) for p in parts)
+    return at(f"/response/events/{index}/data", *parts)
 
 
 def request_ptr(*parts: Any) -> str:
-    return "/request/body" + "".join("/" + escape(p) for p in parts)
+    return at("/request/body", *parts)
 
 
 def is_vendor_event(event_type: str) -> bool:
@@ -41,7 +51,40 @@ def is_success(exchange: Exchange) -> bool:
     return exchange.status is not None and 200 <= exchange.status < 300
 
 
-def response_objects(exchange: Exchange) -> list[tuple[dict[str, Any], str]]:
+def per_exchange(func: Callable[[Exchange], T]) -> Callable[[Exchange], T]:
+    """Compute ``func(exchange)`` once for the exchange being judged, however many checks ask.
+
+    judge() runs the checks back to back on one exchange, so a one-slot cache turns a dozen
+    scans of a stream into one. The slot is keyed on the identity of the exchange, its
+    events list and body, and on the event count, so another or a grown exchange misses; a
+    miss (another thread in between) only costs a recomputation. Callers must not mutate
+    the value: the next check reads the same one.
+    """
+    slot: tuple[Any, ...] = ()
+
+    @wraps(func)
+    def once(exchange: Exchange) -> T:
+        nonlocal slot
+        memo = slot  # read once: another thread may replace it
+        events = exchange.events
+        count = len(events) if events is not None else -1
+        if (
+            memo
+            and memo[0] is exchange
+            and memo[1] is events
+            and memo[2] == count
+            and memo[3] is exchange.body
+        ):
+            return memo[4]
+        value = func(exchange)
+        slot = (exchange, events, count, exchange.body, value)
+        return value
+
+    return once
+
+
+@per_exchange
+def response_objects(exchange: Exchange) -> tuple[tuple[dict[str, Any], str], ...]:
     """Every Response object in the exchange, with its pointer.
 
     A JSON body of create/retrieve/cancel is one; in a stream, every event that carries a
@@ -53,13 +96,27 @@ def response_objects(exchange: Exchange) -> list[tuple[dict[str, Any], str]]:
             and is_success(exchange)
             and isinstance(exchange.body, dict)
         ):
-            return [(exchange.body, body_ptr())]
-        return []
-    found = []
-    for e in exchange.events:
-        if isinstance(e.json, dict) and isinstance(e.json.get("response"), dict):
-            found.append((e.json["response"], event_ptr(e.index, "response")))
-    return found
+            return ((exchange.body, body_ptr()),)
+        return ()
+    return tuple(
+        (e.json["response"], event_ptr(e.index, "response"))
+        for e in exchange.events
+        if isinstance(e.json, dict) and isinstance(e.json.get("response"), dict)
+    )
+
+
+# An event whose data is a JSON object with a string ``type``: (the event, its data, the type).
+TypedEvent = tuple[SSEEvent, dict[str, Any], str]
+
+
+@per_exchange
+def typed_events(exchange: Exchange) -> tuple[TypedEvent, ...]:
+    """The events whose data is a JSON object with a string ``type``, in order."""
+    return tuple(
+        (e, e.json, e.json["type"])
+        for e in exchange.events or ()
+        if isinstance(e.json, dict) and isinstance(e.json.get("type"), str)
+    )
 
 
 def final_response(exchange: Exchange) -> tuple[dict[str, Any], str] | None:

@@ -21,9 +21,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from respcheck.checks.common import body_ptr, is_success
+from respcheck.checks.common import at, body_ptr, is_success
 from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import at, describe, path_response_id
+from respcheck.checks.response import describe, path_response_id
 from respcheck.exchange import Exchange
 
 SDK_EXPECTATION = (

@@ -24,14 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from respcheck.checks import common
-from respcheck.checks.common import escape
+from respcheck.checks.common import RESPONSE_ENDPOINTS, at, response_objects
 from respcheck.checks.registry import CheckContext, CheckFunc, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 from respcheck.jsontypes import json_type
-
-RESPONSE_ENDPOINTS = ("create", "retrieve", "cancel")
 
 STATUSES = ("completed", "failed", "in_progress", "cancelled", "queued", "incomplete")
 UNFINISHED_STATUSES = ("in_progress", "queued")
@@ -42,34 +39,10 @@ EARLIEST_SECONDS = 1_577_836_800
 LATEST_SECONDS = 4_102_444_800
 
 
-def at(pointer: str, *parts: Any) -> str:
-    """Extend a JSON pointer by raw (unescaped) tokens."""
-    return pointer + "".join("/" + escape(p) for p in parts)
-
-
 def describe(value: Any) -> str:
     """A short, readable rendering of a JSON value for a message."""
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-# The last exchange's Response objects: the checks here and in usage.py each read them, and
-# a stream's events would otherwise be scanned once per check. Keyed on identity (of the
-# exchange, its events list and body) and the event count, so a new or grown exchange misses.
-_memo: tuple[Any, ...] = ()
-
-
-def response_objects(ex: Exchange) -> list[tuple[dict[str, Any], str]]:
-    """``common.response_objects(ex)``, computed once for the exchange being judged."""
-    global _memo
-    memo = _memo  # read once: another thread may replace it
-    events = ex.events
-    count = len(events) if events is not None else -1
-    if memo and memo[0] is ex and memo[1] is events and memo[2] == count and memo[3] is ex.body:
-        return memo[4]
-    found = common.response_objects(ex)
-    _memo = (ex, events, count, ex.body, found)
-    return found
 
 
 def once_per_fault(func: CheckFunc) -> CheckFunc:

@@ -27,7 +27,16 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from respcheck.checks.common import body_ptr, escape, event_ptr, is_success, is_vendor_event, response_objects
+from respcheck.checks.common import (
+    RESPONSE_ENDPOINTS,
+    at,
+    body_ptr,
+    event_ptr,
+    is_success,
+    is_vendor_event,
+    response_objects,
+    typed_events,
+)
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
@@ -35,7 +44,6 @@ from respcheck.schemas import evolution, explain
 from respcheck.schemas.explain import Problem
 from respcheck.schemas.registry import SchemaValidator
 
-RESPONSE_ENDPOINTS = ("create", "retrieve", "cancel")
 MAX_PROBLEMS_PER_OBJECT = 3
 CLAUSE = "schemas/{profile}/{name}.json (source: schemas/provenance.json)"
 
@@ -76,15 +84,11 @@ def subject(label: str, path: tuple[Any, ...]) -> str:
     return f"{label}: {where}" if where else label
 
 
-def pointer(base: str, path: tuple[Any, ...]) -> str:
-    return base + "".join("/" + escape(p) for p in path)
-
-
 def object_violations(
     validator: SchemaValidator, instance: Any, base_ptr: str, label: str
 ) -> Iterator[Violation]:
     for p in problems(validator, instance):
-        yield Violation(f"{subject(label, p.path)}: {p.text}", at=pointer(base_ptr, p.path))
+        yield Violation(f"{subject(label, p.path)}: {p.text}", at=at(base_ptr, *p.path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,10 +159,7 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     grouped: dict[tuple[str, str], tuple[Violation, int, set[str]]] = {}
     unknown: dict[str, tuple[int, int]] = {}  # type -> (first index, count)
     validators: dict[str, SchemaValidator | None] = {}
-    for e in ex.json_events:
-        event_type = e.type
-        if event_type is None:
-            continue  # no type at all: the stream checks report it
+    for e, data, event_type in typed_events(ex):  # an event without a type: the stream checks'
         if event_type not in validators:  # resolved once per type, not once per event
             found = ctx.profile.validator(f"events/{event_type}")
             validators[event_type] = without_response(found) if found is not None else None
@@ -168,9 +169,9 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
                 first, count = unknown.get(event_type, (e.index, 0))
                 unknown[event_type] = (first, count + 1)
             continue
-        if validator.is_valid(e.json):
+        if validator.is_valid(data):
             continue
-        for p in problems(validator, e.json, limit=10):
+        for p in problems(validator, data, limit=10):
             key = (dotted(p.path), p.text)
             if key in grouped:
                 first, count, types = grouped[key]
@@ -178,7 +179,7 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             else:
                 message = f"{subject(f'{event_type} event', p.path)}: {p.text}"
                 grouped[key] = (
-                    Violation(message, at=pointer(event_ptr(e.index), p.path)),
+                    Violation(message, at=at(event_ptr(e.index), *p.path)),
                     1,
                     {event_type},
                 )

@@ -1,9 +1,10 @@
 """Checks: a streamed response (SSE framing, the event envelope, order, items, assembly).
 
 Each check is one pass over the events. The events with a typed JSON payload are listed
-once per exchange, and the item state machine and the assembly rules share a single walk
-(``stream_items.walk``); both are cached for the exchange being judged (``_View``), so the
-dozen checks built on the walk cost one pass together.
+once per exchange (``common.typed_events``), and the item state machine and the assembly
+rules share a single walk (``stream_items.walk``); both are computed once for the exchange
+being judged (``common.per_exchange``), so the dozen checks built on the walk cost one pass
+together.
 
 Namespaces: ``sse.*`` judges the byte stream (found by the parser), ``stream.*`` the
 Responses events carried in it. Rules come from the OpenAI OpenAPI description
@@ -17,7 +18,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from respcheck.checks import stream_items
-from respcheck.checks.common import TERMINAL_EVENTS, event_ptr, is_success, is_vendor_event
+from respcheck.checks.common import (
+    TERMINAL_EVENTS,
+    TypedEvent,
+    event_ptr,
+    is_success,
+    is_vendor_event,
+    per_exchange,
+    typed_events,
+)
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange, SSEEvent
 from respcheck.findings import Severity
@@ -50,64 +59,8 @@ def _responses_stream(ex: Exchange) -> bool:
     return ex.events is not None and is_success(ex)
 
 
-TypedEvent = tuple[SSEEvent, dict[str, Any], str]
-
-
-class _View:
-    """What the stream checks of one exchange share, each computed once on first use.
-
-    judge() runs the checks back to back on one exchange, so a one-slot cache (``_view``)
-    turns a dozen passes over the events into one each for the typed list and the walk.
-    A miss (another exchange, or another thread in between) only costs a recomputation.
-    """
-
-    __slots__ = ("_typed", "_walk", "count", "events", "exchange")
-
-    def __init__(self, exchange: Exchange) -> None:
-        self.exchange = exchange  # held, so the identity test cannot be fooled by a recycled id()
-        self.events = exchange.events
-        self.count = len(exchange.events or ())
-        self._typed: list[TypedEvent] | None = None
-        self._walk: dict[str, list[Violation]] | None = None
-
-    def fresh_for(self, exchange: Exchange) -> bool:
-        return (
-            self.exchange is exchange
-            and self.events is exchange.events
-            and self.count == len(exchange.events or ())
-        )
-
-    @property
-    def typed(self) -> list[TypedEvent]:
-        if self._typed is None:
-            self._typed = [
-                (e, e.json, e.json["type"])
-                for e in self.events or ()
-                if isinstance(e.json, dict) and isinstance(e.json.get("type"), str)
-            ]
-        return self._typed
-
-    @property
-    def walk(self) -> dict[str, list[Violation]]:
-        if self._walk is None:
-            self._walk = stream_items.walk(self.exchange)
-        return self._walk
-
-
-_last_view: _View | None = None
-
-
-def _view(ex: Exchange) -> _View:
-    global _last_view
-    view = _last_view
-    if view is None or not view.fresh_for(ex):
-        view = _last_view = _View(ex)
-    return view
-
-
-def _typed(ex: Exchange) -> list[TypedEvent]:
-    """The events whose data is a JSON object with a string ``type``."""
-    return _view(ex).typed
+# The item state machine and assembly rules of one stream, walked once for all their checks.
+_walk = per_exchange(stream_items.walk)
 
 
 # -- SSE framing ------------------------------------------------------------------------------
@@ -214,7 +167,7 @@ def _stream_requested(ex: Exchange) -> bool:
 def event_name_matches_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    for e, _, kind in _typed(ex):
+    for e, _, kind in typed_events(ex):
         if e.event and e.event != kind:  # an absent or empty name is stream.event_name.present's
             yield Violation(
                 f"event {e.index} is named {e.event!r} on its event: line but its data says type "
@@ -235,7 +188,7 @@ def event_name_matches_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violati
 def event_name_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    unnamed = [e.index for e, _, _ in _typed(ex) if not e.event]
+    unnamed = [e.index for e, _, _ in typed_events(ex) if not e.event]
     if not unnamed:
         return
     required = ctx.profile.event_names == "required"
@@ -368,7 +321,7 @@ def done_marker_last(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 def first_event(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex) or ex.starting_after is not None:
         return
-    first = next(iter(_typed(ex)), None)
+    first = next(iter(typed_events(ex)), None)
     if first is None:
         return  # stream.terminal.present reports an empty stream
     e, data, kind = first
@@ -404,7 +357,7 @@ def terminal_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
     last: tuple[SSEEvent, str] | None = None
-    for e, _, kind in _typed(ex):
+    for e, _, kind in typed_events(ex):
         if kind in TERMINAL_EVENTS:
             return
         last = (e, kind)
@@ -433,7 +386,7 @@ def terminal_unique(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
     first: SSEEvent | None = None
-    for e, _, kind in _typed(ex):
+    for e, _, kind in typed_events(ex):
         if kind not in TERMINAL_EVENTS:
             continue
         if first is None:
@@ -457,7 +410,7 @@ def terminal_last(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
     terminal: SSEEvent | None = None
-    for e, _, kind in _typed(ex):
+    for e, _, kind in typed_events(ex):
         if terminal is None:
             if kind in TERMINAL_EVENTS:
                 terminal = e
@@ -481,7 +434,7 @@ def terminal_last(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 def error_event(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    for e, data, kind in _typed(ex):
+    for e, data, kind in typed_events(ex):
         if kind == "error":
             code = data.get("code")
             message = data.get("message")
@@ -495,11 +448,11 @@ def error_event(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             )
 
 
-def _sequenced(ex: Exchange) -> Iterator[Any]:
+def _sequenced(ex: Exchange) -> Iterator[TypedEvent]:
     """The events the numbering is judged on: a relay's own vendor-prefixed event without a
     sequence_number is outside OpenAI's numbering (clients skip unknown events); one that
     carries a number takes part, so numbering vendor events in line is judged too."""
-    for item in _typed(ex):
+    for item in typed_events(ex):
         if is_vendor_event(item[2]) and "sequence_number" not in item[1]:
             continue
         yield item
@@ -570,7 +523,7 @@ def sequence_number_monotonic(ex: Exchange, ctx: CheckContext) -> Iterator[Viola
     if not _responses_stream(ex):
         return
     previous: int | None = None
-    for e, data, _ in _typed(ex):
+    for e, data, _ in typed_events(ex):
         seq = data.get("sequence_number")
         if not _is_int(seq):
             continue  # stream.sequence_number.present reports it; judge the numbered events
@@ -612,7 +565,7 @@ def _is_int(value: Any) -> bool:
 def lifecycle_status(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    for e, data, kind in _typed(ex):
+    for e, data, kind in typed_events(ex):
         allowed = LIFECYCLE_STATUS.get(kind)
         if allowed is None:
             continue
@@ -639,7 +592,7 @@ def lifecycle_response_id(ex: Exchange, ctx: CheckContext) -> Iterator[Violation
     if not _responses_stream(ex):
         return
     first: tuple[int, Any] | None = None
-    for e, data, kind in _typed(ex):
+    for e, data, kind in typed_events(ex):
         response = data.get("response")
         if kind not in LIFECYCLE_STATUS or not isinstance(response, dict) or "id" not in response:
             continue
@@ -665,7 +618,7 @@ def in_progress_before_output(ex: Exchange, ctx: CheckContext) -> Iterator[Viola
     if not _responses_stream(ex):
         return
     output_started: int | None = None
-    for e, _, kind in _typed(ex):
+    for e, _, kind in typed_events(ex):
         if output_started is None and (kind == _ITEM_STARTED or ".delta" in kind):
             output_started = e.index
         elif kind == "response.in_progress" and output_started is not None:
@@ -682,7 +635,7 @@ def in_progress_before_output(ex: Exchange, ctx: CheckContext) -> Iterator[Viola
 def _walk_check(check_id: str, clause: str, summary: str) -> None:
     def from_walk(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         if _responses_stream(ex):
-            yield from _view(ex).walk.get(check_id, ())
+            yield from _walk(ex).get(check_id, ())
 
     from_walk.__name__ = check_id.replace(".", "_")
     check(check_id, clause=clause, summary=summary, applies="stream", endpoints=STREAM_ENDPOINTS)(from_walk)

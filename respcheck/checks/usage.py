@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from respcheck.checks.common import body_ptr, is_success
+from respcheck.checks.common import RESPONSE_ENDPOINTS, at, body_ptr, is_success, response_objects
 from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import at, once_per_fault, response_objects
+from respcheck.checks.response import once_per_fault
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 
-USAGE_ENDPOINTS = ("create", "retrieve", "cancel", "compact")
+USAGE_ENDPOINTS = RESPONSE_ENDPOINTS | {"compact"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ def usages(ex: Exchange) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]
     """Every usage object: (usage, its pointer, the object carrying it)."""
     carriers = response_objects(ex)
     if not carriers and ex.endpoint == "compact" and is_success(ex) and isinstance(ex.body, dict):
-        carriers = [(ex.body, body_ptr())]
+        carriers = ((ex.body, body_ptr()),)
     for carrier, ptr in carriers:
         usage = carrier.get("usage")
         if isinstance(usage, dict):
@@ -79,7 +79,7 @@ def names_in(usage: dict[str, Any], ctx: CheckContext) -> TokenNames:
     "usage.present",
     clause="openai: Response.usage — token usage of a completed response",
     summary="A completed Response carries a usage object.",
-    endpoints=("create", "retrieve", "cancel"),
+    endpoints=RESPONSE_ENDPOINTS,
 )
 @once_per_fault
 def usage_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
@@ -206,7 +206,7 @@ def usage_details(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     "usage.max_output_tokens",
     clause="openai: CreateResponse.max_output_tokens — upper bound on generated tokens, reasoning included",
     summary="output tokens ≤ max_output_tokens when the request (or the echoed Response) sets it.",
-    endpoints=("create", "retrieve", "cancel"),
+    endpoints=RESPONSE_ENDPOINTS,
 )
 @once_per_fault
 def usage_within_limit(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
@@ -238,7 +238,7 @@ def _show(value: Any) -> str:
     "judged on completed responses that carry output text (OpenAI itself reported all zeros for "
     "tool-call-only answers in March 2025: real recordings)",
     summary="A completed Response with output text reports input and output tokens above 0.",
-    endpoints=("create", "retrieve", "cancel"),
+    endpoints=RESPONSE_ENDPOINTS,
 )
 @once_per_fault
 def usage_nonzero(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
