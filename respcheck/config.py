@@ -330,38 +330,50 @@ def adhoc_target(
             f"--api-key-env: {api_key_env!r} is not an environment variable name — pass the variable's "
             "NAME (letters, digits, _), not the key"
         )
-    caps = _parse_list(capabilities)
-    for cap in caps or ():
-        if cap not in CAPABILITIES:
-            raise ConfigError(
-                f"--capabilities: {cap!r} is not a capability{_did_you_mean(cap, CAPABILITIES)} — "
-                f"use a comma-separated subset of: {', '.join(CAPABILITIES)}"
-            )
-    profiles = _parse_list(profile) or ["openai"]
-    for p in profiles:
-        if p not in PROFILES:
-            raise ConfigError(
-                f"--profile: {p!r} is not a profile{_did_you_mean(p, PROFILES)} — "
-                f"use one of: {', '.join(PROFILES)}"
-            )
+    caps = parse_capabilities(capabilities)
+    profiles = parse_profiles(profile) or ("openai",)
     models = Models(text=model, reasoning=model, vision=model) if model else Models()
     return Target(
         name=name,
         base_url=base_url.rstrip("/"),
         api_key_env=api_key_env,
         models=models,
-        profiles=tuple(profiles),
+        profiles=profiles,
         capabilities=frozenset(CAPABILITIES if caps is None else caps),
         budget=ADHOC_BUDGET,
         source="command line",
     )
 
 
-def _parse_list(value: str | Iterable[str] | None) -> list[str] | None:
+def parse_capabilities(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """``--capabilities a,b``: the capabilities named (None when not given), each one known."""
+    caps = _parse_list(value)
+    for cap in caps or ():
+        if cap not in CAPABILITIES:
+            raise ConfigError(
+                f"--capabilities: {cap!r} is not a capability{_did_you_mean(cap, CAPABILITIES)} — "
+                f"use a comma-separated subset of: {', '.join(CAPABILITIES)}"
+            )
+    return caps
+
+
+def parse_profiles(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """``--profile p1,p2``: the profiles named (None when not given), each one known."""
+    profiles = _parse_list(value)
+    for p in profiles or ():
+        if p not in PROFILES:
+            raise ConfigError(
+                f"--profile: {p!r} is not a profile{_did_you_mean(p, PROFILES)} — "
+                f"use one of: {', '.join(PROFILES)}"
+            )
+    return profiles
+
+
+def _parse_list(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     if value is None:
         return None
     items = value.split(",") if isinstance(value, str) else list(value)
-    return [i.strip() for i in items if i.strip()]
+    return tuple(i.strip() for i in items if i.strip())
 
 
 # -- YAML and schema validation --------------------------------------------------------------------

@@ -10,14 +10,14 @@ from dataclasses import dataclass, replace
 
 from respcheck.config import (
     BUDGET_OPTIONS,
-    CAPABILITIES,
     ConfigError,
     Models,
     Target,
     adhoc_target,
     load_targets,
+    parse_capabilities,
+    parse_profiles,
 )
-from respcheck.profiles import PROFILES
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,6 @@ class TargetOptions:
     budget_rps: float | None = None
 
 
-def _split(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
-
-
 def select_target(opts: TargetOptions) -> Target:
     """The target to test (raises ConfigError, one line, on any bad option or file)."""
     if opts.base_url:
@@ -47,22 +43,9 @@ def select_target(opts: TargetOptions) -> Target:
     else:
         target = load_targets(opts.targets_file).select(opts.target or "reference")
         if opts.capabilities:
-            caps = _split(opts.capabilities)
-            unknown = [c for c in caps if c not in CAPABILITIES]
-            if unknown:
-                raise ConfigError(
-                    f"--capabilities: {unknown[0]!r} is not a capability — use a comma-separated subset "
-                    f"of: {', '.join(CAPABILITIES)}"
-                )
-            target = replace(target, capabilities=frozenset(caps))
+            target = replace(target, capabilities=frozenset(parse_capabilities(opts.capabilities) or ()))
         if opts.profile:
-            profiles = tuple(_split(opts.profile))
-            for p in profiles:
-                if p not in PROFILES:
-                    raise ConfigError(
-                        f"--profile: {p!r} is not a profile — use one of: {', '.join(PROFILES)}"
-                    )
-            target = replace(target, profiles=profiles)
+            target = replace(target, profiles=parse_profiles(opts.profile) or target.profiles)
         if opts.model:
             target = replace(target, models=Models(opts.model, opts.model, opts.model))
     given = {

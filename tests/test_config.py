@@ -342,3 +342,14 @@ def test_budget_exhausted_names_where_the_limit_was_set(monkeypatch: pytest.Monk
     assert message(adhoc).endswith("(the ad-hoc target's default; --budget-requests sets it)")
     named = parse_targets(T + "    budget: {requests: 6}\n").get("x")
     assert message(named).endswith("(targets.yaml: targets.x.budget.requests)")
+
+
+def test_options_on_a_named_target_are_checked_like_an_adhoc_one() -> None:
+    from respcheck.selection import TargetOptions, select_target
+
+    with pytest.raises(ConfigError, match=r"^--capabilities: 'backgroud' is not a capability \(did you mean"):
+        select_target(TargetOptions(capabilities="stream,backgroud"))
+    with pytest.raises(ConfigError, match=r"^--profile: 'doc:newap' is not a profile \(did you mean"):
+        select_target(TargetOptions(profile="doc:newap"))
+    narrowed = select_target(TargetOptions(capabilities="stream, store", profile="openresponses"))
+    assert narrowed.capabilities == {"stream", "store"} and narrowed.profiles == ("openresponses",)
