@@ -150,3 +150,39 @@ def test_bad_inputs_are_named(tmp_path: Path) -> None:
     assert errors[3].startswith(f"{not_vcr}: not a VCR.py cassette")
     assert errors[4] == f"{tmp_path / 'missing.jsonl'}: no such file or folder"
     assert sum(not isinstance(i, LoadError) for i in items) == 1
+
+
+def test_truncated_gzip_interaction_is_named(tmp_path: Path) -> None:
+    rec = recorded.first(lambda r: not r["streaming"] and r["endpoint"] == "create")
+    body = gzip.compress(json.dumps(rec["response"]["body"]).encode())
+    cassette = {
+        "interactions": [
+            {
+                "request": {"method": "POST", "uri": "https://api.openai.com/v1/responses", "body": None},
+                "response": {
+                    "status": {"code": 200},
+                    "headers": {"Content-Encoding": ["gzip"]},
+                    "body": {"string": body[:-6]},
+                },
+            }
+        ]
+    }
+    path = tmp_path / "cut.yaml"
+    path.write_text(yaml.safe_dump(cassette))
+    (loaded,) = list(load([path]))
+    assert isinstance(loaded, LoadError)
+    assert str(loaded).startswith(f"{path}: interaction 0: not a readable interaction (EOFError")
+
+
+def test_jsonl_times_that_are_not_numbers_are_not_kept(tmp_path: Path) -> None:
+    from respcheck.judge import judge
+
+    rec = _stream_record()
+    rec["response"]["elapsed"] = "slow"
+    for event in rec["response"]["events"]:
+        event["t"] = "0.5"
+    path = tmp_path / "times.jsonl"
+    path.write_text(json.dumps(rec) + "\n")
+    (loaded,) = list(load([path]))
+    assert loaded.elapsed is None and all(e.arrived_at is None for e in loaded.events)
+    judge(loaded)  # stream.buffered has no times to compare (it used to raise TypeError)

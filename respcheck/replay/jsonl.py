@@ -47,7 +47,7 @@ def exchange_from_record(record: dict[str, Any]) -> Exchange:
             events=events,
             provider=record.get("provider"),
             notes=list(record.get("notes") or []),
-            elapsed=resp.get("elapsed"),
+            elapsed=seconds(resp.get("elapsed")),
             broken=resp.get("broken"),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
@@ -69,8 +69,14 @@ def _event(index: int, raw: dict[str, Any]) -> SSEEvent:
         json=parsed,
         json_error=error,
         id=raw.get("id"),
-        arrived_at=raw.get("t"),
+        arrived_at=seconds(raw.get("t")),
     )
+
+
+def seconds(value: Any) -> float | None:
+    """A recorded time in seconds, or None when the recording has none or not a number (which
+    the timing checks could not compare)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def exchange_to_record(exchange: Exchange) -> dict[str, Any]:

@@ -28,7 +28,8 @@ def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[A
         where = f"{source}: interaction {number}"
         try:
             exchange = interaction_to_exchange(interaction, f"{source}#{number}")
-        except (KeyError, TypeError, ValueError, AttributeError, OSError, zlib.error) as exc:
+        # A truncated gzip body raises EOFError, a corrupt one OSError (BadGzipFile) or zlib.error.
+        except (KeyError, TypeError, ValueError, AttributeError, OSError, EOFError, zlib.error) as exc:
             yield error(where, f"not a readable interaction ({type(exc).__name__}: {exc})")
             continue
         if not is_responses_path(exchange.request.path):
