@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -30,6 +31,9 @@ from respcheck.findings import Finding, Severity
 from respcheck.judge import judge
 from respcheck.profiles import get_profile
 from respcheck.selection import TargetOptions, select_target
+
+if TYPE_CHECKING:  # the client (httpx) is imported only when a live test runs
+    from respcheck.client import ResponsesClient
 
 FINDINGS_KEY = "respcheck_findings"
 BUDGET_KEY = "respcheck_budget"
@@ -203,7 +207,7 @@ def _worker_id(config: pytest.Config) -> str:
 
 
 @pytest.fixture(scope="session")
-def respcheck_run(pytestconfig: pytest.Config):
+def respcheck_run(pytestconfig: pytest.Config) -> Iterator[LiveRun]:
     """The per-process run: the target (the reference server started if chosen) and its client."""
     from respcheck.client import ResponsesClient
 
@@ -242,26 +246,33 @@ def target(respcheck_run: LiveRun) -> Target:
 
 
 @pytest.fixture(scope="session")
-def client(respcheck_run: LiveRun):
+def client(respcheck_run: LiveRun) -> ResponsesClient:
     return respcheck_run.client
 
 
+@dataclass(frozen=True)
+class SuiteModels:
+    """The model a test sends for each kind, as the target names it (reasoning, vision: else text)."""
+
+    text: str
+    reasoning: str
+    vision: str
+
+    @property
+    def all(self) -> list[str]:
+        """Each distinct model name, sorted."""
+        return sorted({self.text, self.reasoning, self.vision})
+
+
 @pytest.fixture(scope="session")
-def models(respcheck_run: LiveRun):
+def models(respcheck_run: LiveRun) -> SuiteModels:
     """Model names as the target calls them: ``.text``, ``.reasoning``, ``.vision``."""
     m = respcheck_run.target.models
-
-    class _Models:
-        text = m.text
-        reasoning = m.for_("reasoning")
-        vision = m.for_("vision")
-        all = sorted({m.text, m.for_("reasoning"), m.for_("vision")})
-
-    return _Models
+    return SuiteModels(text=m.text, reasoning=m.for_("reasoning"), vision=m.for_("vision"))
 
 
 @pytest.fixture(scope="session")
-def conforms(respcheck_run: LiveRun):
+def conforms(respcheck_run: LiveRun) -> Callable[[Exchange], Exchange]:
     """``conforms(exchange)``: judge it with every check under the target's profiles.
 
     Error findings fail the test with one line per finding and a curl repro; every finding
