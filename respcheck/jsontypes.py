@@ -1,7 +1,11 @@
-"""The JSON type of a Python value, as JSON Schema names it: one definition for the whole package."""
+"""JSON values in words: their type as JSON Schema names it, and how one reads in a message.
+
+One definition of each for the whole package.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -24,3 +28,13 @@ def json_type(value: Any, *, integral_floats_are_integers: bool = False) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
+
+
+def clipped(text: str, limit: int = 60) -> str:
+    """``text`` as is, or cut to ``limit`` characters ending in ``...``: short enough for a message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown(value: Any) -> str:
+    """A JSON value as it reads in a message (strings quoted, cut to 60 characters)."""
+    return clipped(json.dumps(value, ensure_ascii=False))

@@ -42,6 +42,15 @@ def request_ptr(*parts: Any) -> str:
     return at("/request/body", *parts)
 
 
+def path_response_id(path: str) -> str | None:
+    """The ``{response_id}`` in ``.../responses/{response_id}[/cancel|/input_items]``."""
+    path = path.split("?", 1)[0]
+    marker = path.rfind("/responses/")
+    if marker < 0:
+        return None
+    return path[marker + len("/responses/") :].split("/", 1)[0] or None
+
+
 def is_vendor_event(event_type: str) -> bool:
     """An extension event: outside OpenAI's ``response.`` namespace and not ``error``."""
     return not (event_type.startswith("response.") or event_type == "error")

@@ -21,10 +21,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from respcheck.checks.common import at, body_ptr, is_success
+from respcheck.checks.common import at, body_ptr, is_success, path_response_id
 from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import describe, path_response_id
 from respcheck.exchange import Exchange
+from respcheck.jsontypes import clipped, shown
 
 SDK_EXPECTATION = (
     'OpenAI SDKs expect {"error": {"message", "type", "param", "code"}} and otherwise raise an '
@@ -40,8 +40,7 @@ ID_ENDPOINTS = ("retrieve", "delete", "cancel", "input_items")
 
 def snippet(value: Any) -> str:
     """A body or value shortened for a message (text as is, JSON serialised)."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return clipped(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False), 80)
 
 
 def is_error_status(ex: Exchange) -> bool:
@@ -292,18 +291,18 @@ def delete_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     if body.get("object") != "response.deleted":
         yield Violation(
-            f'delete answered "object": {describe(body.get("object"))}; it is "response.deleted"',
+            f'delete answered "object": {shown(body.get("object"))}; it is "response.deleted"',
             at=body_ptr("object"),
         )
     if body.get("deleted") is not True:
         yield Violation(
-            f'delete answered "deleted": {describe(body.get("deleted"))}; a successful delete says true',
+            f'delete answered "deleted": {shown(body.get("deleted"))}; a successful delete says true',
             at=body_ptr("deleted"),
         )
     path_id = path_response_id(ex.request.path)
     if body.get("id") != path_id:
         yield Violation(
-            f"delete answered id {describe(body.get('id'))} for DELETE of {path_id!r}; it names the "
+            f"delete answered id {shown(body.get('id'))} for DELETE of {path_id!r}; it names the "
             "deleted response",
             at=body_ptr("id"),
         )

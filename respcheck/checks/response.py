@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from respcheck.checks.common import RESPONSE_ENDPOINTS, at, response_objects
+from respcheck.checks.common import RESPONSE_ENDPOINTS, at, path_response_id, response_objects
 from respcheck.checks.registry import CheckContext, CheckFunc, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
-from respcheck.jsontypes import json_type
+from respcheck.jsontypes import json_type, shown
 
 STATUSES = ("completed", "failed", "in_progress", "cancelled", "queued", "incomplete")
 UNFINISHED_STATUSES = ("in_progress", "queued")
@@ -37,12 +37,6 @@ UNFINISHED_STATUSES = ("in_progress", "queued")
 # seconds (a millisecond timestamp of today is ~1.7e12).
 EARLIEST_SECONDS = 1_577_836_800
 LATEST_SECONDS = 4_102_444_800
-
-
-def describe(value: Any) -> str:
-    """A short, readable rendering of a JSON value for a message."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def once_per_fault(func: CheckFunc) -> CheckFunc:
@@ -94,7 +88,7 @@ def object_is_response(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         value = response.get("object")
         if value != "response":
             yield Violation(
-                f'Response object has "object": {describe(value)}; it must be "response" '
+                f'Response object has "object": {shown(value)}; it must be "response" '
                 "(SDKs dispatch on it, and a Chat Completions relay shows up here as "
                 '"chat.completion")',
                 at=at(ptr, "object"),
@@ -116,19 +110,19 @@ def id_shape(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         value = response.get("id")
         if asked_for is not None and isinstance(value, str) and value != asked_for:
             yield Violation(
-                f"{ex.request.method} {ex.request.path} answered with response {describe(value)}; it must "
+                f"{ex.request.method} {ex.request.path} answered with response {shown(value)}; it must "
                 f"be the response the path names ({asked_for!r})",
                 at=at(ptr, "id"),
             )
         if not isinstance(value, str) or not value:
             yield Violation(
-                f"Response id is {describe(value)}; it must be a non-empty string: clients pass it "
+                f"Response id is {shown(value)}; it must be a non-empty string: clients pass it "
                 "back as previous_response_id and to retrieve/cancel/delete",
                 at=at(ptr, "id"),
             )
         elif not value.startswith("resp_"):
             yield Violation(
-                f'Response id {describe(value)} does not start with "resp_" as OpenAI\'s do; '
+                f'Response id {shown(value)} does not start with "resp_" as OpenAI\'s do; '
                 "clients that chain previous_response_id or recognise response ids by prefix "
                 "may reject it",
                 at=at(ptr, "id"),
@@ -148,7 +142,7 @@ def created_at_seconds(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         value = response.get("created_at")
         problem = timestamp_problem(value)
         if problem:
-            yield Violation(f"created_at is {describe(value)}: {problem}", at=at(ptr, "created_at"))
+            yield Violation(f"created_at is {shown(value)}: {problem}", at=at(ptr, "created_at"))
 
 
 @check(
@@ -167,27 +161,18 @@ def completed_at_seconds(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]
         problem = timestamp_problem(value)
         created = response.get("created_at")
         if problem:
-            yield Violation(f"completed_at is {describe(value)}: {problem}", at=at(ptr, "completed_at"))
+            yield Violation(f"completed_at is {shown(value)}: {problem}", at=at(ptr, "completed_at"))
         elif isinstance(created, int) and value < created:
             yield Violation(
                 f"completed_at ({value}) is before created_at ({created})", at=at(ptr, "completed_at")
             )
         if response.get("status") != "completed":
             yield Violation(
-                f"completed_at is set on a response whose status is {describe(response.get('status'))}; "
+                f"completed_at is set on a response whose status is {shown(response.get('status'))}; "
                 "the spec has it only on completed responses",
                 at=at(ptr, "completed_at"),
                 severity=Severity.WARNING,
             )
-
-
-def path_response_id(path: str) -> str | None:
-    """The ``{response_id}`` in ``.../responses/{response_id}[/cancel|/input_items]``."""
-    path = path.split("?", 1)[0]
-    marker = path.rfind("/responses/")
-    if marker < 0:
-        return None
-    return path[marker + len("/responses/") :].split("/", 1)[0] or None
 
 
 def timestamp_problem(value: Any) -> str | None:
@@ -219,7 +204,7 @@ def model_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         value = response.get("model")
         if not isinstance(value, str) or not value:
             yield Violation(
-                f"Response model is {describe(value)}; it must name the model that produced it",
+                f"Response model is {shown(value)}; it must name the model that produced it",
                 at=at(ptr, "model"),
             )
 
@@ -239,7 +224,7 @@ def status_in_enum(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         value = response.get("status")
         if value not in STATUSES:
             yield Violation(
-                f"Response status is {describe(value)}; it must be one of {', '.join(STATUSES)}",
+                f"Response status is {shown(value)}; it must be one of {', '.join(STATUSES)}",
                 at=at(ptr, "status"),
             )
 
@@ -269,7 +254,7 @@ def status_consistency(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             )
         if status != "failed" and error:
             yield Violation(
-                f'error is set ({describe(error)}) on a response whose status is "{status}"; '
+                f'error is set ({shown(error)}) on a response whose status is "{status}"; '
                 'error belongs only to status "failed"',
                 at=at(ptr, "error"),
             )
@@ -281,7 +266,7 @@ def status_consistency(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             )
         if status != "incomplete" and details:
             yield Violation(
-                f"incomplete_details is set ({describe(details)}) on a response whose status is "
+                f"incomplete_details is set ({shown(details)}) on a response whose status is "
                 f'"{status}"; it belongs only to status "incomplete"',
                 at=at(ptr, "incomplete_details"),
             )
@@ -310,7 +295,7 @@ def output_is_typed_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation
         for i, item in enumerate(output):
             if not isinstance(item, dict) or not isinstance(item.get("type"), str):
                 yield Violation(
-                    f"output item {i} has no string `type` ({describe(item)}); SDKs dispatch "
+                    f"output item {i} has no string `type` ({shown(item)}); SDKs dispatch "
                     "each item on its type (message, function_call, reasoning, ...)",
                     at=at(ptr, "output", i),
                 )
@@ -371,7 +356,7 @@ def message_problems(item: dict[str, Any], ptr: str, rules: MessageRules) -> Ite
     role = item.get("role")
     if role not in rules.roles:
         yield Violation(
-            f"output message has role {describe(role)}; an output message's role is "
+            f"output message has role {shown(role)}; an output message's role is "
             + " or ".join(f'"{r}"' for r in rules.roles),
             at=at(ptr, "role"),
         )
@@ -389,25 +374,25 @@ def message_problems(item: dict[str, Any], ptr: str, rules: MessageRules) -> Ite
         kind = part.get("type") if isinstance(part, dict) else None
         if kind not in rules.part_types:
             yield Violation(
-                f"message content part has type {describe(kind)}; an output message's parts are "
+                f"message content part has type {shown(kind)}; an output message's parts are "
                 + ", ".join(rules.part_types),
                 at=at(part_ptr, "type") if isinstance(part, dict) else part_ptr,
             )
         elif kind == "refusal":
             if not isinstance(part.get("refusal"), str):
                 yield Violation(
-                    f"refusal part has refusal {describe(part.get('refusal'))}; it must be a string",
+                    f"refusal part has refusal {shown(part.get('refusal'))}; it must be a string",
                     at=at(part_ptr, "refusal"),
                 )
         elif kind in TEXT_PART_TYPES:
             if not isinstance(part.get("text"), str):
                 yield Violation(
-                    f"{kind} part has text {describe(part.get('text'))}; it must be a string",
+                    f"{kind} part has text {shown(part.get('text'))}; it must be a string",
                     at=at(part_ptr, "text"),
                 )
             if kind == "output_text" and not isinstance(part.get("annotations"), list):
                 yield Violation(
-                    f"output_text part has annotations {describe(part.get('annotations'))}; it must "
+                    f"output_text part has annotations {shown(part.get('annotations'))}; it must "
                     "be an array (empty when there are none): SDKs iterate it without a check",
                     at=at(part_ptr, "annotations"),
                 )
@@ -437,7 +422,7 @@ def function_call_problems(item: dict[str, Any], ptr: str, complete: bool) -> It
         value = item.get(field)
         if not isinstance(value, str) or not value:
             yield Violation(
-                f"function_call {field} is {describe(value)}; it must be a non-empty string ({why})",
+                f"function_call {field} is {shown(value)}; it must be a non-empty string ({why})",
                 at=at(ptr, field),
             )
     arguments = item.get("arguments")
@@ -452,7 +437,7 @@ def function_call_problems(item: dict[str, Any], ptr: str, complete: bool) -> It
             json.loads(arguments)
         except ValueError as exc:
             yield Violation(
-                f"function_call arguments {describe(arguments)} is not valid JSON ({exc.msg}); "
+                f"function_call arguments {shown(arguments)} is not valid JSON ({exc.msg}); "
                 "the client cannot decode the call",
                 at=at(ptr, "arguments"),
             )
@@ -498,7 +483,7 @@ def text_parts(parts: list[Any], kind: str, where: str, ptr: str) -> Iterator[Vi
     for j, part in enumerate(parts):
         if not isinstance(part, dict) or part.get("type") != kind or not isinstance(part.get("text"), str):
             yield Violation(
-                f'{where} part {j} is {describe(part)}; expected {{"type": "{kind}", "text": "..."}}',
+                f'{where} part {j} is {shown(part)}; expected {{"type": "{kind}", "text": "..."}}',
                 at=at(ptr, j),
             )
 
@@ -534,14 +519,14 @@ def echoes_request(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
                 continue
             if got is None:
                 yield Violation(
-                    f"the request set {field} = {describe(sent)} but the Response does not echo it "
+                    f"the request set {field} = {shown(sent)} but the Response does not echo it "
                     "(it is missing or null)",
                     at=at(ptr, field),
                     severity=Severity.WARNING,
                 )
             else:
                 yield Violation(
-                    f"the request set {field} = {describe(sent)} but the Response says "
-                    f"{describe(got)}; a relay must pass it through unchanged",
+                    f"the request set {field} = {shown(sent)} but the Response says "
+                    f"{shown(got)}; a relay must pass it through unchanged",
                     at=at(ptr, field),
                 )

@@ -30,6 +30,7 @@ from respcheck.checks.common import (
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange, SSEEvent
 from respcheck.findings import Severity
+from respcheck.jsontypes import clipped
 
 # Streams of Response events come from create (stream: true) and retrieve (?stream=true).
 STREAM_ENDPOINTS = ("create", "retrieve")
@@ -216,9 +217,8 @@ def data_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     for e in ex.events or ():
         if e.json_error is not None and not e.is_done_marker:
-            shown = e.data if len(e.data) <= 60 else e.data[:57] + "..."
             yield Violation(
-                f"event {e.index} carries data that is not JSON ({e.json_error}): {shown!r}",
+                f"event {e.index} carries data that is not JSON ({e.json_error}): {clipped(e.data)!r}",
                 f"/response/events/{e.index}/data",
             )
 

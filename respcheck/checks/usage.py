@@ -26,6 +26,7 @@ from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.checks.response import once_per_fault
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
+from respcheck.jsontypes import clipped
 
 USAGE_ENDPOINTS = RESPONSE_ENDPOINTS | {"compact"}
 
@@ -228,8 +229,7 @@ def usage_within_limit(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 def _show(value: Any) -> str:
     if value is None:
         return "null (or missing)"
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
-    return text if len(text) <= 60 else text[:57] + "..."
+    return clipped(repr(value) if not isinstance(value, str) else f'"{value}"')
 
 
 @check(

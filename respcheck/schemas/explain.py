@@ -13,12 +13,11 @@ the pure-Python ``jsonschema`` needs: streams that fail on every event stay fast
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from respcheck.jsontypes import json_type
+from respcheck.jsontypes import clipped, json_type, shown
 
 UNION_KINDS = ("AnyOf", "OneOfNotValid")
 DISCRIMINATING_KINDS = ("Enum", "Constant")
@@ -88,21 +87,20 @@ def describe(error: Any) -> str:
         return f"required property {error.kind.property!r} is missing"
     if kind == "Type":
         types = sorted(error.kind.types, key=lambda t: (t == "null", t))
-        got = "" if instance is None else f" ({short(instance)})"
+        got = "" if instance is None else f" ({shown(instance)})"
         return f"expected {' or '.join(types)}, got {json_type(instance)}{got}"
     if kind == "Enum":
-        return f"{short(instance)} is not one of {', '.join(short(v) for v in error.kind.options)}"
+        return f"{shown(instance)} is not one of {', '.join(shown(v) for v in error.kind.options)}"
     if kind == "Constant":
-        return f"{short(instance)} should be {short(error.kind.expected_value)}"
+        return f"{shown(instance)} should be {shown(error.kind.expected_value)}"
     if kind in UNION_KINDS:
         kinds = union_kinds(error)
         if isinstance(instance, dict) and isinstance(instance.get("type"), str) and kinds:
             return f"unknown type {instance['type']!r} (expected one of: {', '.join(kinds)})"
-        return f"{short(instance)} matches none of the allowed shapes"
+        return f"{shown(instance)} matches none of the allowed shapes"
     if kind == "AdditionalProperties":
         return f"unexpected properties: {', '.join(repr(p) for p in error.kind.unexpected)}"
-    message = error.message
-    return message if len(message) <= 160 else message[:157] + "..."
+    return clipped(error.message, 160)
 
 
 def problems(errors: Iterable[Any], limit: int = 3) -> list[Problem]:
@@ -122,9 +120,3 @@ def problems(errors: Iterable[Any], limit: int = 3) -> list[Problem]:
         if problem not in out:
             out.append(problem)
     return out[:limit]
-
-
-def short(value: Any) -> str:
-    """A JSON value, cut to fit in a message."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
