@@ -96,6 +96,11 @@ class Exchange:
         return self.headers.get("content-type", "")
 
     @property
+    def media_type(self) -> str:
+        """The content type without its parameters, lower-cased (``text/event-stream``)."""
+        return self.content_type.split(";", 1)[0].strip().lower()
+
+    @property
     def streamed(self) -> bool:
         return self.events is not None
 

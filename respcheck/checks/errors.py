@@ -47,8 +47,9 @@ def is_error_status(ex: Exchange) -> bool:
     return ex.status is not None and ex.status >= 400
 
 
-def is_json_content_type(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
+def served_as_json(ex: Exchange) -> bool:
+    """Whether the content type is JSON's (``application/json`` or a ``+json`` type)."""
+    media = ex.media_type
     return media == "application/json" or media.endswith("+json")
 
 
@@ -72,8 +73,7 @@ def error_object(ex: Exchange) -> dict[str, Any] | None:
 def error_content_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     # Judged only when the body is JSON: a body that is not (an HTML page) is error.envelope's
     # finding. An unknown content type (a recording that kept no headers) is not judged.
-    served = ex.content_type
-    if is_error_status(ex) and ex.body is not None and served and not is_json_content_type(served):
+    if is_error_status(ex) and ex.body is not None and ex.content_type and not served_as_json(ex):
         yield Violation(
             f"HTTP {ex.status} is served as {ex.content_type!r}; an error body is application/json "
             "(clients decide by the content type whether to parse the error)",
@@ -259,12 +259,7 @@ def success_body_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]
 def success_content_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     # A warning: the body did parse, and most SDKs try JSON anyway; strict clients and
     # proxies (caching, compression, logging) go by the content type.
-    if (
-        is_success(ex)
-        and ex.body is not None
-        and ex.content_type
-        and not is_json_content_type(ex.content_type)
-    ):
+    if is_success(ex) and ex.body is not None and ex.content_type and not served_as_json(ex):
         yield Violation(
             f"HTTP {ex.status} JSON body is served as {ex.content_type!r}; it should be application/json",
             at="/response/content_type",

@@ -135,9 +135,8 @@ for _kind, _rule in _FRAMING.items():
 def content_type_is_event_stream(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not is_success(ex):
         return
-    media = ex.content_type.split(";", 1)[0].strip().lower()
     if ex.events is not None:
-        if media != "text/event-stream":
+        if ex.media_type != "text/event-stream":
             yield Violation(
                 f"the stream is served as {ex.content_type or 'no content type'!r}, not text/event-stream; "
                 "SSE clients (openai-python, browsers) refuse or misread it",
