@@ -17,6 +17,7 @@ import difflib
 import json
 import os
 import re
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -58,6 +59,17 @@ REFERENCE_API_KEY_ENV = "RESPCHECK_REFERENCE_API_KEY"
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BASE_URL = re.compile(r"^https?://[^\s/?#]+[^\s?#]*$")
+
+
+def is_http_url(url: str | None) -> bool:
+    """An http(s) base URL a connection can be opened to (the pattern alone lets ':99999' or '[::1' by)."""
+    if not url or not _BASE_URL.match(url):
+        return False
+    try:
+        urllib.parse.urlsplit(url).port  # noqa: B018  (raises ValueError on a bad port or IPv6 host)
+    except ValueError:
+        return False
+    return True
 
 
 class ConfigError(ValueError):
@@ -199,9 +211,15 @@ def require_runnable(target: Target, environ: Mapping[str, str] | None = None) -
             f"{target.source}.api_key_env: environment variable {target.api_key_env} is not set — "
             f"export {target.api_key_env}=<your key> to test {target.name}"
         )
-    if target.resolved_base_url(env) is None:
+    url = target.resolved_base_url(env)
+    if url is None:
         where = f"export {target.base_url_env}=https://<your server>/v1" if target.base_url_env else "set it"
         raise ConfigError(f"{target.source}.base_url: {target.name} has no base URL — {where}")
+    if target.base_url_env and not is_http_url(url):  # base_url itself was validated with the file
+        raise ConfigError(
+            f"{target.source}.base_url_env: {target.base_url_env}={url!r} is not an http(s) URL — "
+            f"export {target.base_url_env}=https://<your server>/v1"
+        )
     return target
 
 
@@ -323,7 +341,7 @@ def adhoc_target(
     The key variable is not required here: a missing key shows up as the target's 401, and an
     unreachable URL must still be reported as such.
     """
-    if not _BASE_URL.match(base_url or ""):
+    if not is_http_url(base_url):
         raise ConfigError(f"--base-url: {base_url!r} is not an http(s) URL — pass e.g. https://relay.example/v1")
     if api_key_env is not None and not _ENV_NAME.match(api_key_env):
         raise ConfigError(
@@ -429,6 +447,10 @@ def _validate(data: Any, node: yaml.Node | None, label: str) -> None:
     if error is not None:
         _fail(node, label, *explain_error(error))
     for name, raw in data["targets"].items():
+        base_url = (raw or {}).get("base_url")
+        if isinstance(base_url, str) and base_url != EMBEDDED and not is_http_url(base_url):
+            path = ["targets", name, "base_url"]
+            _fail(node, label, path, _bad_pattern(path, base_url))
         # a relay needs an address; null or 'embedded' (the reference server) must be said explicitly
         if name != REFERENCE and "base_url" not in (raw or {}) and "base_url_env" not in (raw or {}):
             _fail(node, label, ["targets", name], "missing key 'base_url' — set the relay's URL "

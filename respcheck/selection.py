@@ -6,6 +6,7 @@ target here, so the same options mean the same thing in both.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from respcheck.config import (
@@ -57,6 +58,13 @@ def select_target(opts: TargetOptions) -> Target:
         )
         if value is not None
     }
+    for limit, value in given.items():
+        # the bounds targets.schema.json sets on a file's budget (0 would stop before the first request)
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigError(
+                f"{BUDGET_OPTIONS[limit]}: {value!r} is out of range — set a value > 0, or omit the option "
+                "to keep the target's own limit"
+            )
     if given:
         set_by = {**target.budget.set_by, **{limit: BUDGET_OPTIONS[limit] for limit in given}}
         target = replace(target, budget=replace(target.budget, **given, set_by=set_by))

@@ -353,3 +353,32 @@ def test_options_on_a_named_target_are_checked_like_an_adhoc_one() -> None:
         select_target(TargetOptions(profile="doc:newap"))
     narrowed = select_target(TargetOptions(capabilities="stream, store", profile="openresponses"))
     assert narrowed.capabilities == {"stream", "store"} and narrowed.profiles == ("openresponses",)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"budget_requests": 0}, "--budget-requests: 0 is out of range — set a value > 0"),
+        ({"budget_output_tokens": -3}, "--budget-output-tokens: -3 is out of range — set a value > 0"),
+        ({"budget_rps": 0.0}, "--budget-rps: 0.0 is out of range — set a value > 0"),
+        ({"budget_rps": float("inf")}, "--budget-rps: inf is out of range — set a value > 0"),
+        ({"base_url": "http://127.0.0.1:99999/v1"}, "--base-url: 'http://127.0.0.1:99999/v1' is not an"),
+        ({"base_url": "http://[::1/v1"}, "--base-url: 'http://[::1/v1' is not an http(s) URL"),
+    ],
+)
+def test_out_of_range_options_are_one_line(options: dict, expected: str) -> None:
+    """Bounds the file's schema sets, and URLs no socket can open: a ConfigError, not a crash later."""
+    from respcheck.selection import TargetOptions, select_target
+
+    with pytest.raises(ConfigError) as caught:
+        select_target(TargetOptions(**options))
+    assert str(caught.value).startswith(expected) and "\n" not in str(caught.value)
+
+
+def test_a_base_url_no_socket_can_open_is_a_file_error_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match=r"^targets.yaml:3: targets.x.base_url: 'https://h:99999/v1' is no"):
+        parse_targets("targets:\n  x:\n    base_url: https://h:99999/v1\n")
+    monkeypatch.setenv("RELAY_URL", "http://[::1/v1")
+    relay = parse_targets("targets:\n  x:\n    base_url_env: RELAY_URL\n    api_key_env: null\n")
+    with pytest.raises(ConfigError, match=r"base_url_env: RELAY_URL='http://\[::1/v1' is not an http\(s\)"):
+        relay.select("x")
