@@ -28,7 +28,6 @@ from typing import Any
 
 from respcheck.faults import hostile
 from respcheck.faults.edits import (
-    STREAM_ENDPOINTS,
     TERMINAL,
     copy_frame,
     drop,
@@ -36,7 +35,6 @@ from respcheck.faults.edits import (
     first,
     items,
     last,
-    messages,
     middle,
     move_after,
     move_before,
@@ -44,6 +42,7 @@ from respcheck.faults.edits import (
     on_request,
     on_responses,
     on_stream,
+    on_stream_reply,
     reorder_keys,
     sequence_numbers,
     text_parts,
@@ -87,20 +86,24 @@ def entry(fault: Fault) -> Fault:
     return fault
 
 
+# ``options`` are the other ``Fault`` fields: the hooks, ``profiles``, ``fast``.
+
+
 def contract(
-    name: str, models: str, detected_by: str, scenarios: tuple[str, ...] = (STREAM_TEXT,), **hooks: Any
+    name: str, models: str, detected_by: str, scenarios: tuple[str, ...] = (STREAM_TEXT,), **options: Any
 ) -> Fault:
-    return entry(Fault(name, models, "contract", detected_by, scenarios, **hooks))
+    return entry(Fault(name, models, "contract", detected_by, scenarios, **options))
 
 
 def transport(
-    name: str, models: str, detected_by: str | None, scenarios: tuple[str, ...], bound: float, **hooks: Any
+    name: str, models: str, detected_by: str | None, scenarios: tuple[str, ...], bound: float, **options: Any
 ) -> Fault:
-    return entry(Fault(name, models, "transport", detected_by, scenarios, bound=bound, **hooks))
+    """``detected_by`` None: a transient refusal the client must absorb by retrying."""
+    return entry(Fault(name, models, "transport", detected_by, scenarios, bound=bound, **options))
 
 
-def benign(name: str, models: str, scenarios: tuple[str, ...] = BENIGN_SCENARIOS, **hooks: Any) -> Fault:
-    return entry(Fault(name, models, "benign", None, scenarios, **hooks))
+def benign(name: str, models: str, scenarios: tuple[str, ...] = BENIGN_SCENARIOS, **options: Any) -> Fault:
+    return entry(Fault(name, models, "benign", None, scenarios, **options))
 
 
 # -- small edits used by several entries -----------------------------------------------------------
@@ -131,6 +134,17 @@ def _pop(*keys: str):
             target.pop(key, None)
 
     return edit
+
+
+def _error_of(reply: Reply) -> dict[str, Any] | None:
+    """The ``error`` object of an OpenAI-shaped error body (None when the body has none)."""
+    error = reply.body.get("error") if isinstance(reply.body, dict) else None
+    return error if isinstance(error, dict) else None
+
+
+def _response_id(req: Req) -> str:
+    """The ``{response_id}`` a retrieve or delete path ends with."""
+    return req.path.rstrip("/").rsplit("/", 1)[-1]
 
 
 # ====================================================================================================
@@ -273,17 +287,13 @@ def _no_event_lines(stream: Stream) -> None:
         frame.event = None
 
 
-entry(
-    Fault(
-        "event_lines_missing",
-        "relay that writes data: lines only (legal under openai: info; an "
-        "error under the openresponses profile, which requires event: lines)",
-        "contract",
-        "stream.event_name.present",
-        (STREAM_TEXT,),
-        reply=on_stream(_no_event_lines),
-        profiles=("openresponses",),
-    )
+contract(
+    "event_lines_missing",
+    "relay that writes data: lines only (legal under openai: info; an "
+    "error under the openresponses profile, which requires event: lines)",
+    "stream.event_name.present",
+    reply=on_stream(_no_event_lines),
+    profiles=("openresponses",),
 )
 
 
@@ -301,16 +311,6 @@ contract(
 )
 
 
-def _on_stream_reply(fn):
-    """A hook for a successful event stream that edits the reply itself (headers, status)."""
-
-    def hook(reply: Reply, state: State) -> None:
-        if reply.stream is not None and reply.is_success and reply.request.endpoint in STREAM_ENDPOINTS:
-            fn(reply)
-
-    return hook
-
-
 def _set_content_type(value: str):
     def edit(reply: Reply) -> None:
         reply.headers["content-type"] = value
@@ -322,18 +322,14 @@ contract(
     "stream_served_as_json",
     "relay that labels every answer application/json, streams too",
     "stream.content_type",
-    reply=_on_stream_reply(_set_content_type("application/json")),
+    reply=on_stream_reply(_set_content_type("application/json")),
 )
-entry(
-    Fault(
-        "stream_buffered",
-        "relay (or proxy with buffering on) that holds the stream and sends it at once",
-        "contract",
-        "stream.buffered",
-        (STREAM_TEXT,),
-        respond=hostile.burst_after(0.7),
-        fast=True,
-    )
+contract(
+    "stream_buffered",
+    "relay (or proxy with buffering on) that holds the stream and sends it at once",
+    "stream.buffered",
+    respond=hostile.burst_after(0.7),
+    fast=True,
 )
 contract(
     "event_without_type",
@@ -574,7 +570,7 @@ contract(
 
 
 def _content_as_string(response: dict[str, Any]) -> None:
-    for item in messages(response):
+    for item in items(response, "message"):
         item["content"] = "".join(p.get("text", "") for p in item.get("content") or [])
 
 
@@ -681,7 +677,9 @@ contract(
     "relay that reports its own cache hits on top of upstream's",
     "usage.details_within_totals",
     (CREATE_JSON,),
-    reply=on_responses(_detail_above_total("input_tokens_details", "cached_tokens", "input_tokens"), True),
+    reply=on_responses(
+        _detail_above_total("input_tokens_details", "cached_tokens", "input_tokens"), final_only=True
+    ),
 )
 contract(
     "reasoning_exceeds_output",
@@ -689,7 +687,7 @@ contract(
     "usage.details_within_totals",
     (REASONING_TOKENS,),
     reply=on_responses(
-        _detail_above_total("output_tokens_details", "reasoning_tokens", "output_tokens"), True
+        _detail_above_total("output_tokens_details", "reasoning_tokens", "output_tokens"), final_only=True
     ),
 )
 contract(
@@ -697,7 +695,9 @@ contract(
     "relay that keeps only the three totals",
     "schema.response",
     (CREATE_JSON,),
-    reply=on_responses(lambda r: _pop("input_tokens_details", "output_tokens_details")(usage_of(r)), True),
+    reply=on_responses(
+        lambda r: _pop("input_tokens_details", "output_tokens_details")(usage_of(r)), final_only=True
+    ),
 )
 
 # ====================================================================================================
@@ -718,11 +718,8 @@ def _echo_request_field(field: str):
     """The response claims the request's value (a relay that echoes the request, not upstream)."""
 
     def hook(reply: Reply, state: State) -> None:
-        body = reply.request.body
-        if not isinstance(body, dict) or field not in state.get("sent", {}):
-            return
-        value = state["sent"][field]
-        on_responses(_set(field, value))(reply, state)
+        if isinstance(reply.request.body, dict) and field in state.get("sent", {}):
+            on_responses(_set(field, state["sent"][field]))(reply, state)
 
     return hook
 
@@ -735,16 +732,13 @@ def _drop_but_remember(*fields: str):
     return hook
 
 
-entry(
-    Fault(
-        "previous_response_id_echo_only",
-        "stateless relay: drops previous_response_id upstream, echoes it back in the response",
-        "contract",
-        RECALL,
-        (RECALL_JSON,),
-        request=_drop_but_remember("previous_response_id"),
-        reply=_echo_request_field("previous_response_id"),
-    )
+contract(
+    "previous_response_id_echo_only",
+    "stateless relay: drops previous_response_id upstream, echoes it back in the response",
+    RECALL,
+    (RECALL_JSON,),
+    request=_drop_but_remember("previous_response_id"),
+    reply=_echo_request_field("previous_response_id"),
 )
 contract(
     "instructions_dropped",
@@ -775,8 +769,7 @@ contract(
 def _delete_noop(req: Req, state: State) -> Reply | None:
     if req.endpoint != "delete":
         return None
-    response_id = req.path.rstrip("/").rsplit("/", 1)[-1]
-    body = {"id": response_id, "object": "response.deleted", "deleted": True}
+    body = {"id": _response_id(req), "object": "response.deleted", "deleted": True}
     return Reply(200, {"content-type": "application/json"}, req, body=body)
 
 
@@ -796,7 +789,7 @@ def _cache_responses(reply: Reply, state: State) -> None:
     if req.endpoint == "create" and reply.is_success and isinstance(reply.body, dict):
         cache[reply.body.get("id")] = reply.body
     elif req.endpoint == "retrieve" and reply.status == 404:
-        cached = cache.get(req.path.rstrip("/").rsplit("/", 1)[-1])
+        cached = cache.get(_response_id(req))
         if cached is not None:
             reply.status, reply.body = 200, cached
 
@@ -846,15 +839,12 @@ def _cancel_noop_request(req: Req, state: State) -> Reply | None:
     return None
 
 
-entry(
-    Fault(
-        "cancel_noop",
-        "relay without a cancel route that answers with the current response",
-        "contract",
-        CANCEL,
-        (CANCEL,),
-        request=_cancel_noop_request,
-    )
+contract(
+    "cancel_noop",
+    "relay without a cancel route that answers with the current response",
+    CANCEL,
+    (CANCEL,),
+    request=_cancel_noop_request,
 )
 contract(
     "background_ignored",
@@ -897,14 +887,14 @@ contract(
 
 
 def _detail_error(reply: Reply) -> None:
-    error = (reply.body or {}).get("error") if isinstance(reply.body, dict) else None
-    if isinstance(error, dict):
+    error = _error_of(reply)
+    if error is not None:
         reply.body = {"detail": error.get("message")}
 
 
 def _bare_string_error(reply: Reply) -> None:
-    error = (reply.body or {}).get("error") if isinstance(reply.body, dict) else None
-    if isinstance(error, dict):
+    error = _error_of(reply)
+    if error is not None:
         reply.raw = str(error.get("message")).encode()
         reply.headers["content-type"] = "text/plain; charset=utf-8"
 
@@ -1035,28 +1025,22 @@ transport(
         success=True,
     ),
 )
-entry(
-    Fault(
-        "rate_limited_then_ok",
-        "relay rate limiting: 429 with Retry-After, then the answer",
-        "transport",
-        None,
-        (CREATE_JSON,),
-        respond=hostile.refuse_first(429, 2, "1"),
-        bound=3.5,
-        fast=True,
-    )
+transport(
+    "rate_limited_then_ok",
+    "relay rate limiting: 429 with Retry-After, then the answer",
+    None,
+    (CREATE_JSON,),
+    bound=3.5,
+    respond=hostile.refuse_first(429, 2, "1"),
+    fast=True,
 )
-entry(
-    Fault(
-        "flapping_503",
-        "relay whose upstream pool flaps: 503, 503, then the answer",
-        "transport",
-        None,
-        (CREATE_JSON,),
-        respond=hostile.refuse_first(503, 3, None),
-        bound=4.5,
-    )
+transport(
+    "flapping_503",
+    "relay whose upstream pool flaps: 503, 503, then the answer",
+    None,
+    (CREATE_JSON,),
+    bound=4.5,
+    respond=hostile.refuse_first(503, 3, None),
 )
 
 # ====================================================================================================
@@ -1081,9 +1065,10 @@ def _extra_fields(reply: Reply, state: State) -> None:
             if isinstance(frame.data, dict):
                 frame.data["x_relay"] = {"region": "eu-west", "latency_ms": 3}
     elif isinstance(reply.body, dict):
+        error = _error_of(reply)
         reply.body["x_relay"] = {"region": "eu-west"}
-        if isinstance(reply.body.get("error"), dict):
-            reply.body["error"]["x_request_id"] = "req_relay_1"
+        if error is not None:
+            error["x_request_id"] = "req_relay_1"
 
 
 def _vendor_events(stream: Stream) -> None:
@@ -1143,8 +1128,8 @@ benign(
 def _echo_key_in_errors(reply: Reply) -> None:
     # What a careless relay logs back: the Bearer token it received, in every error message.
     token = reply.request.headers.get("authorization", "").partition(" ")[2]
-    error = reply.body.get("error") if isinstance(reply.body, dict) else None
-    if token and isinstance(error, dict):
+    error = _error_of(reply)
+    if token and error is not None:
         error["message"] = f"{error.get('message')} (request made with key {token})"
 
 

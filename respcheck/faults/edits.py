@@ -19,14 +19,24 @@ RESPONSE_ENDPOINTS = ("create", "retrieve", "cancel")
 STREAM_ENDPOINTS = ("create", "retrieve")  # not /chat/completions: its chunks are another grammar
 
 
-def on_stream(fn: Callable[[Stream], None]) -> ReplyHook:
-    """Edit the events of a successful Responses event stream (create, or a retrieve stream)."""
+def on_stream_reply(fn: Callable[[Reply], None]) -> ReplyHook:
+    """Edit the reply that carries a successful Responses event stream (its headers, status...)."""
 
     def hook(reply: Reply, state: State) -> None:
         if reply.stream is not None and reply.is_success and reply.request.endpoint in STREAM_ENDPOINTS:
-            fn(reply.stream)
+            fn(reply)
 
     return hook
+
+
+def on_stream(fn: Callable[[Stream], None]) -> ReplyHook:
+    """Edit the events of a successful Responses event stream (create, or a retrieve stream)."""
+
+    def edit(reply: Reply) -> None:
+        assert reply.stream is not None  # on_stream_reply passes only streams
+        fn(reply.stream)
+
+    return on_stream_reply(edit)
 
 
 def on_json(
@@ -169,14 +179,8 @@ def copy_frame(frame: Frame) -> Frame:
 # -- Response object helpers ---------------------------------------------------------------------
 
 
-def messages(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for item in response.get("output") or []:
-        if isinstance(item, dict) and item.get("type") == "message":
-            yield item
-
-
 def text_parts(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for item in messages(response):
+    for item in items(response, "message"):
         for part in item.get("content") or []:
             if isinstance(part, dict) and part.get("type") == "output_text":
                 yield part
