@@ -30,14 +30,15 @@ class SSEParser:
         self.keep_text = keep_text
         self.events: list[SSEEvent] = []
         self.framing: list[FramingIssue] = []
-        self._pending = b""
+        # The unfinished last line. It holds no line end (a CR ends a line at once), so only a new
+        # chunk is searched for one: a long line arriving in small chunks costs linear time.
+        self._pending = bytearray()
         self._skip_lf = False  # the previous chunk ended in CR; a leading LF belongs to it
         self._first_line = True
         self._event: str | None = None
         self._data: list[str] = []
         self._id: str | None = None
         self._retry: int | None = None
-        self._block_has_fields = False
 
     def feed(self, chunk: bytes, arrived_at: float | None = None) -> list[SSEEvent]:
         if not chunk:
@@ -45,14 +46,17 @@ class SSEParser:
         if self._skip_lf and chunk.startswith(b"\n"):
             chunk = chunk[1:]
         self._skip_lf = False
-        buffer = self._pending + chunk
         start = len(self.events)
         pos = 0
-        for match in _LINE_END.finditer(buffer):
-            self._line(buffer[pos : match.start()], arrived_at)
+        for match in _LINE_END.finditer(chunk):
+            line = chunk[pos : match.start()]
+            if self._pending:
+                line = bytes(self._pending + line)
+                self._pending.clear()
+            self._line(line, arrived_at)
             pos = match.end()
-        self._pending = buffer[pos:]
-        if buffer.endswith(b"\r"):
+        self._pending += chunk[pos:]
+        if chunk.endswith(b"\r"):
             self._skip_lf = True
         return self.events[start:]
 
@@ -60,8 +64,8 @@ class SSEParser:
         """End of stream: an unterminated last block is kept but reported."""
         start = len(self.events)
         if self._pending:
-            self._line(self._pending, arrived_at)
-            self._pending = b""
+            self._line(bytes(self._pending), arrived_at)
+            self._pending.clear()
         if self._data:
             self.framing.append(
                 FramingIssue(
@@ -94,7 +98,6 @@ class SSEParser:
         name, sep, value = line.partition(":")
         if sep and value.startswith(" "):
             value = value[1:]
-        self._block_has_fields = True
         if name == "data":
             self._data.append(value)
         elif name == "event":
@@ -125,7 +128,6 @@ class SSEParser:
                     )
                 )
             self._event = None
-            self._block_has_fields = False
             return
         data = "\n".join(self._data)
         event = make_event(len(self.events), self._event, data, self._id, self._retry, arrived_at)
@@ -135,7 +137,6 @@ class SSEParser:
         self._event = None
         self._data = []
         self._retry = None
-        self._block_has_fields = False
 
 
 def make_event(
