@@ -59,7 +59,8 @@ class SSEEvent:
 class FramingIssue:
     """A problem in the SSE byte stream itself (found by the parser, judged by a check)."""
 
-    kind: str  # e.g. "bom", "invalid_utf8", "unterminated_block", "unknown_field"
+    # invalid_utf8, unterminated_block, dataless_block, bad_retry or unknown_field (sse.framing.*)
+    kind: str
     detail: str
     event_index: int | None = None
 
