@@ -1,9 +1,10 @@
 """The one schema registry: load ``schemas/<profile>/<name>.json`` and compile it once per process.
 
-Two validators on purpose: jsonschema-rs decides valid / invalid (it is about 600x faster
-than the pure-Python ``jsonschema``, which matters when every event of every stream is
-validated); only when an instance fails does ``jsonschema`` explain it, because its
-``best_match`` names the one field a relay engineer should look at.
+jsonschema-rs decides valid / invalid (it is about 600x faster than the pure-Python
+``jsonschema``, which matters when every event of every stream is validated). A failure is
+explained on demand: the checks explain jsonschema-rs's own errors (``raw_errors``, read by
+``schemas.explain``); ``errors`` asks the pure-Python ``jsonschema``, whose ``best_match``
+names the one field to look at (the reference server's request validation uses it).
 """
 
 from __future__ import annotations
