@@ -189,20 +189,34 @@ def schemas_build(specs: Path | None, docs: Path | None, out: Path | None) -> No
 @click.option("--report-dir", type=click.Path(path_type=Path), default=None,
               help="Where to write the report (default: reports/<time>-<target>/).")
 @click.option("-v", "--verbose", is_flag=True, help="One line per test.")
-def run_command(**kw) -> None:
+def run_command(target: str | None, targets_file: str | None, base_url: str | None, api_key_env: str | None,
+                model: str | None, capabilities: str | None, profile: str | None, suites: tuple[str, ...],
+                keyword: str | None, workers: str, hypothesis_profile: str, budget_requests: int | None,
+                budget_output_tokens: int | None, budget_rps: float | None, report_dir: Path | None,
+                verbose: bool) -> None:
     """Run the conformance suites against a target and write a report."""
     from respcheck.run import CannotRun, RunOptions, run
     from respcheck.selection import TargetOptions
 
-    target_fields = TargetOptions.__dataclass_fields__
     opts = RunOptions(
-        target=TargetOptions(**{k: kw[k] for k in target_fields}),
-        suites=tuple(kw["suites"]),
-        keyword=kw["keyword"],
-        workers=kw["workers"],
-        hypothesis_profile=kw["hypothesis_profile"],
-        report_dir=kw["report_dir"],
-        verbose=kw["verbose"],
+        target=TargetOptions(
+            target=target,
+            targets_file=targets_file,
+            base_url=base_url,
+            api_key_env=api_key_env,
+            model=model,
+            capabilities=capabilities,
+            profile=profile,
+            budget_requests=budget_requests,
+            budget_output_tokens=budget_output_tokens,
+            budget_rps=budget_rps,
+        ),
+        suites=suites,
+        keyword=keyword,
+        workers=workers,
+        hypothesis_profile=hypothesis_profile,
+        report_dir=report_dir,
+        verbose=verbose,
     )
     try:
         code = run(opts)
