@@ -11,7 +11,7 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -106,6 +106,8 @@ def pytest_args(opts: RunOptions, report_dir: Path) -> list[str]:
     if opts.keyword:
         args += ["-k", opts.keyword]
     if opts.workers not in ("0", ""):
+        if not (opts.workers.isdigit() or opts.workers in ("auto", "logical")):
+            raise CannotRun(f"-n: {opts.workers!r} is not a number of workers — pass N, or auto")
         args += ["-n", opts.workers]
     args += [
         "--hypothesis-profile",
@@ -134,20 +136,21 @@ def run(opts: RunOptions) -> int:
         raise CannotRun(str(exc)) from None
     preflight(target)
     if opts.target.targets_file:  # pytest workers re-read it: make the path independent of cwd
-        opts = RunOptions(
-            **{
-                **vars(opts),
-                "target": TargetOptions(
-                    **{**vars(opts.target), "targets_file": str(Path(opts.target.targets_file).resolve())}
-                ),
-            }
-        )
+        targets_file = str(Path(opts.target.targets_file).resolve())
+        opts = replace(opts, target=replace(opts.target, targets_file=targets_file))
     report_dir = (opts.report_dir or default_report_dir(target)).resolve()
-    report_dir.mkdir(parents=True, exist_ok=True)
-    status = pytest.main(pytest_args(opts, report_dir))
+    args = pytest_args(opts, report_dir)  # a bad --suite or -n is reported before any folder is made
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CannotRun(
+            f"--report-dir: cannot create {report_dir} ({exc.strerror or type(exc).__name__}) — "
+            "pass a folder you can write to"
+        ) from None
+    status = pytest.main(args)
     summary_path = report_dir / "summary.json"
     if not summary_path.is_file():
-        if int(status) == 5:
+        if status == pytest.ExitCode.NO_TESTS_COLLECTED:
             raise CannotRun("no test selected — check --suite and -k")
         return EXIT_COULD_NOT_RUN
     summary = json.loads(summary_path.read_text())

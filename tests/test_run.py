@@ -115,6 +115,25 @@ def test_unreachable_base_url_is_one_line_exit_2_quickly(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--report-dir", "/proc/respcheck-nope"), "--report-dir: cannot create /proc/respcheck-nope"),
+        (("-n", "many"), "-n: 'many' is not a number of workers"),
+        (("--suite", "nosuch"), "--suite: 'nosuch' is not a suite"),
+        (("--budget-rps", "0"), "--budget-rps: 0.0 is out of range"),
+        (("--base-url", "http://127.0.0.1:99999/v1"), "--base-url: 'http://127.0.0.1:99999/v1' is not an"),
+    ],
+    ids=["report-dir", "workers", "suite", "budget", "port"],
+)
+def test_unusable_options_are_one_line_exit_2(tmp_path: Path, args: tuple[str, ...], expected: str) -> None:
+    result = respcheck("run", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"respcheck: {expected}")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "reports").exists()  # refused before any report folder is made
+
+
+@pytest.mark.parametrize(
     ("content", "expected"),
     [
         ("targets: [\n", "targets.yaml:"),
