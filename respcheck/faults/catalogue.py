@@ -48,7 +48,7 @@ from respcheck.faults.edits import (
     text_parts,
     usage_of,
 )
-from respcheck.faults.model import Fault, Frame, Reply, Req, State, Stream, encode_frames
+from respcheck.faults.model import Fault, Frame, Reply, Req, State, Stream, encode_frame
 
 # -- the scenarios faults are run against (suite tests; "[id]" picks one parametrisation) -----------
 
@@ -107,10 +107,6 @@ def benign(name: str, models: str, scenarios: tuple[str, ...] = BENIGN_SCENARIOS
 
 
 # -- small edits used by several entries -----------------------------------------------------------
-
-
-def _frame_bytes(frame: Frame) -> bytes:
-    return b"".join(encode_frames(Stream([frame])))
 
 
 def _deltas(stream: Stream, kind: str = "response.output_text.delta") -> list[Frame]:
@@ -366,7 +362,7 @@ contract(
 
 def _unterminated_last(stream: Stream) -> None:
     last = stream.frames[-1]
-    last.raw = _frame_bytes(last).rstrip(b"\n") + b"\n"
+    last.raw = encode_frame(last).rstrip(b"\n") + b"\n"
 
 
 contract(
@@ -1000,7 +996,7 @@ transport(
 
 def _invalid_utf8_delta(stream: Stream) -> None:
     frame = middle(_deltas(stream))
-    text = _frame_bytes(frame)
+    text = encode_frame(frame)
     frame.raw = text.replace(b'"delta":"', b'"delta":"\xff\xfe', 1)
 
 

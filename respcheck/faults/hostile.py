@@ -15,7 +15,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from respcheck.faults.layer import InjectedReset, deliver, wait_until_gone, wire_headers
-from respcheck.faults.model import Reply, Req, RespondHook, State, Wire, encode_frames, to_json
+from respcheck.faults.model import (
+    Frame,
+    Reply,
+    Req,
+    RespondHook,
+    State,
+    Stream,
+    Wire,
+    encode_frame,
+    encode_frames,
+)
 
 Forward = Callable[[], Awaitable[Reply]]
 MB = 1024 * 1024
@@ -87,7 +97,7 @@ async def endless_stream(req: Req, wire: Wire, forward: Forward, state: State) -
         await deliver(reply, wire)
         return
     await wire.start(reply.status, wire_headers(reply, None))
-    for chunk in encode_frames(reply.stream.__class__(frames[:at])):
+    for chunk in encode_frames(Stream(frames[:at])):
         await wire.write(chunk)
     delta: dict[str, Any] = dict(frames[at].data, delta=" and on")
     loop = asyncio.get_running_loop()
@@ -97,7 +107,7 @@ async def endless_stream(req: Req, wire: Wire, forward: Forward, state: State) -
         batch = []
         for _ in range(32):  # a fast upstream: about 10 MB/s, so the body cap is what stops it
             delta["sequence_number"] = seq
-            batch.append(f"event: {delta['type']}\ndata: {to_json(delta)}\n\n".encode())
+            batch.append(encode_frame(Frame(delta["type"], delta)))
             seq += 1
         await wire.write(b"".join(batch))
         await asyncio.sleep(0.001)
@@ -160,10 +170,7 @@ def refuse_first(status: int, every: int, retry_after: str | None) -> RespondHoo
         headers = {"content-type": "application/json"}
         if retry_after is not None:
             headers["retry-after"] = retry_after
-        data = to_json(body).encode()
-        headers["content-length"] = str(len(data))
-        await wire.start(status, headers)
-        await wire.write(data, more=False)
+        await deliver(Reply(status, headers, req, body=body), wire)
 
     return respond
 

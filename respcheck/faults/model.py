@@ -16,10 +16,13 @@ hook of a ``Fault`` the traffic in an editable form:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+# The reference server's compact JSON: a frame the fault leaves alone goes out byte for byte as
+# the honest server wrote it.
+from respcheck.server.events import encode_json as to_json
 
 Kind = Literal["contract", "transport", "benign"]
 
@@ -106,24 +109,22 @@ class Reply:
         return to_json(self.body).encode()
 
 
-def to_json(value: Any) -> str:
-    """Compact JSON, as the reference server writes it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def encode_frame(frame: Frame, newline: str = "\n") -> bytes:
+    """One frame's bytes: its ``raw`` as is, else its lines and the blank line that ends it."""
+    if frame.raw is not None:
+        return frame.raw
+    lines = list(frame.before)
+    if frame.event is not None:
+        lines.append(f"event: {frame.event}")
+    text = frame.data if isinstance(frame.data, str) else to_json(frame.data)
+    lines += [f"data: {line}" for line in text.split("\n")]
+    return (newline.join(lines) + newline + newline).encode()
 
 
 def encode_frames(stream: Stream) -> Iterator[bytes]:
     """Each frame's bytes (one chunk per frame), then the trailer."""
-    nl = stream.newline
     for frame in stream.frames:
-        if frame.raw is not None:
-            yield frame.raw
-            continue
-        lines = list(frame.before)
-        if frame.event is not None:
-            lines.append(f"event: {frame.event}")
-        text = frame.data if isinstance(frame.data, str) else to_json(frame.data)
-        lines += [f"data: {line}" for line in text.split("\n")]
-        yield (nl.join(lines) + nl + nl).encode()
+        yield encode_frame(frame, stream.newline)
     if stream.trailer:
         yield stream.trailer
 
