@@ -14,12 +14,11 @@ def judge(
     exchange: Exchange,
     profile: Profile | str = "openai",
     checks: Iterable[Check] | None = None,
-    options: dict[str, object] | None = None,
 ) -> list[Finding]:
     """Every finding the (relevant) checks have about one exchange."""
     if isinstance(profile, str):
         profile = get_profile(profile)
-    ctx = CheckContext(profile=profile, options=options or {})
+    ctx = CheckContext(profile=profile)
     findings: list[Finding] = []
     for c in checks if checks is not None else all_checks():
         if c.relevant(exchange):

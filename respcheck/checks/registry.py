@@ -8,7 +8,7 @@ them into ``Finding``s carrying the check's id, clause and (default) severity. T
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from respcheck.exchange import Exchange
@@ -32,7 +32,6 @@ class CheckContext:
     """What a check may know besides the exchange: the profile it judges against."""
 
     profile: Profile
-    options: dict[str, object] = field(default_factory=dict)
 
 
 CheckFunc = Callable[[Exchange, CheckContext], Iterable[Violation]]
