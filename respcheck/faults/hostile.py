@@ -26,6 +26,7 @@ from respcheck.faults.model import (
     encode_frame,
     encode_frames,
 )
+from respcheck.server.errors import APIError, error_body
 
 Forward = Callable[[], Awaitable[Reply]]
 MB = 1024 * 1024
@@ -159,14 +160,7 @@ def refuse_first(status: int, every: int, retry_after: str | None) -> RespondHoo
             return
         kind = {429: ("rate_limit_exceeded", "requests"), 503: ("service_unavailable", "server_error")}
         code, error_type = kind.get(status, ("server_error", "server_error"))
-        body = {
-            "error": {
-                "message": f"injected {status}: try again later",
-                "type": error_type,
-                "param": None,
-                "code": code,
-            }
-        }
+        body = error_body(APIError(status, f"injected {status}: try again later", type=error_type, code=code))
         headers = {"content-type": "application/json"}
         if retry_after is not None:
             headers["retry-after"] = retry_after

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 
 from respcheck.exchange import endpoint_of
 from respcheck.faults.model import Fault, Frame, NotApplicable, Reply, Req, State, Stream, Wire, encode_frames
+from respcheck.server.errors import APIError, error_body
 from respcheck.sse import parse_sse
 
 FAULT_HEADER = "x-respcheck-fault"
@@ -98,18 +99,7 @@ class FaultLayer:
         try:
             faults = self._active(scope)
         except UnknownFault as exc:
-            await _send_json(
-                send,
-                400,
-                {
-                    "error": {
-                        "message": str(exc),
-                        "type": "invalid_request_error",
-                        "param": None,
-                        "code": "unknown_fault",
-                    }
-                },
-            )
+            await _send_json(send, 400, error_body(APIError(400, str(exc), code="unknown_fault")))
             return
         if not faults:
             await self.app(scope, receive, send)
@@ -219,8 +209,13 @@ async def _watch_disconnect(receive: Any, gone: asyncio.Event) -> None:
             return
 
 
+def _headers(pairs: Iterable[tuple[bytes, bytes]] | None) -> dict[str, str]:
+    """ASGI header pairs as a dict with lower-case names."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in pairs or ()}
+
+
 def _request(scope: dict[str, Any], raw: bytes) -> Req:
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or ()}
+    headers = _headers(scope.get("headers"))
     path = scope.get("path") or unquote(scope.get("raw_path", b"/").decode("latin-1"))
     body: Any = None
     if raw:
@@ -275,7 +270,7 @@ async def _call_app(app: Any, scope: dict[str, Any], req: Req) -> Reply:
 
 
 def _reply(req: Req, start: dict[str, Any], raw: bytes) -> Reply:
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in start.get("headers") or ()}
+    headers = _headers(start.get("headers"))
     reply = Reply(status=int(start.get("status", 500)), headers=headers, request=req)
     media = headers.get("content-type", "").split(";")[0].strip()
     if media == "text/event-stream":
