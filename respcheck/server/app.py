@@ -32,7 +32,6 @@ from respcheck.server.errors import (
     missing_api_key,
     missing_parameter,
     response_not_found,
-    unknown_parameter,
 )
 from respcheck.server.model import DEFAULT_MODELS, ModelSpec
 from respcheck.server.params import (
@@ -40,9 +39,11 @@ from respcheck.server.params import (
     CreateParams,
     new_id,
     normalize_input,
+    optional_param,
     parse_body,
     parse_create,
     parse_model,
+    reject_unknown,
 )
 from respcheck.server.runner import TERMINAL_STATUSES, ResponseRun
 from respcheck.server.store import Store
@@ -155,6 +156,12 @@ def find_response(state: ServerState, response_id: str) -> dict[str, Any] | None
     return state.store.get_response(response_id)
 
 
+def input_items_of(state: ServerState, response_id: str) -> list[dict[str, Any]]:
+    """The input items a response was created with (a run in flight holds them, else the store)."""
+    run = state.live.get(response_id)
+    return list(run.params.input_items) if run is not None else state.store.input_items(response_id)
+
+
 def conversation_before(state: ServerState, previous_id: str | None) -> list[dict[str, Any]]:
     """The items a ``previous_response_id`` chain carries: each response's input, then its output."""
     turns: list[list[dict[str, Any]]] = []
@@ -168,9 +175,7 @@ def conversation_before(state: ServerState, previous_id: str | None) -> list[dic
                 param="previous_response_id",
                 code="previous_response_not_found",
             )
-        run = state.live.get(current)
-        items = list(run.params.input_items) if run is not None else state.store.input_items(current)
-        turns.append(items + list(found.get("output") or []))
+        turns.append(input_items_of(state, current) + list(found.get("output") or []))
         current = found.get("previous_response_id")
     return [item for turn in reversed(turns) for item in turn]
 
@@ -305,8 +310,7 @@ async def list_input_items(request: Request, state: ServerState) -> Response:
     order = request.query_params.get("order", "desc")
     if order not in ("asc", "desc"):
         raise invalid_value("order", f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.")
-    run = state.live.get(response_id)
-    items = list(run.params.input_items) if run is not None else state.store.input_items(response_id)
+    items = input_items_of(state, response_id)
     if order == "desc":
         items.reverse()
     after = request.query_params.get("after")
@@ -338,9 +342,7 @@ _INPUT_TOKENS_PARAMETERS = frozenset(
 
 async def count_input_tokens(request: Request, state: ServerState) -> Response:
     body = await read_json(request)
-    for name in body:
-        if name not in _INPUT_TOKENS_PARAMETERS:
-            raise unknown_parameter(name)
+    reject_unknown(body, _INPUT_TOKENS_PARAMETERS)
     # the model is optional here; any known model counts with the same encoding
     params = parse_create({"model": next(iter(state.models)), **body}, state.models)
     conversation = conversation_before(state, params.previous_response_id) + params.input_items
@@ -356,16 +358,10 @@ _COMPACT_PARAMETERS = frozenset(
 async def compact_conversation(request: Request, state: ServerState) -> Response:
     """Keep the user messages, fold the rest into one opaque ``compaction`` item."""
     body = await read_json(request)
-    for name in body:
-        if name not in _COMPACT_PARAMETERS:
-            raise unknown_parameter(name)
+    reject_unknown(body, _COMPACT_PARAMETERS)
     parse_model(body, state.models)  # an unknown model is refused as on create
-    previous = body.get("previous_response_id")
-    if previous is not None and not isinstance(previous, str):
-        raise invalid_type("previous_response_id", "string", previous)
-    instructions = body.get("instructions")
-    if instructions is not None and not isinstance(instructions, str):
-        raise invalid_type("instructions", "string", instructions)
+    previous = optional_param(body, "previous_response_id", "string")
+    instructions = optional_param(body, "instructions", "string")
     conversation = conversation_before(state, previous) + normalize_input(body.get("input"), "input")
     if not conversation:
         raise missing_parameter("input")

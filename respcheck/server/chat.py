@@ -14,9 +14,9 @@ from typing import Any
 
 from respcheck.server import events as ev
 from respcheck.server import tokens
-from respcheck.server.errors import invalid_type, invalid_value, missing_parameter, unknown_parameter
-from respcheck.server.model import ModelSpec, Reply, Turn, reply
-from respcheck.server.params import check_range, new_id, parse_model
+from respcheck.server.errors import invalid_type, invalid_value, missing_parameter
+from respcheck.server.model import ModelSpec, Reply, Turn, reply, text_of
+from respcheck.server.params import check_range, new_id, optional_param, parse_model, reject_unknown
 
 CHAT_PARAMETERS = frozenset(
     {
@@ -70,9 +70,7 @@ class Completion:
 
 
 def parse_chat(body: dict[str, Any], models: dict[str, ModelSpec]) -> Completion:
-    for name in body:
-        if name not in CHAT_PARAMETERS:
-            raise unknown_parameter(name)
+    reject_unknown(body, CHAT_PARAMETERS)
     spec = parse_model(body, models)
     messages = body.get("messages")
     if messages is None:
@@ -88,10 +86,8 @@ def parse_chat(body: dict[str, Any], models: dict[str, ModelSpec]) -> Completion
         )
     items, instructions = _items_from_messages(messages)
     for name, high in (("temperature", 2.0), ("top_p", 1.0)):
-        value = body.get(name)
+        value = optional_param(body, name, "number")
         if value is not None:
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise invalid_type(name, "number", value)
             check_range(name, value, 0.0, high)
     limit = body.get("max_completion_tokens", body.get("max_tokens"))
     if limit is not None and (not isinstance(limit, int) or limit < 1):
@@ -117,7 +113,7 @@ def parse_chat(body: dict[str, Any], models: dict[str, ModelSpec]) -> Completion
     )
     planned = reply(turn, spec)
     planned.summary = None  # chat completions carry no reasoning summary
-    prompt = 3 + sum(4 + tokens.count(_text(m.get("content"))) for m in messages if isinstance(m, dict))
+    prompt = 3 + sum(4 + tokens.count(text_of(m)) for m in messages if isinstance(m, dict))
     options = body.get("stream_options") or {}
     return Completion(
         id=new_id("chatcmpl"),
@@ -132,16 +128,6 @@ def parse_chat(body: dict[str, Any], models: dict[str, ModelSpec]) -> Completion
     )
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
-        )
-    return ""
-
-
 def _items_from_messages(messages: list[Any]) -> tuple[list[dict[str, Any]], str | None]:
     items: list[dict[str, Any]] = []
     system: list[str] = []
@@ -152,17 +138,17 @@ def _items_from_messages(messages: list[Any]) -> tuple[list[dict[str, Any]], str
         if role is None:
             raise missing_parameter(f"messages[{i}].role")
         if role in ("system", "developer"):
-            system.append(_text(message.get("content")))
+            system.append(text_of(message))
         elif role == "tool":
             items.append(
                 {
                     "type": "function_call_output",
                     "call_id": message.get("tool_call_id"),
-                    "output": _text(message.get("content")),
+                    "output": text_of(message),
                 }
             )
         elif role in ("user", "assistant"):
-            items.append({"type": "message", "role": role, "content": _text(message.get("content"))})
+            items.append({"type": "message", "role": role, "content": text_of(message)})
             for call in message.get("tool_calls") or []:
                 fn = call.get("function") or {}
                 items.append(

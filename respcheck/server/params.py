@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from respcheck.jsontypes import json_type
 from respcheck.schemas.registry import load_validator
 from respcheck.server.errors import (
     APIError,
@@ -116,25 +117,23 @@ class CreateParams:
 # ---------------------------------------------------------------- small typed readers
 
 
-def _check_type(body: dict[str, Any], name: str, expected: str, nullable: bool = True) -> Any:
+def optional_param(body: dict[str, Any], name: str, expected: str) -> Any:
+    """``body[name]`` when it has the JSON type ``expected`` (an integer is a number), None when
+    absent or null; any other value is refused with OpenAI's ``invalid_type`` error."""
     value = body.get(name)
     if value is None:
-        return None if nullable or name not in body else _raise(invalid_type(name, expected, value))
-    ok = {
-        "string": isinstance(value, str),
-        "boolean": isinstance(value, bool),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
-        "object": isinstance(value, dict),
-        "array": isinstance(value, list),
-    }[expected]
-    if not ok:
+        return None
+    actual = json_type(value)
+    if actual != expected and not (expected == "number" and actual == "integer"):
         raise invalid_type(name, expected, value)
     return value
 
 
-def _raise(err: APIError) -> Any:
-    raise err
+def reject_unknown(body: dict[str, Any], known: frozenset[str]) -> None:
+    """Refuse the first top-level parameter not in ``known`` (OpenAI's ``unknown_parameter``)."""
+    for name in body:
+        if name not in known:
+            raise unknown_parameter(name)
 
 
 def check_range(name: str, value: float, low: float, high: float, kind: str = "decimal") -> None:
@@ -186,7 +185,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
 def parse_model(body: dict[str, Any], models: dict[str, ModelSpec]) -> ModelSpec:
     if "model" not in body or body["model"] is None:
         raise missing_parameter("model")
-    model = _check_type(body, "model", "string")
+    model = optional_param(body, "model", "string")
     spec = models.get(model)
     if spec is None:
         raise model_not_found(model)
@@ -194,14 +193,12 @@ def parse_model(body: dict[str, Any], models: dict[str, ModelSpec]) -> ModelSpec
 
 
 def parse_create(body: dict[str, Any], models: dict[str, ModelSpec]) -> CreateParams:
-    for name in body:
-        if name not in KNOWN_PARAMETERS:
-            raise unknown_parameter(name)
+    reject_unknown(body, KNOWN_PARAMETERS)
     spec = parse_model(body, models)
     params = CreateParams(model=spec.name, spec=spec, input_items=[])
     params.input_items = normalize_input(body.get("input"), "input")
-    params.instructions = _check_type(body, "instructions", "string")
-    params.previous_response_id = _check_type(body, "previous_response_id", "string")
+    params.instructions = optional_param(body, "instructions", "string")
+    params.previous_response_id = optional_param(body, "previous_response_id", "string")
     if body.get("prompt") is not None:
         raise invalid_value(
             "prompt", "Stored prompt templates are not supported by this server.", "unsupported_parameter"
@@ -244,8 +241,7 @@ def check_against_schema(body: dict[str, Any]) -> None:
     judged = {k: v for k, v in body.items() if k in SCHEMA_CHECKED or k == "model"}
     if validator is None or validator.is_valid(judged):
         return
-    body = judged
-    errors = validator.errors(body, limit=1)
+    errors = validator.errors(judged, limit=1)
     pointer, message = (errors[0].pointer, errors[0].message) if errors else ("", "invalid request")
     param = param_from_pointer(pointer)
     enum = re.match(r"^(.*) is not one of \[(.*)\]$", message)
@@ -267,12 +263,12 @@ def param_from_pointer(pointer: str) -> str:
 
 def _parse_flags(body: dict[str, Any], params: CreateParams) -> None:
     for name in ("store", "stream", "background", "parallel_tool_calls"):
-        value = _check_type(body, name, "boolean")
+        value = optional_param(body, name, "boolean")
         if value is not None:
             setattr(params, name, value)
     if params.background and not params.store:
         raise invalid_value("background", "Background mode requires 'store' to be true.", "invalid_value")
-    options = _check_type(body, "stream_options", "object")
+    options = optional_param(body, "stream_options", "object")
     if options:
         if not params.stream:
             raise invalid_value(
@@ -284,15 +280,15 @@ def _parse_flags(body: dict[str, Any], params: CreateParams) -> None:
         if obfuscation is not None and not isinstance(obfuscation, bool):
             raise invalid_type("stream_options.include_obfuscation", "boolean", obfuscation)
         params.include_obfuscation = obfuscation is not False
-    truncation = _check_type(body, "truncation", "string")
+    truncation = optional_param(body, "truncation", "string")
     if truncation is not None:
         params.truncation = _one_of("truncation", truncation, ("auto", "disabled"))
-    tier = _check_type(body, "service_tier", "string")
+    tier = optional_param(body, "service_tier", "string")
     if tier is not None:
         params.service_tier = _one_of("service_tier", tier, ("auto", "default", "flex", "scale", "priority"))
     for name in ("user", "safety_identifier", "prompt_cache_key"):
-        setattr(params, name, _check_type(body, name, "string"))
-    retention = _check_type(body, "prompt_cache_retention", "string")
+        setattr(params, name, optional_param(body, name, "string"))
+    retention = optional_param(body, "prompt_cache_retention", "string")
     if retention is not None:
         params.prompt_cache_retention = _one_of(
             "prompt_cache_retention", retention, ("in-memory", "in_memory", "24h")
@@ -301,7 +297,7 @@ def _parse_flags(body: dict[str, Any], params: CreateParams) -> None:
 
 def _parse_sampling(body: dict[str, Any], spec: ModelSpec, params: CreateParams) -> None:
     for name, high in (("temperature", 2.0), ("top_p", 1.0)):
-        value = _check_type(body, name, "number")
+        value = optional_param(body, name, "number")
         if value is None:
             continue
         check_range(name, value, 0.0, high)
@@ -313,18 +309,18 @@ def _parse_sampling(body: dict[str, Any], spec: ModelSpec, params: CreateParams)
                 code="unsupported_parameter",
             )
         setattr(params, name, float(value))
-    top_logprobs = _check_type(body, "top_logprobs", "integer")
+    top_logprobs = optional_param(body, "top_logprobs", "integer")
     if top_logprobs is not None:
         check_range("top_logprobs", top_logprobs, 0, 20, "integer")
         params.top_logprobs = top_logprobs
 
 
 def _parse_limits(body: dict[str, Any], spec: ModelSpec, params: CreateParams) -> None:
-    limit = _check_type(body, "max_output_tokens", "integer")
+    limit = optional_param(body, "max_output_tokens", "integer")
     if limit is not None:
         check_range("max_output_tokens", limit, MIN_OUTPUT_TOKENS, spec.max_output_tokens, "integer")
         params.max_output_tokens = limit
-    calls = _check_type(body, "max_tool_calls", "integer")
+    calls = optional_param(body, "max_tool_calls", "integer")
     if calls is not None:
         check_range("max_tool_calls", calls, 1, 1_000_000, "integer")
         params.max_tool_calls = calls
@@ -368,8 +364,7 @@ def _parse_include(value: Any) -> list[str]:
     if not isinstance(value, list):
         raise invalid_type("include", "array", value)
     for i, entry in enumerate(value):
-        if entry not in INCLUDABLE:
-            _one_of(f"include[{i}]", entry, INCLUDABLE)
+        _one_of(f"include[{i}]", entry, INCLUDABLE)
     return list(value)
 
 
@@ -663,8 +658,7 @@ def _normalize_part(part: Any, where: str, role: str) -> dict[str, Any]:
         raise invalid_type(where, "object", part)
     kind = part.get("type")
     allowed = ("output_text", "refusal") if role == "assistant" else _INPUT_PARTS
-    if kind not in allowed:
-        _one_of(f"{where}.type", kind, allowed)
+    _one_of(f"{where}.type", kind, allowed)
     if kind in ("input_text", "output_text"):
         if not isinstance(part.get("text"), str):
             raise (
