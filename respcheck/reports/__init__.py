@@ -24,11 +24,9 @@ from respcheck.reports.har import write_har
 from respcheck.reports.history import default_history_path, record_and_compare
 from respcheck.reports.html import write_index
 from respcheck.reports.matrix import build_matrix
-from respcheck.reports.records import load_records, shown_base_url
+from respcheck.reports.records import SUMMARY_FILE, load_records, shown_base_url
 
 __all__ = ["build_matrix", "write_reports"]
-
-SUMMARY_FILE = "summary.json"
 
 
 def write_reports(report_dir: Path, summary: dict[str, Any], history: Path | None = None) -> None:

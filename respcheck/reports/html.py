@@ -14,7 +14,16 @@ from typing import Any
 
 from respcheck.generate.curl import SECRET_HEADERS, to_curl
 from respcheck.redact import redact_query, redact_text
-from respcheck.reports.records import by_test, key_env_of, origin_of, shown_base_url
+from respcheck.reports.har import HAR_FILE
+from respcheck.reports.records import (
+    EXCHANGES_FILE,
+    FINDINGS_FILE,
+    SUMMARY_FILE,
+    by_test,
+    key_env_of,
+    origin_of,
+    shown_base_url,
+)
 from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, when
 
 HTML_FILE = "index.html"
@@ -321,7 +330,7 @@ def not_run_section(summary: dict[str, Any]) -> str:
 
 
 def files_section(report_dir: Path | None) -> str:
-    names = ["summary.json", "findings.ndjson", "exchanges.har", "exchanges.jsonl", "junit.xml"]
+    names = [SUMMARY_FILE, FINDINGS_FILE, HAR_FILE, EXCHANGES_FILE, "junit.xml"]
     present = [n for n in names if report_dir is None or (report_dir / n).exists()]
     links = " · ".join(f'<a href="{esc(n)}">{esc(n)}</a>' for n in present)
     return (f'<section id="files"><h2>Files</h2><p>{links}</p><p class="meta">Replay offline: '

@@ -14,6 +14,9 @@ from typing import Any
 
 from respcheck.redact import redact_record, redact_text, redact_url
 
+# the files of a run's report folder that more than one module names
+SUMMARY_FILE = "summary.json"
+FINDINGS_FILE = "findings.ndjson"
 EXCHANGES_FILE = "exchanges.jsonl"
 
 # Where the embedded reference server listens when started with ``respcheck serve`` (its default),
