@@ -17,6 +17,9 @@ from typing import Any
 
 from respcheck import __version__
 from respcheck.budget import Spend
+from respcheck.redact import redact_record
+from respcheck.reports import write_reports
+from respcheck.reports.records import EXCHANGES_FILE, FINDINGS_FILE, SUMMARY_FILE, shown_base_url
 
 EXIT_OK, EXIT_FAILURES, EXIT_COULD_NOT_RUN, EXIT_BUDGET = 0, 1, 2, 3
 UNSUPPORTED_PREFIX = "unsupported"
@@ -143,26 +146,22 @@ class RunResults:
         return self.summary
 
     def _write(self, report_dir: Path) -> None:
-        from respcheck.redact import redact_record
-
+        # written first, so the verdict is on disk whatever a report writer does; write_reports
+        # writes it again once the history has added what changed since the last run
         report_dir.mkdir(parents=True, exist_ok=True)
         summary = redact_record(self.summary)
-        (report_dir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
-        with open(report_dir / "findings.ndjson", "w", encoding="utf-8") as out:
+        (report_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+        with open(report_dir / FINDINGS_FILE, "w", encoding="utf-8") as out:
             for t in self.tests.values():
                 for f in t.findings:
                     row = dict(f, test=t.nodeid, area=t.area, target=summary["target"]["name"])
                     out.write(json.dumps(redact_record(row), ensure_ascii=False) + "\n")
-        parts = sorted(report_dir.glob("exchanges-*.jsonl"))
+        parts = sorted(report_dir.glob("exchanges-*.jsonl"))  # one per xdist worker (plugin.LiveRun)
         if parts:
-            with open(report_dir / "exchanges.jsonl", "w", encoding="utf-8") as out:
+            with open(report_dir / EXCHANGES_FILE, "w", encoding="utf-8") as out:
                 for part in parts:
                     out.write(part.read_text(encoding="utf-8"))
                     part.unlink()
-        try:
-            from respcheck.reports import write_reports
-        except ImportError:  # the report writers are optional extras of a run
-            return
         write_reports(report_dir, summary)
 
     def summary_lines(self) -> list[str]:
@@ -194,7 +193,7 @@ def _target_dict(target: Any) -> dict[str, Any]:
         return {"name": "unknown"}
     return {
         "name": target.name,
-        "base_url": _without_userinfo(target.base_url) if not target.embedded else "embedded",
+        "base_url": _shown_url(target),
         "api_key_env": target.api_key_env,
         "profiles": list(target.profiles),
         "capabilities": sorted(target.capabilities),
@@ -206,10 +205,9 @@ def _target_dict(target: Any) -> dict[str, Any]:
     }
 
 
-def _without_userinfo(url: str | None) -> str | None:
-    """A base URL as it may be shown: ``user:password@`` is a credential, never reported."""
-    if not url or "@" not in url.split("//", 1)[-1].split("/", 1)[0]:
-        return url
-    scheme, _, rest = url.partition("//")
-    host_and_path = rest.split("@", 1)[1]
-    return f"{scheme}//{host_and_path}"
+def _shown_url(target: Any) -> str | None:
+    """The URL the run sent to, fit to print (no userinfo, secret parameters masked)."""
+    if target.embedded:
+        return "embedded"
+    url = target.resolved_base_url()  # base_url_env: the address the requests went to
+    return shown_base_url({"base_url": url}) if url else None

@@ -486,3 +486,14 @@ def test_report_matrix_command(tmp_path: Path) -> None:
     assert str(out) in result.output and "1 of 2 targets pass" in out.read_text()
     bad = CliRunner().invoke(cli, ["report", "matrix", str(tmp_path / "nope"), "--out", str(out)])
     assert bad.exit_code == 2 and "no summary.json" in bad.output
+
+
+def test_summary_names_the_url_the_run_sent_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A base_url_env target's address is the variable's value; userinfo and secret parameters never show."""
+    from respcheck.config import parse_targets
+    from respcheck.results import RunResults
+
+    monkeypatch.setenv("RELAY_URL", "https://user:pw@relay.example/v1?key=abc")
+    relay = parse_targets("targets:\n  x:\n    base_url_env: RELAY_URL\n    api_key_env: null\n").get("x")
+    summary = RunResults().finish(relay, None, 0)
+    assert summary["target"]["base_url"] == "https://relay.example/v1?key=[REDACTED]"
