@@ -268,5 +268,5 @@ async def chunk_frames(completion: Completion, latency: float) -> AsyncIterator[
     for chunk in chunks:
         if latency > 0:
             await asyncio.sleep(latency)
-        yield f"data: {ev.encode_json(chunk)}\n\n".encode()
-    yield b"data: [DONE]\n\n"
+        yield ev.sse_data_frame(ev.encode_json(chunk))
+    yield ev.sse_data_frame("[DONE]")

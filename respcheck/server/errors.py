@@ -1,7 +1,7 @@
 """OpenAI-shaped errors: ``{"error": {"message", "type", "param", "code"}}`` with the status OpenAI uses.
 
 Every way the server refuses a request goes through ``APIError``, so the body shape is
-built in one place (a fault catalogue can wrap ``error_body`` to break it on purpose).
+built in one place, ``error_body`` (the fault layer builds its own refusals with it too).
 """
 
 from __future__ import annotations

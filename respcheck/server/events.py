@@ -2,12 +2,11 @@
 
 Builders return the event without ``sequence_number``; ``sequenced`` adds it (last, as
 OpenAI does). ``item_events`` turns one finished output item into the events that stream
-it, for live runs and for replaying a stored response alike. ``sse_frame`` writes
-``event: <type>\\ndata: <json>\\n\\n`` by hand with ``\\n`` separators. A fault catalogue
-wraps or mutates these functions.
+it, for live runs and for replaying a stored response alike. ``sse_frame`` and
+``sse_data_frame`` are the server's only SSE writers (``\\n`` line ends, compact JSON).
 
 Events share nested values with the Response they were built from (copying every
-snapshot cost more than the rest of a request); use ``clone`` before mutating one.
+snapshot cost more than the rest of a request): copy one before changing it.
 """
 
 from __future__ import annotations
@@ -241,15 +240,6 @@ def replay(response: dict[str, Any], obfuscate: bool = True) -> list[Event]:
 # ---------------------------------------------------------------- sequencing and framing
 
 
-def clone(value: Any) -> Any:
-    """A deep copy of JSON-like data (for a fault that mutates an event in place)."""
-    if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [clone(v) for v in value]
-    return value
-
-
 def sequenced(event: Event, sequence_number: int) -> Event:
     event = dict(event)
     event["sequence_number"] = sequence_number
@@ -267,7 +257,13 @@ def encode_json(value: Any) -> str:
 
 
 def sse_frame(event: Event) -> bytes:
+    """A Responses stream event: ``event: <type>``, then its JSON on one ``data:`` line."""
     return f"event: {event['type']}\ndata: {encode_json(event)}\n\n".encode()
+
+
+def sse_data_frame(text: str) -> bytes:
+    """A ``data:``-only event, as Chat Completions streams write them (a chunk, or ``[DONE]``)."""
+    return f"data: {text}\n\n".encode()
 
 
 def is_delta(event: Event) -> bool:

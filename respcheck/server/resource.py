@@ -1,8 +1,7 @@
 """Build the objects the server returns: the Response, its output items, usage, lists.
 
 Shapes copied from real OpenAI traffic (../shared/fixtures, 2026): every field a current
-Response carries, in OpenAI's order. Each builder is a small function so a fault catalogue
-can wrap it.
+Response carries, in OpenAI's order.
 """
 
 from __future__ import annotations

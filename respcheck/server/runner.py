@@ -217,10 +217,6 @@ class _Budget:
         self.used = 0
         self.cut = False
 
-    @property
-    def exhausted(self) -> bool:
-        return self.cut
-
     def remaining(self) -> int | None:
         return None if self.limit is None else max(0, self.limit - self.used)
 
