@@ -150,6 +150,15 @@ def test_not_found_code_must_be_404() -> None:
     assert "404" in f.message
 
 
+@pytest.mark.parametrize("code", [{}, ["not_found"]])
+def test_a_code_that_is_not_a_string_is_judged_not_raised(code: object) -> None:
+    r = as_retrieve_404(openai_error())
+    r["response"]["status"] = 500
+    r["response"]["body"]["error"].update(type="server_error", code=code, message="boom")
+    assert findings(r, "error.status") == []
+    assert findings(r, "error.fields")
+
+
 def test_500_on_retrieve_whose_message_says_not_found() -> None:
     r = as_retrieve_404(openai_error())
     r["response"]["status"] = 500

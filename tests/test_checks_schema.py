@@ -300,6 +300,13 @@ def test_recently_required_counts_repeats_once_per_field() -> None:
     assert len(found) == 1
 
 
+def test_recently_required_judges_a_type_that_is_not_a_string() -> None:
+    record = text_stream()
+    events_of(record, "response.output_text.delta")[0]["type"] = ["response.output_text.delta"]
+    record["response"]["events"][-1]["data"]["response"]["output"][0]["type"] = {}
+    findings(record, "schema.recently_required")  # an unhashable type used to raise TypeError
+
+
 def test_web_search_action_may_be_missing_only_while_the_call_runs() -> None:
     item = {"id": "ws_1", "type": "web_search_call", "status": "in_progress"}
     record = completed_create()

@@ -634,7 +634,7 @@ def test_garbled_events_never_raise(data_strategy):
         else:
             target[path[-1]] = copy.deepcopy(data_strategy.draw(st.sampled_from(_WEIRD)))
     for profile in ("openai", "openresponses"):
-        findings(rec, profile)
+        judge(exchange_from_record(rec), profile)  # every check, the schema checks too
 
 
 def test_unhashable_ids_in_the_final_output_are_reported_not_raised():

@@ -30,8 +30,9 @@ SDK_EXPECTATION = (
     'OpenAI SDKs expect {"error": {"message", "type", "param", "code"}} and otherwise raise an '
     "error with no message or code"
 )
-# Error codes / types that mean "no such id": the answer to those is 404.
-NOT_FOUND_CODES = frozenset({"not_found", "response_not_found", "resource_not_found", "not_found_error"})
+# Error codes / types that mean "no such id": the answer to those is 404. A tuple, not a set:
+# a garbled code ({} or []) is compared, never hashed.
+NOT_FOUND_CODES = ("not_found", "response_not_found", "resource_not_found", "not_found_error")
 # How a server's message says so, e.g. "Response with id 'resp_x' not found." Only trusted
 # together with a 5xx: a 4xx may be about another id (an ``after`` cursor, say).
 NOT_FOUND_TEXT = re.compile(r"not found|no such|does not exist", re.IGNORECASE)

@@ -23,7 +23,7 @@ Decisions recorded here:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from functools import cache
 from typing import Any
 
@@ -323,7 +323,7 @@ def _item_parts(item: dict[str, Any], ptr: str, keys: tuple[str, ...]) -> Iterat
 CARRIERS = frozenset({"response", "item", "part", "usage", "output"})
 
 
-def _judged_objects(ex: Exchange, top_level_types: frozenset[str]) -> Iterator[tuple[Any, str]]:
+def _judged_objects(ex: Exchange, top_level_types: Container[str]) -> Iterator[tuple[Any, str]]:
     """The server-sent JSON an exchange holds that may hold a rule's object, with its pointer.
 
     Most events of a stream are deltas holding none: they are passed over without a look
@@ -332,7 +332,8 @@ def _judged_objects(ex: Exchange, top_level_types: frozenset[str]) -> Iterator[t
     if ex.events is not None:
         for e in ex.json_events:
             data = e.json
-            if not CARRIERS.isdisjoint(data) or data.get("type") in top_level_types:
+            kind = data.get("type")  # a garbled event's type may be a list: not hashable
+            if not CARRIERS.isdisjoint(data) or (isinstance(kind, str) and kind in top_level_types):
                 yield data, event_ptr(e.index)
     elif is_success(ex) and ex.body is not None:
         yield ex.body, body_ptr()
@@ -367,9 +368,10 @@ def recently_required(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     by_type, untyped = rules
     seen: dict[evolution.RecentlyRequired, tuple[str, int]] = {}  # rule -> (first pointer, count)
-    for instance, base in _judged_objects(ex, frozenset(by_type)):
+    for instance, base in _judged_objects(ex, by_type):
         for rel, keys, obj in contract_objects(instance):
-            candidates = by_type.get(obj.get("type"), ())
+            kind = obj.get("type")
+            candidates = by_type.get(kind, ()) if isinstance(kind, str) else ()
             for rule in (*candidates, *untyped) if keys and untyped else candidates:
                 if rule.field not in obj and rule.matches(keys, obj):
                     first, count = seen.get(rule, (base + rel, 0))
