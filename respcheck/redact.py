@@ -32,6 +32,7 @@ SECRET_HEADERS = frozenset(
         "proxy-authorization",
         "api-key",
         "x-api-key",
+        "openai-api-key",
         "x-goog-api-key",
         "cookie",
         "set-cookie",

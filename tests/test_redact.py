@@ -171,3 +171,14 @@ def test_redact_url_accepts_an_already_redacted_url() -> None:
     assert "sk-secret-123" not in once
     assert redact_url(once) == once
     assert MASK in redact_url(f"https://user:{MASK}@host.example/v1")
+
+
+def test_one_list_of_credential_headers_for_reports_repros_and_targets_yaml() -> None:
+    from respcheck.config import ConfigError, parse_targets
+    from respcheck.generate.curl import to_curl
+
+    assert redact_headers({"OpenAI-Api-Key": "sk-unregistered-1234"}) == {"OpenAI-Api-Key": MASK}
+    curl = to_curl("https://h/v1", "/responses", {}, {"OpenAI-Api-Key": "sk-unregistered"})
+    assert "sk-unregistered" not in curl
+    with pytest.raises(ConfigError, match=r"credentials do not belong in targets\.yaml"):
+        parse_targets("targets:\n  x:\n    base_url: https://h/v1\n    headers: {OpenAI-Api-Key: sk-x}\n")

@@ -7,20 +7,9 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["SECRET_HEADERS", "to_curl"]
+from respcheck.redact import SECRET_HEADERS  # credentials: their values never appear in the command
 
-# Headers that carry credentials; their values never appear in the command.
-SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "api-key",
-        "x-api-key",
-        "openai-api-key",
-        "x-goog-api-key",
-        "cookie",
-    }
-)
+__all__ = ["SECRET_HEADERS", "to_curl"]
 
 
 def to_curl(
