@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from respcheck.config import ConfigError, Target
+from respcheck.reports.records import SUMMARY_FILE
 from respcheck.results import EXIT_COULD_NOT_RUN
 from respcheck.selection import TargetOptions, select_target
 
@@ -148,7 +149,7 @@ def run(opts: RunOptions) -> int:
             "pass a folder you can write to"
         ) from None
     status = pytest.main(args)
-    summary_path = report_dir / "summary.json"
+    summary_path = report_dir / SUMMARY_FILE
     if not summary_path.is_file():
         if status == pytest.ExitCode.NO_TESTS_COLLECTED:
             raise CannotRun("no test selected — check --suite and -k")
