@@ -85,3 +85,11 @@ def test_ctrl_c_with_runs_and_streams_in_flight():
     reader.join(10)
     assert process.returncode == 0
     assert "Traceback" not in out + err
+
+
+def test_an_unopenable_database_is_one_line_and_exit_2(tmp_path: Path):
+    db = tmp_path / "missing" / "serve.sqlite3"
+    result = subprocess.run([*SERVE, "--db", str(db)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == f"respcheck serve: cannot open the database {db}: unable to open database file\n"
+    assert result.stdout == ""

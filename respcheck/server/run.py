@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -95,6 +96,7 @@ class RunningServer:
         while not self._server.started and self._thread.is_alive():
             self._thread.join(0.005)
         if not self._server.started:
+            self._close()
             raise RuntimeError("the reference server did not start")
 
     def _serve(self) -> None:
@@ -103,6 +105,9 @@ class RunningServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(10)
+        self._close()
+
+    def _close(self) -> None:
         self._sock.close()
         self.store.close()
         if self._scratch is not None:
@@ -140,19 +145,26 @@ def serve_main(
 ) -> int:
     """``respcheck serve``: print the URL, serve until Ctrl-C, exit 0 without a traceback."""
     encoding()
-    store, scratch = _open_store(db)
     try:
         sock = _bind(host, port)
     except OSError as exc:
         print(f"respcheck serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 2
-    app = build_app(store, None, api_key, latency)
-    server = _Server(app, app_wrapper(app) if app_wrapper else None)
-    print(f"respcheck reference server listening on {_url(host, sock)}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server.serve(sockets=[sock]))
-    sock.close()
-    store.close()
-    if scratch is not None:
-        scratch.cleanup()
+    try:
+        store, scratch = _open_store(db)
+    except sqlite3.Error as exc:
+        sock.close()
+        print(f"respcheck serve: cannot open the database {db}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app = build_app(store, None, api_key, latency)
+        server = _Server(app, app_wrapper(app) if app_wrapper else None)
+        print(f"respcheck reference server listening on {_url(host, sock)}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        sock.close()
+        store.close()
+        if scratch is not None:
+            scratch.cleanup()
     return 0
