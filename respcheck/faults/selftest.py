@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from respcheck.config import Models, Retries, Target, Timeouts, reference_target
+from respcheck.config import Retries, Target, Timeouts, reference_target
 from respcheck.exchange import Exchange
 from respcheck.faults.catalogue import CATALOGUE
 from respcheck.faults.layer import FAULT_HEADER, FaultLayer
@@ -102,14 +102,6 @@ class FaultResult:
         }
 
 
-class _Models:
-    def __init__(self, models: Models) -> None:
-        self.text = models.text
-        self.reasoning = models.for_("reasoning")
-        self.vision = models.for_("vision")
-        self.all = sorted({self.text, self.reasoning, self.vision})
-
-
 class Selftest:
     """One reference server behind the fault layer; ``run(fault)`` measures one entry."""
 
@@ -149,7 +141,7 @@ class Selftest:
 
     def run(self, fault: Fault, scenarios: Iterable[str] | None = None) -> FaultResult:
         from respcheck.client import ResponsesClient
-        from respcheck.plugin import judge_all
+        from respcheck.plugin import SuiteModels, judge_all
 
         target = self.target_for(fault)
         recorded: list[Exchange] = []
@@ -176,11 +168,13 @@ class Selftest:
             if self.recorder is not None:
                 self.recorder(f"{current[0]}@{fault.name}", ex)
 
+        m = target.models  # what the suites' ``models`` fixture gives them
+        models = SuiteModels(text=m.text, reasoning=m.for_("reasoning"), vision=m.for_("vision"))
         with ResponsesClient(target, recorder=record, environ={KEY_ENV: self.api_key}) as client:
             for case in selected:
                 current[0] = case.nodeid
                 first = len(recorded)
-                runs.append(_run_case(case, client, _Models(target.models), conforms))
+                runs.append(_run_case(case, client, models, conforms))
                 runs[-1].exchanges = [ex.id for ex in recorded[first:]]
         elapsed = time.monotonic() - started
         findings = [(ex.id, p, f) for ex in recorded for p, f in judge_once(ex)]
@@ -191,9 +185,7 @@ class Selftest:
         return result
 
 
-def _run_case(
-    case: Case, client: Any, models: _Models, conforms: Callable[[Exchange], Exchange]
-) -> ScenarioRun:
+def _run_case(case: Case, client: Any, models: Any, conforms: Callable[[Exchange], Exchange]) -> ScenarioRun:
     started = time.monotonic()
     try:
         case(client=client, models=models, conforms=conforms)
@@ -242,6 +234,7 @@ def classify(result: FaultResult) -> None:
         if not _within(result):
             result.detail += f"; took {result.measured:.1f} s > bound {fault.bound:g} s"
         return
+    warned = False  # caught only at warning severity
     if fault.behaviour:
         hit = [s for s in failed if s.nodeid.startswith(fault.detected_by)]
         killed = bool(hit)
@@ -249,12 +242,10 @@ def classify(result: FaultResult) -> None:
     else:
         killed = fault.detected_by in fired
         if killed:
+            warned = fired[fault.detected_by] is Severity.WARNING
             message = next(f.message for _, _, f in result.findings if f.check_id == fault.detected_by)
-            result.detail = message
-            if fired[fault.detected_by] is Severity.WARNING:
-                result.detail = "(warning) " + message
+            result.detail = f"(warning) {message}" if warned else message
     if killed:
-        warned = not fault.behaviour and fired[fault.detected_by] is Severity.WARNING
         result.verdict = "killed (warning)" if warned else "killed"
     elif errors:
         result.verdict = "killed by another check: " + ", ".join(errors[:4])
