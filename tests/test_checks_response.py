@@ -3,9 +3,12 @@ real OpenAI traffic keeps all of them silent."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from respcheck.checks import all_checks, get_check
 from respcheck.findings import Finding, Severity
@@ -370,3 +373,45 @@ def test_completed_at_seconds_after_creation_and_only_when_completed() -> None:
     body.update(completed_at=body["created_at"] + 1, status="in_progress")
     [f] = findings(r, "response.completed_at")
     assert f.severity is Severity.WARNING
+
+
+# -- robustness: any garbage in a JSON body gives findings, never an exception ---------------------
+
+_WEIRD = [None, [], {}, "x", -1, 1.5, True, 10**13, ["a"], {"id": ["unhashable"]}, [{"id": ["x"]}]]
+_BODIES = [
+    recorded.first(
+        lambda r, e=e: not r["streaming"] and r["endpoint"] == e and isinstance(r["response"]["body"], dict)
+    )
+    for e in ("create", "retrieve", "delete", "input_items")
+] + [recorded.first(lambda r: r["response"]["status"] == 400 and isinstance(r["response"]["body"], dict))]
+
+
+def _paths(value: object, prefix: tuple = (), depth: int = 0):
+    """Every (container path, key) inside a body, a few levels deep."""
+    if depth > 3:
+        return
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        yield (*prefix, key)
+        yield from _paths(child, (*prefix, key), depth + 1)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_garbled_bodies_never_raise(data_strategy: st.DataObject) -> None:
+    record = copy.deepcopy(data_strategy.draw(st.sampled_from(_BODIES)))
+    body = record["response"]["body"]
+    for _ in range(data_strategy.draw(st.integers(1, 4))):
+        paths = list(_paths(body))
+        if not paths:
+            break
+        path = data_strategy.draw(st.sampled_from(paths))
+        target = body
+        for key in path[:-1]:
+            target = target[key]
+        if data_strategy.draw(st.booleans()) and isinstance(target, dict):
+            del target[path[-1]]
+        else:
+            target[path[-1]] = copy.deepcopy(data_strategy.draw(st.sampled_from(_WEIRD)))
+    for profile in ("openai", "openresponses", "doc:newapi"):
+        judge(exchange_from_record(record), profile)

@@ -204,3 +204,11 @@ def test_compact_usage_is_judged_too() -> None:
     usage_of(r)["total_tokens"] += 7
     [f] = findings(r, "usage.total")
     assert f.location == "/response/body/usage/total_tokens"
+
+
+@pytest.mark.parametrize("output", [1, True, [{"content": 7}], [{"content": "text"}]])
+def test_nonzero_reads_output_that_is_not_an_array_of_items(output: object) -> None:
+    record = json_create()
+    record["response"]["body"]["output"] = output
+    usage_of(record)["output_tokens"] = 0
+    assert findings(record, "usage.nonzero") == []  # no output text: nothing to judge (it used to raise)

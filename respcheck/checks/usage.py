@@ -23,7 +23,7 @@ from typing import Any
 
 from respcheck.checks.common import RESPONSE_ENDPOINTS, at, body_ptr, is_success, response_objects
 from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import once_per_fault
+from respcheck.checks.response import once_per_fault, output_items
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 from respcheck.jsontypes import clipped
@@ -258,8 +258,9 @@ def usage_nonzero(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 
 
 def _has_output_text(response: dict[str, Any]) -> bool:
-    for item in response.get("output") or []:
-        for part in (item.get("content") or []) if isinstance(item, dict) else []:
+    for item, _ in output_items(response, ""):
+        content = item.get("content")
+        for part in content if isinstance(content, list) else ():
             if isinstance(part, dict) and part.get("type") == "output_text" and part.get("text"):
                 return True
     return False
