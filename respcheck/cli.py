@@ -34,17 +34,30 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: an unexpected exception is one line (RESPCHECK_DEBUG=1 shows the traceback)."""
+    """Entry point: a usage mistake or an unexpected exception is one line on stderr (exit 2).
+
+    ``RESPCHECK_DEBUG=1`` shows the traceback of an internal error.
+    """
     import os
 
     try:
-        cli.main(args=argv, prog_name="respcheck", standalone_mode=True)
-    except KeyboardInterrupt:
+        # not standalone: click would print its usage errors on four lines and Ctrl-C as exit 1
+        code = cli.main(args=argv, prog_name="respcheck", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:  # a bare group: its help, as click shows it
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+        sys.exit(EXIT_USAGE)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "respcheck"
+        fail(f"{exc.format_message()} ({command} --help lists the options)")
+    except click.ClickException as exc:
+        fail(exc.format_message())
+    except (KeyboardInterrupt, click.Abort):
         fail("interrupted", 130)
     except Exception as exc:  # a bug in respcheck, not in the user's input
         if os.environ.get("RESPCHECK_DEBUG"):
             raise
         fail(f"internal error: {type(exc).__name__}: {exc} (RESPCHECK_DEBUG=1 shows the traceback)")
+    sys.exit(code if isinstance(code, int) else EXIT_OK)  # --help and --version return 0
 
 
 @cli.command("checks")

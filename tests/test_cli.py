@@ -63,3 +63,15 @@ def test_replay_error_finding_exits_1(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     verdict = json.loads(result.stdout)
     assert verdict["exchanges"][rec["id"]]["verdict"] == "fail"
+
+
+def test_a_usage_mistake_is_one_line_exit_2() -> None:
+    result = respcheck("run", "--budget-requests", "ten")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "respcheck: Invalid value for '--budget-requests': 'ten' is not a valid integer. "
+        "(respcheck run --help lists the options)\n"
+    )
+    unknown = respcheck("replay-all")
+    assert unknown.returncode == 2 and len(unknown.stderr.splitlines()) == 1
+    assert respcheck("--version").returncode == 0
