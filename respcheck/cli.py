@@ -13,6 +13,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -21,7 +22,7 @@ from respcheck import __version__
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUDGET = 0, 1, 2, 3
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> None:
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """Print one line to stderr and exit: the CLI never shows a traceback for bad input."""
     click.echo(f"respcheck: {message}", err=True)
     sys.exit(code)
