@@ -10,9 +10,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from respcheck.findings import Severity
 from respcheck.schemas.registry import SchemaValidator, load_validator
 
 
@@ -23,11 +22,7 @@ class Profile:
     usage_style: str = "responses"  # "responses": input_tokens/output_tokens; "chat": prompt_tokens/...
     done_marker: str = "optional"  # "optional" (info when present) or "required"
     event_names: str = "optional"  # "optional": an SSE event: line may be absent; "required"
-    severity_overrides: dict[str, Severity] = field(default_factory=dict)
     fallback: str | None = None
-
-    def severity_for(self, check_id: str, default: Severity) -> Severity:
-        return self.severity_overrides.get(check_id, default)
 
     def validator(self, name: str) -> SchemaValidator | None:
         """The schema ``name`` (e.g. ``response``, ``events/response.created``) in this profile."""

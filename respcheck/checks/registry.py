@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """What a check function yields: the registry adds id, clause and default severity."""
+    """What a check function yields: the registry adds id, clause and default severity.
+
+    ``severity`` overrides the check's default for this one violation (a profile that
+    requires what another tolerates says so here, e.g. ``stream.done_marker``).
+    """
 
     message: str
     at: str = ""
@@ -63,7 +67,7 @@ class Check:
         for violation in self.func(exchange, ctx):
             yield Finding(
                 check_id=self.id,
-                severity=violation.severity or ctx.profile.severity_for(self.id, self.severity),
+                severity=violation.severity or self.severity,
                 message=violation.message,
                 location=violation.at,
                 clause=self.clause,
