@@ -117,16 +117,26 @@ class CreateParams:
 # ---------------------------------------------------------------- small typed readers
 
 
-def optional_param(body: dict[str, Any], name: str, expected: str) -> Any:
+def optional_param(body: dict[str, Any], name: str, expected: str, parent: str = "") -> Any:
     """``body[name]`` when it has the JSON type ``expected`` (an integer is a number), None when
-    absent or null; any other value is refused with OpenAI's ``invalid_type`` error."""
+    absent or null; any other value is refused with OpenAI's ``invalid_type`` error.
+
+    ``parent`` is where ``body`` sits in the request (``tools[0]``), for the error's ``param``.
+    """
     value = body.get(name)
     if value is None:
         return None
     actual = json_type(value)
     if actual != expected and not (expected == "number" and actual == "integer"):
-        raise invalid_type(name, expected, value)
+        raise invalid_type(f"{parent}.{name}" if parent else name, expected, value)
     return value
+
+
+def required_param(body: dict[str, Any], name: str, expected: str, parent: str = "") -> Any:
+    """Like ``optional_param``, but absent or null is OpenAI's ``missing_required_parameter``."""
+    if body.get(name) is None:
+        raise missing_parameter(f"{parent}.{name}" if parent else name)
+    return optional_param(body, name, expected, parent)
 
 
 def reject_unknown(body: dict[str, Any], known: frozenset[str]) -> None:
@@ -183,9 +193,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
 
 
 def parse_model(body: dict[str, Any], models: dict[str, ModelSpec]) -> ModelSpec:
-    if "model" not in body or body["model"] is None:
-        raise missing_parameter("model")
-    model = optional_param(body, "model", "string")
+    model = required_param(body, "model", "string")
     spec = models.get(model)
     if spec is None:
         raise model_not_found(model)
@@ -276,9 +284,7 @@ def _parse_flags(body: dict[str, Any], params: CreateParams) -> None:
                 "Invalid 'stream_options': only allowed when 'stream' is true.",
                 "invalid_value",
             )
-        obfuscation = options.get("include_obfuscation")
-        if obfuscation is not None and not isinstance(obfuscation, bool):
-            raise invalid_type("stream_options.include_obfuscation", "boolean", obfuscation)
+        obfuscation = optional_param(options, "include_obfuscation", "boolean", "stream_options")
         params.include_obfuscation = obfuscation is not False
     truncation = optional_param(body, "truncation", "string")
     if truncation is not None:
@@ -386,11 +392,7 @@ def _parse_tools(value: Any) -> list[dict[str, Any]]:
                 f"Invalid value: '{tool['type']}'. This server supports only 'function' tools.",
                 "unsupported_value",
             )
-        name = tool.get("name")
-        if name is None:
-            raise missing_parameter(f"{where}.name")
-        if not isinstance(name, str):
-            raise invalid_type(f"{where}.name", "string", name)
+        name = required_param(tool, "name", "string", where)
         if not name or len(name) > 64 or not all(c.isalnum() or c in "_-" for c in name):
             raise invalid_value(
                 f"{where}.name",
@@ -398,12 +400,8 @@ def _parse_tools(value: Any) -> list[dict[str, Any]]:
                 "the pattern '^[a-zA-Z0-9_-]+$'.",
                 "invalid_value",
             )
-        parameters = tool.get("parameters")
-        if parameters is not None and not isinstance(parameters, dict):
-            raise invalid_type(f"{where}.parameters", "object", parameters)
-        strict = tool.get("strict", True)
-        if strict is not None and not isinstance(strict, bool):
-            raise invalid_type(f"{where}.strict", "boolean", strict)
+        parameters = optional_param(tool, "parameters", "object", where)
+        strict = optional_param(tool, "strict", "boolean", where)
         tools.append(
             {
                 "type": "function",
@@ -471,19 +469,9 @@ def _parse_text(value: Any) -> dict[str, Any]:
     if kind != "json_schema":
         text["format"] = {"type": kind}
         return text
-    name = fmt.get("name")
-    if name is None:
-        raise missing_parameter("text.format.name")
-    if not isinstance(name, str):
-        raise invalid_type("text.format.name", "string", name)
-    schema = fmt.get("schema")
-    if schema is None:
-        raise missing_parameter("text.format.schema")
-    if not isinstance(schema, dict):
-        raise invalid_type("text.format.schema", "object", schema)
-    strict = fmt.get("strict")
-    if strict is not None and not isinstance(strict, bool):
-        raise invalid_type("text.format.strict", "boolean", strict)
+    name = required_param(fmt, "name", "string", "text.format")
+    schema = required_param(fmt, "schema", "object", "text.format")
+    strict = optional_param(fmt, "strict", "boolean", "text.format")
     if strict:
         _check_strict_schema(schema, "text.format.schema", name)
     text["format"] = {
