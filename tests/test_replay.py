@@ -186,3 +186,13 @@ def test_jsonl_times_that_are_not_numbers_are_not_kept(tmp_path: Path) -> None:
     (loaded,) = list(load([path]))
     assert loaded.elapsed is None and all(e.arrived_at is None for e in loaded.events)
     judge(loaded)  # stream.buffered has no times to compare (it used to raise TypeError)
+
+
+def test_jsonl_line_separators_inside_strings_do_not_split_a_record(tmp_path: Path) -> None:
+    rec = recorded.first(lambda r: not r["streaming"] and r["endpoint"] == "create")
+    rec["request"]["body"]["input"] = "one\u2028two\u2029three\x85four"
+    path = tmp_path / "separators.jsonl"
+    path.write_text(json.dumps(rec, ensure_ascii=False) + "\r\n" + json.dumps(rec) + "\n", encoding="utf-8")
+    loaded = list(load([path]))
+    assert [type(i).__name__ for i in loaded] == ["Exchange", "Exchange"]
+    assert loaded[0].request.body["input"] == "one\u2028two\u2029three\x85four"

@@ -66,7 +66,9 @@ def load_file(path: Path) -> Iterator[Exchange | LoadError]:
 
 
 def _jsonl(path: Path, text: str) -> Iterator[Exchange | LoadError]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: str.splitlines would also cut at U+2028, U+2029 and U+0085, which
+    # JSON leaves unescaped inside strings (respcheck's own exchanges.jsonl writes them raw).
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
