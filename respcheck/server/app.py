@@ -37,6 +37,7 @@ from respcheck.server.model import DEFAULT_MODELS, ModelSpec
 from respcheck.server.params import (
     INCLUDABLE,
     CreateParams,
+    check_range,
     new_id,
     normalize_input,
     optional_param,
@@ -300,13 +301,7 @@ async def list_input_items(request: Request, state: ServerState) -> Response:
         raise response_not_found(response_id)
     _check_include(request)
     limit = _int_query(request, "limit", 20)
-    if not 1 <= limit <= 100:
-        raise invalid_value(
-            "limit",
-            f"Invalid 'limit': integer {'below minimum' if limit < 1 else 'above maximum'} value. "
-            f"Expected a value {'>= 1' if limit < 1 else '<= 100'}, but got {limit} instead.",
-            "integer_below_min_value" if limit < 1 else "integer_above_max_value",
-        )
+    check_range("limit", limit, 1, 100, "integer")
     order = request.query_params.get("order", "desc")
     if order not in ("asc", "desc"):
         raise invalid_value("order", f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.")
