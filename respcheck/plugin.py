@@ -17,9 +17,9 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -159,13 +159,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @dataclass
 class LiveRun:
     target: Target
-    client: Any
+    client: ResponsesClient | None  # set once the target is reachable (the reference server started)
     report_dir: Path | None
     worker: str
     server: Any = None
     current: pytest.Item | None = None
-    _exchanges_file: Any = None
-    spent: dict[str, Any] = field(default_factory=dict)
+    _exchanges_file: TextIO | None = None
 
     def record(self, exchange: Exchange) -> None:
         """Every exchange, redacted, to this worker's JSONL (the HAR and repro source)."""
@@ -187,6 +186,8 @@ class LiveRun:
         self._exchanges_file.flush()
 
     def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
         if self._exchanges_file is not None:
             self._exchanges_file.close()
         if self.server is not None:
@@ -219,24 +220,23 @@ def respcheck_run(pytestconfig: pytest.Config) -> Iterator[LiveRun]:
         report_dir=Path(report_dir) if report_dir else None,
         worker=_worker_id(pytestconfig),
     )
-    if target.embedded:
-        from respcheck.config import REFERENCE_API_KEY, REFERENCE_API_KEY_ENV
-        from respcheck.server.run import start_server
+    try:  # whatever fails from here on, the server started is stopped
+        if target.embedded:
+            from respcheck.config import REFERENCE_API_KEY, REFERENCE_API_KEY_ENV
+            from respcheck.server.run import start_server
 
-        # The embedded server accepts exactly one key, so the no-key / wrong-key tests mean something.
-        key = os.environ.setdefault(REFERENCE_API_KEY_ENV, REFERENCE_API_KEY)
-        run.server = start_server(api_key=key)
-        target = target.with_base_url(run.server.base_url)
-        run.target = target
-    # The budget is shared by this run's workers (read from xdist, not the environment, which a
-    # run started from inside another pytest-xdist run would inherit).
-    workers = int((getattr(pytestconfig, "workerinput", None) or {}).get("workercount", 1))
-    run.client = ResponsesClient(target, budget=target.budget.split(workers), recorder=run.record)
-    pytestconfig.stash[_RUN] = run
-    try:
+            # The embedded server accepts exactly one key, so the no-key / wrong-key tests mean something.
+            key = os.environ.setdefault(REFERENCE_API_KEY_ENV, REFERENCE_API_KEY)
+            run.server = start_server(api_key=key)
+            target = target.with_base_url(run.server.base_url)
+            run.target = target
+        # The budget is shared by this run's workers (read from xdist, not the environment, which a
+        # run started from inside another pytest-xdist run would inherit).
+        workers = int((getattr(pytestconfig, "workerinput", None) or {}).get("workercount", 1))
+        run.client = ResponsesClient(target, budget=target.budget.split(workers), recorder=run.record)
+        pytestconfig.stash[_RUN] = run
         yield run
     finally:
-        run.client.close()
         run.close()
 
 
