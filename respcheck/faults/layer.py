@@ -62,14 +62,10 @@ class FaultLayer:
         rotate: bool = False,
         catalogue: dict[str, Fault] | None = None,
     ) -> None:
-        if catalogue is None:
-            from respcheck.faults.catalogue import CATALOGUE
-
-            catalogue = CATALOGUE
         self.app = app
         self.faults = list(faults)
         self.allow_header = allow_header
-        self.catalogue = catalogue
+        self.catalogue = _catalogue(catalogue)
         self._turn = itertools.count() if rotate else None
         self._states: dict[str, State] = {}
         logger = logging.getLogger("uvicorn.error")
@@ -140,10 +136,7 @@ class FaultLayer:
 
 def resolve(names: str | Iterable[str], catalogue: dict[str, Fault] | None = None) -> list[Fault]:
     """Catalogue entries by name (``"a,b"`` or a list); an unknown name raises UnknownFault."""
-    if catalogue is None:
-        from respcheck.faults.catalogue import CATALOGUE
-
-        catalogue = CATALOGUE
+    catalogue = _catalogue(catalogue)
     if isinstance(names, str):
         names = names.split(",")
     out = []
@@ -154,6 +147,14 @@ def resolve(names: str | Iterable[str], catalogue: dict[str, Fault] | None = Non
             raise UnknownFault(f"unknown fault {name!r} (respcheck selftest --list shows them all)")
         out.append(catalogue[name])
     return out
+
+
+def _catalogue(given: dict[str, Fault] | None) -> dict[str, Fault]:
+    if given is not None:
+        return given
+    from respcheck.faults.catalogue import CATALOGUE  # imported late: the catalogue imports this module
+
+    return CATALOGUE
 
 
 # -- delivery ---------------------------------------------------------------------------------------
