@@ -442,3 +442,11 @@ def test_each_relaxation_is_needed_by_real_openai_traffic(
         if relaxed_validators[name].is_valid(instance) and not strict_validators[name].is_valid(instance):
             return
     pytest.fail(f"no real OpenAI object needs {relaxation}")
+
+
+def test_a_missing_or_broken_spec_is_a_build_error_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(build.BuildError, match=r"openai-openapi\.json: cannot read the spec"):
+        build.build_all(tmp_path, tmp_path / "out", tmp_path / "no-docs")
+    (tmp_path / "openai-openapi.json").write_text("{", encoding="utf-8")
+    with pytest.raises(build.BuildError, match=r"openai-openapi\.json: not a JSON OpenAPI document"):
+        build.build_all(tmp_path, tmp_path / "out", tmp_path / "no-docs")

@@ -174,7 +174,7 @@ REWRITES = [
 
 
 class BuildError(RuntimeError):
-    pass
+    """The specs or doc tables cannot be built as they are; the message says what to fix."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,8 +380,21 @@ class Built:
     provenance: dict[str, Any]
 
 
+def read_spec(path: Path) -> dict[str, Any]:
+    """The OpenAPI document at ``path``; a missing or unreadable file is a BuildError naming it."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read the spec ({exc.strerror or exc})") from None
+    except ValueError as exc:  # not UTF-8, or not JSON
+        raise BuildError(f"{path}: not a JSON OpenAPI document ({exc})") from None
+    if not isinstance(document, dict):
+        raise BuildError(f"{path}: not an OpenAPI document (a JSON {type(document).__name__})")
+    return document
+
+
 def build_spec_profile(source: SpecSource, specs_dir: Path) -> list[Built]:
-    spec = Spec(source, json.loads((specs_dir / source.spec_file).read_text(encoding="utf-8")))
+    spec = Spec(source, read_spec(specs_dir / source.spec_file))
     out: list[Built] = []
 
     def add(rel: str, root: dict[str, Any], origin: dict[str, Any]) -> None:
