@@ -15,6 +15,7 @@ from respcheck.findings import Finding, Severity
 from respcheck.judge import judge
 from respcheck.replay.jsonl import exchange_from_record
 from tests import recorded
+from tests.test_checks_stream import _WEIRD, _paths
 
 MODULE = "respcheck.checks.response"
 
@@ -377,23 +378,12 @@ def test_completed_at_seconds_after_creation_and_only_when_completed() -> None:
 
 # -- robustness: any garbage in a JSON body gives findings, never an exception ---------------------
 
-_WEIRD = [None, [], {}, "x", -1, 1.5, True, 10**13, ["a"], {"id": ["unhashable"]}, [{"id": ["x"]}]]
 _BODIES = [
     recorded.first(
         lambda r, e=e: not r["streaming"] and r["endpoint"] == e and isinstance(r["response"]["body"], dict)
     )
     for e in ("create", "retrieve", "delete", "input_items")
 ] + [recorded.first(lambda r: r["response"]["status"] == 400 and isinstance(r["response"]["body"], dict))]
-
-
-def _paths(value: object, prefix: tuple = (), depth: int = 0):
-    """Every (container path, key) inside a body, a few levels deep."""
-    if depth > 3:
-        return
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in items:
-        yield (*prefix, key)
-        yield from _paths(child, (*prefix, key), depth + 1)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -412,6 +402,6 @@ def test_garbled_bodies_never_raise(data_strategy: st.DataObject) -> None:
         if data_strategy.draw(st.booleans()) and isinstance(target, dict):
             del target[path[-1]]
         else:
-            target[path[-1]] = copy.deepcopy(data_strategy.draw(st.sampled_from(_WEIRD)))
+            target[path[-1]] = copy.deepcopy(data_strategy.draw(st.sampled_from([*_WEIRD, 10**13])))
     for profile in ("openai", "openresponses", "doc:newapi"):
         judge(exchange_from_record(record), profile)
