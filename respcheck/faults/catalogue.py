@@ -24,6 +24,7 @@ Decisions:
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from respcheck.faults import hostile
@@ -115,6 +116,15 @@ def _deltas(stream: Stream, kind: str = "response.output_text.delta") -> list[Fr
 
 def _terminal(stream: Stream) -> Frame:
     return last(stream.of_type(*TERMINAL))
+
+
+def _terminal_response(**fields: Any):
+    """Overwrite these fields of the Response the terminal event carries (and only there)."""
+
+    def edit(stream: Stream) -> None:
+        _terminal(stream).data["response"].update(copy.deepcopy(fields))
+
+    return edit
 
 
 def _set(key: str, value: Any):
@@ -419,7 +429,7 @@ contract(
     "completed_empty_output",
     "relay that sends response.completed with output: [] (it kept no copy)",
     "stream.assembly.final_output",
-    reply=on_stream(lambda s: _terminal(s).data["response"].update(output=[])),
+    reply=on_stream(_terminal_response(output=[])),
     fast=True,
 )
 
@@ -479,13 +489,13 @@ contract(
     "terminal_status_mismatch",
     "relay that copies the in_progress snapshot into response.completed",
     "stream.lifecycle.status",
-    reply=on_stream(lambda s: _terminal(s).data["response"].update(status="in_progress")),
+    reply=on_stream(_terminal_response(status="in_progress")),
 )
 contract(
     "response_id_changes",
     "relay that rewrites ids in the terminal event only",
     "stream.lifecycle.response_id",
-    reply=on_stream(lambda s: _terminal(s).data["response"].update(id="resp_relay_rewritten")),
+    reply=on_stream(_terminal_response(id="resp_relay_rewritten")),
 )
 contract(
     "summary_delta_dropped",
