@@ -124,23 +124,20 @@ def last(frames: list[Frame]) -> Frame:
 
 def move_before(moved: str, anchor: str, last_anchor: bool = False) -> Callable[[Stream], None]:
     """Move the first ``moved`` event in front of the first (or last) ``anchor`` event; re-sequence."""
+    return _move(moved, anchor, 0, last_anchor)
 
+
+def move_after(moved: str, anchor: str) -> Callable[[Stream], None]:
+    """Move the first ``moved`` event just behind the first ``anchor`` event; re-sequence."""
+    return _move(moved, anchor, 1)
+
+
+def _move(moved: str, anchor: str, offset: int, last_anchor: bool = False) -> Callable[[Stream], None]:
     def edit(stream: Stream) -> None:
         frame = first(stream.of_type(moved))
         target = (last if last_anchor else first)([f for f in stream.of_type(anchor) if f is not frame])
         stream.frames.remove(frame)
-        stream.frames.insert(stream.frames.index(target), frame)
-        stream.renumber()
-
-    return edit
-
-
-def move_after(moved: str, anchor: str) -> Callable[[Stream], None]:
-    def edit(stream: Stream) -> None:
-        frame = first(stream.of_type(moved))
-        target = first([f for f in stream.of_type(anchor) if f is not frame])
-        stream.frames.remove(frame)
-        stream.frames.insert(stream.frames.index(target) + 1, frame)
+        stream.frames.insert(stream.frames.index(target) + offset, frame)
         stream.renumber()
 
     return edit
