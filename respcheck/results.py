@@ -18,8 +18,13 @@ from typing import Any
 from respcheck import __version__
 from respcheck.budget import Spend
 from respcheck.redact import redact_record
-from respcheck.reports import write_reports
-from respcheck.reports.records import EXCHANGES_FILE, FINDINGS_FILE, SUMMARY_FILE, shown_base_url
+
+# The report folder's files that more than one module names. The report writers are imported only
+# when used: they load hypothesis (respcheck.generate), which must not be imported before pytest
+# starts (``respcheck run`` imports this module first).
+SUMMARY_FILE = "summary.json"
+FINDINGS_FILE = "findings.ndjson"
+EXCHANGES_FILE = "exchanges.jsonl"
 
 EXIT_OK, EXIT_FAILURES, EXIT_COULD_NOT_RUN, EXIT_BUDGET = 0, 1, 2, 3
 UNSUPPORTED_PREFIX = "unsupported"
@@ -162,6 +167,8 @@ class RunResults:
                 for part in parts:
                     out.write(part.read_text(encoding="utf-8"))
                     part.unlink()
+        from respcheck.reports import write_reports
+
         write_reports(report_dir, summary)
 
     def summary_lines(self) -> list[str]:
@@ -209,5 +216,7 @@ def _shown_url(target: Any) -> str | None:
     """The URL the run sent to, fit to print (no userinfo, secret parameters masked)."""
     if target.embedded:
         return "embedded"
+    from respcheck.reports.records import shown_base_url
+
     url = target.resolved_base_url()  # base_url_env: the address the requests went to
     return shown_base_url({"base_url": url}) if url else None

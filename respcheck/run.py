@@ -16,8 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from respcheck.config import ConfigError, Target
-from respcheck.reports.records import SUMMARY_FILE
-from respcheck.results import EXIT_COULD_NOT_RUN
+from respcheck.results import EXIT_COULD_NOT_RUN, SUMMARY_FILE
 from respcheck.selection import TargetOptions, select_target
 
 SUITES = (

@@ -24,7 +24,8 @@ from respcheck.reports.har import write_har
 from respcheck.reports.history import default_history_path, record_and_compare
 from respcheck.reports.html import write_index
 from respcheck.reports.matrix import build_matrix
-from respcheck.reports.records import SUMMARY_FILE, load_records, shown_base_url
+from respcheck.reports.records import load_records, shown_base_url
+from respcheck.results import SUMMARY_FILE
 
 __all__ = ["build_matrix", "write_reports"]
 

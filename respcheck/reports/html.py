@@ -12,19 +12,12 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from respcheck.generate.curl import SECRET_HEADERS, to_curl
-from respcheck.redact import redact_query, redact_text
+from respcheck.generate.curl import to_curl
+from respcheck.redact import SECRET_HEADERS, redact_query, redact_text
 from respcheck.reports.har import HAR_FILE
-from respcheck.reports.records import (
-    EXCHANGES_FILE,
-    FINDINGS_FILE,
-    SUMMARY_FILE,
-    by_test,
-    key_env_of,
-    origin_of,
-    shown_base_url,
-)
+from respcheck.reports.records import by_test, key_env_of, origin_of, shown_base_url
 from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, when
+from respcheck.results import EXCHANGES_FILE, FINDINGS_FILE, SUMMARY_FILE
 
 HTML_FILE = "index.html"
 OUTCOMES = ("passed", "failed", "unsupported", "skipped", "budget")

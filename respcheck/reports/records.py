@@ -13,11 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from respcheck.redact import redact_record, redact_text, redact_url
-
-# the files of a run's report folder that more than one module names
-SUMMARY_FILE = "summary.json"
-FINDINGS_FILE = "findings.ndjson"
-EXCHANGES_FILE = "exchanges.jsonl"
+from respcheck.results import EXCHANGES_FILE
 
 # Where the embedded reference server listens when started with ``respcheck serve`` (its default),
 # so a repro of a ``reference`` run can be pasted against it.
