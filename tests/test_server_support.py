@@ -1,6 +1,7 @@
 """Shared pieces of the reference-server tests: a running server and a small HTTP -> Exchange helper.
 
-Kept small on purpose: respcheck/client.py (the real client) will replace ``send``.
+Kept small on purpose: ``send`` sees the raw HTTP exchange, without respcheck/client.py's retries,
+budget and redaction in the way.
 """
 
 from __future__ import annotations

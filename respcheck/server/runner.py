@@ -39,7 +39,6 @@ class ResponseRun:
         self.conversation = conversation  # prior turns + this request's input, oldest first
         self.input_tokens = input_tokens
         self.store = store if params.store else None
-        self.latency = latency
         self._pace = max(latency, BACKGROUND_PACE) if params.background else latency
         status = "queued" if params.background else "in_progress"
         self.response = resource.base_response(params, new_id("resp"), int(time.time()), status)
