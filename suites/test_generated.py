@@ -13,6 +13,11 @@ from respcheck.generate.requests import valid_create_requests
 
 pytestmark = pytest.mark.area("generated")
 
+with_and_without_tools = pytest.mark.parametrize(
+    "tools",
+    [pytest.param(False, id="plain"), pytest.param(True, id="tools", marks=pytest.mark.function_tools)],
+)
+
 
 @cache
 def _valid(models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool):
@@ -26,20 +31,14 @@ def _check(client, conforms, body):
     )
 
 
-@pytest.mark.parametrize(
-    "tools",
-    [pytest.param(False, id="plain"), pytest.param(True, id="tools", marks=pytest.mark.function_tools)],
-)
+@with_and_without_tools
 @given(data=st.data())
 def test_generated_request_json(client, models, conforms, tools, data):
     _check(client, conforms, data.draw(_valid((models.text,), False, tools, False), label="request"))
 
 
 @pytest.mark.stream
-@pytest.mark.parametrize(
-    "tools",
-    [pytest.param(False, id="plain"), pytest.param(True, id="tools", marks=pytest.mark.function_tools)],
-)
+@with_and_without_tools
 @given(data=st.data())
 def test_generated_request_sse(client, models, conforms, tools, data):
     _check(client, conforms, data.draw(_valid((models.text,), True, tools, False), label="request"))
