@@ -497,3 +497,12 @@ def test_summary_names_the_url_the_run_sent_to(monkeypatch: pytest.MonkeyPatch) 
     relay = parse_targets("targets:\n  x:\n    base_url_env: RELAY_URL\n    api_key_env: null\n").get("x")
     summary = RunResults().finish(relay, None, 0)
     assert summary["target"]["base_url"] == "https://relay.example/v1?key=[REDACTED]"
+
+
+def test_write_reports_leaves_the_callers_summary_as_it_was(tmp_path: Path) -> None:
+    summary = make_summary()
+    before = json.dumps(summary, sort_keys=True)
+    (tmp_path / "run").mkdir()
+    write_reports(tmp_path / "run", summary)
+    assert json.dumps(summary, sort_keys=True) == before
+    assert "changes" in json.loads((tmp_path / "run" / "summary.json").read_text())

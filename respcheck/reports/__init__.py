@@ -38,9 +38,9 @@ def write_reports(report_dir: Path, summary: dict[str, Any], history: Path | Non
     verdict and exit code are already decided.
     """
     report_dir = Path(report_dir)
-    summary = redact_record(summary)
+    summary = dict(redact_record(summary))  # a copy: redact_record may return the caller's own dict
     if isinstance(summary.get("target"), dict) and summary["target"].get("base_url"):
-        summary["target"]["base_url"] = shown_base_url(summary["target"])
+        summary["target"] = {**summary["target"], "base_url": shown_base_url(summary["target"])}
     records = load_records(report_dir)
     _attempt("exchanges.har", lambda: write_har(report_dir, records, summary))
 
