@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -102,7 +103,7 @@ class Connection:
         reader, writer = await asyncio.open_connection(host, int(port), limit=1 << 20)
         return cls(reader, writer)
 
-    async def post(self, body: bytes, on_chunk=None) -> tuple[int, bytes]:
+    async def post(self, body: bytes, on_chunk: Callable[[bytes], None] | None = None) -> tuple[int, bytes]:
         """POST /v1/responses; the body (chunked or not) is returned, or fed to ``on_chunk``."""
         self.writer.write(
             b"POST /v1/responses HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer bench\r\n"

@@ -12,10 +12,10 @@ import pytest
 from respcheck.checks.registry import all_checks
 from respcheck.faults.catalogue import CATALOGUE, by_kind
 from respcheck.faults.scenarios import cases
-from respcheck.faults.selftest import BASELINE, Selftest, markdown, score, score_line, table
+from respcheck.faults.selftest import BASELINE, Selftest, markdown, score, score_line, select, table
 from respcheck.findings import Severity
 
-FAST = [f for f in CATALOGUE.values() if f.fast or f.kind == "benign"]
+FAST = select(fast=True)
 SLOW = [f for f in CATALOGUE.values() if f not in FAST]
 
 
