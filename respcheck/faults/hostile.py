@@ -9,7 +9,6 @@ that gives up never leaves the server busy.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -49,7 +48,7 @@ async def slow_drip(req: Req, wire: Wire, forward: Forward, state: State) -> Non
         if wire.gone.is_set() or loop.time() > ends:
             return
         await wire.write(body[i : i + 1])
-        await _sleep_unless_gone(wire, 1.0)
+        await wait_until_gone(wire, 1.0)  # a second, or less if the client goes
     await wire.end()
 
 
@@ -167,8 +166,3 @@ def refuse_first(status: int, every: int, retry_after: str | None) -> RespondHoo
         await deliver(Reply(status, headers, req, body=body), wire)
 
     return respond
-
-
-async def _sleep_unless_gone(wire: Wire, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(wire.gone.wait(), seconds)
