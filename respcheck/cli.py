@@ -18,11 +18,10 @@ from typing import NoReturn
 import click
 
 from respcheck import __version__
+from respcheck.results import EXIT_COULD_NOT_RUN, EXIT_FAILURES, EXIT_OK
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_BUDGET = 0, 1, 2, 3
 
-
-def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+def fail(message: str, code: int = EXIT_COULD_NOT_RUN) -> NoReturn:
     """Print one line to stderr and exit: the CLI never shows a traceback for bad input."""
     click.echo(f"respcheck: {message}", err=True)
     sys.exit(code)
@@ -46,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         code = cli.main(args=argv, prog_name="respcheck", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:  # a bare group: its help, as click shows it
         click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
-        sys.exit(EXIT_USAGE)
+        sys.exit(EXIT_COULD_NOT_RUN)
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "respcheck"
         fail(f"{exc.format_message()} ({command} --help lists the options)")
@@ -146,8 +145,8 @@ def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provide
         click.echo(f"{len(verdict)} exchanges judged under {chosen.name}: {errors} with errors, "
                    f"{len(bad)} unreadable")
     if bad:
-        sys.exit(EXIT_USAGE)
-    sys.exit(EXIT_FINDINGS if errors else EXIT_OK)
+        sys.exit(EXIT_COULD_NOT_RUN)
+    sys.exit(EXIT_FAILURES if errors else EXIT_OK)
 
 
 def _verdict(findings: list) -> str:
@@ -304,7 +303,7 @@ def selftest_command(fast: bool, names: tuple[str, ...], kinds: tuple[str, ...],
     click.echo(st.score_line(summary))
     if json_path is not None:
         st.write_json(json_path, results)
-    sys.exit(EXIT_OK if summary["all_ok"] else EXIT_FINDINGS)
+    sys.exit(EXIT_OK if summary["all_ok"] else EXIT_FAILURES)
 
 
 @cli.group("report")
