@@ -362,13 +362,15 @@ def test_keepalive_comments_keep_a_slow_stream_alive(server: RawServer) -> None:
     assert [e.type for e in ex.events] == ["response.completed"]
 
 
-def test_silence_mid_stream_hits_between_events(server: RawServer) -> None:
-    def stall(c: Conn) -> None:
-        c.head(content_type="text/event-stream")
-        c.send(sse({"type": "response.created", "sequence_number": 0}))
-        c.wait(30)
+def _stall_after_created(c: Conn) -> None:
+    """A stream that sends its first event, then nothing for 30 s."""
+    c.head(content_type="text/event-stream")
+    c.send(sse({"type": "response.created", "sequence_number": 0}))
+    c.wait(30)
 
-    server.handler = stall
+
+def test_silence_mid_stream_hits_between_events(server: RawServer) -> None:
+    server.handler = _stall_after_created
     started = time.monotonic()
     with make_client(server.url, timeouts=Timeouts(1, 1, 0.3, 5)) as client:
         ex = client.create({"model": "m", "input": "hi", "stream": True})
@@ -379,13 +381,7 @@ def test_silence_mid_stream_hits_between_events(server: RawServer) -> None:
 
 def test_total_timeout_cuts_a_blocked_read(server: RawServer) -> None:
     """between_events alone would wait 10 s; the watchdog ends the exchange at total."""
-
-    def stall(c: Conn) -> None:
-        c.head(content_type="text/event-stream")
-        c.send(sse({"type": "response.created", "sequence_number": 0}))
-        c.wait(30)
-
-    server.handler = stall
+    server.handler = _stall_after_created
     started = time.monotonic()
     with make_client(server.url, timeouts=Timeouts(1, 1, 10, 0.5)) as client:
         ex = client.create({"model": "m", "input": "hi", "stream": True})
