@@ -179,8 +179,28 @@ def schemas_build(specs: Path | None, docs: Path | None, out: Path | None) -> No
     if not specs.is_dir():
         fail(f"specs folder {specs} not found; pass --specs DIR")
     kwargs = {"docs_dir": docs} if docs is not None else {}
-    written = build.build_all(specs, out, **kwargs)
+    try:
+        written = build.build_all(specs, out, **kwargs)
+    except build.BuildError as exc:  # a missing, unreadable or changed spec: the user's input
+        fail(str(exc))
     click.echo(f"wrote {len(written)} schema files to {out}")
+
+
+@cli.command("targets")
+@click.option("--targets-file", default=None, help="Path to targets.yaml (default: ./targets.yaml).")
+def targets_command(targets_file: str | None) -> None:
+    """List the targets of targets.yaml and whether each can be tested here (its key variable set)."""
+    from respcheck.config import ConfigError, load_targets, skip_reason
+
+    try:
+        config = load_targets(targets_file)
+    except ConfigError as exc:
+        fail(str(exc))
+    for name in config.names():
+        target = config.get(name)
+        where = "embedded" if target.embedded else (target.resolved_base_url() or f"${target.base_url_env}")
+        status = skip_reason(target) or "ready"
+        click.echo(f"{name:<12} {where:<40} {','.join(target.profiles):<24} {status}")
 
 
 @cli.command("run")
@@ -271,7 +291,8 @@ def serve_command(host: str, port: int, db: Path | None, api_key: str | None, la
 
 @cli.command("selftest")
 @click.option("--fast", is_flag=True, help="The quick subset: every fault family and all benign variations.")
-@click.option("--fault", "names", multiple=True, help="Only this fault (repeatable).")
+@click.option("--fault", "names", multiple=True, metavar="NAME[,NAME...]",
+              help="Only these faults (repeatable; comma-separated like serve --fault).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(["contract", "transport", "benign"]),
               help="Only faults of this kind (repeatable).")
 @click.option("--list", "list_only", is_flag=True, help="List the catalogue and exit.")
@@ -286,6 +307,7 @@ def selftest_command(fast: bool, names: tuple[str, ...], kinds: tuple[str, ...],
     from respcheck.faults import selftest as st
     from respcheck.faults.catalogue import CATALOGUE
 
+    names = tuple(n.strip() for given in names for n in given.split(",") if n.strip())
     unknown = [n for n in names if n not in CATALOGUE]
     if unknown:
         fail(f"unknown fault {unknown[0]!r} (respcheck selftest --list shows them all)")

@@ -320,7 +320,7 @@ class _BodyReader:
             watchdog.cancel()
 
     def _is_event_stream(self) -> bool:
-        media = self.ex.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        media = self.ex.media_type
         if media == "text/event-stream":
             return True
         # a stream served with no or a wrong content type is still read as one (and judged for it);

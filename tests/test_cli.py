@@ -53,8 +53,12 @@ def test_replay_malformed_line_names_file_and_line_and_judges_the_rest(tmp_path:
 
 def test_replay_error_finding_exits_1(tmp_path: Path) -> None:
     rec = recorded.first(
-        lambda r: r["provider"] == "openai" and not r["streaming"] and r["response"]["status"] == 200
-        and r["endpoint"] == "create"
+        lambda r: (
+            r["provider"] == "openai"
+            and not r["streaming"]
+            and r["response"]["status"] == 200
+            and r["endpoint"] == "create"
+        )
     )
     rec["response"]["body"]["object"] = "chat.completion"
     path = tmp_path / "t.jsonl"
@@ -75,3 +79,29 @@ def test_a_usage_mistake_is_one_line_exit_2() -> None:
     unknown = respcheck("replay-all")
     assert unknown.returncode == 2 and len(unknown.stderr.splitlines()) == 1
     assert respcheck("--version").returncode == 0
+
+
+def test_targets_lists_each_target_and_what_to_export() -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MIXROUTE_API_KEY", "TWELVEAI_API_KEY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "respcheck.cli", "targets"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert set(lines) >= {"reference", "mixroute", "newapi", "12ai"}
+    assert lines["reference"].rstrip().endswith("ready")
+    assert "export MIXROUTE_API_KEY=<your key>" in lines["mixroute"]
+
+
+def test_schemas_build_without_specs_is_one_line_exit_2(tmp_path: Path) -> None:
+    result = respcheck("schemas", "build", "--specs", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("respcheck: ") and "openai-openapi.json" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
