@@ -11,10 +11,43 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from respcheck.checks.common import final_response
 from respcheck.exchange import Exchange
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "incomplete", "cancelled"})
+
+# Run a scenario as a JSON answer and as a stream (the stream case needs the stream capability).
+JSON_AND_SSE = pytest.mark.parametrize(
+    "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
+)
+
+# The function tools the tool and streaming scenarios declare.
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather for a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
+        "required": ["city", "unit"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
+TIME_TOOL = {
+    "type": "function",
+    "name": "get_time",
+    "description": "Current local time in a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+        "additionalProperties": False,
+    },
+    "strict": True,
+}
 
 
 def final(exchange: Exchange) -> dict[str, Any]:

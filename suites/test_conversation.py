@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from respcheck.scenario import final, output_text
+from respcheck.scenario import JSON_AND_SSE, final, output_text
 
 pytestmark = [pytest.mark.area("conversation"), pytest.mark.store]
 
-MODES = pytest.mark.parametrize(
-    "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
-)
 
-
-@MODES
+@JSON_AND_SSE
 @pytest.mark.parametrize(
     ("fact", "question", "answer"),
     [

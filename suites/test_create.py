@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from respcheck.scenario import final, output_text
+from respcheck.scenario import JSON_AND_SSE, final, output_text
 
 pytestmark = pytest.mark.area("create")
 
-MODES = pytest.mark.parametrize(
-    "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
-)
 
-
-@MODES
+@JSON_AND_SSE
 @pytest.mark.parametrize("kind", ["text", "reasoning", "vision"])
 def test_string_input(client, models, conforms, stream, kind):
     body = {"model": getattr(models, kind), "input": "Say hello in three words.", "stream": stream}
@@ -23,7 +19,7 @@ def test_string_input(client, models, conforms, stream, kind):
     assert output_text(response).strip(), "a completed response should carry some output text"
 
 
-@MODES
+@JSON_AND_SSE
 def test_message_item_input(client, models, conforms, stream):
     body = {
         "model": models.text,
@@ -37,7 +33,7 @@ def test_message_item_input(client, models, conforms, stream):
     assert output_text(response).strip()
 
 
-@MODES
+@JSON_AND_SSE
 def test_developer_and_user_messages(client, models, conforms, stream):
     body = {
         "model": models.text,
@@ -51,7 +47,7 @@ def test_developer_and_user_messages(client, models, conforms, stream):
     assert "5" in output_text(response)
 
 
-@MODES
+@JSON_AND_SSE
 def test_instructions_are_echoed(client, models, conforms, stream):
     instructions = "You are terse. Answer in at most five words."
     body = {"model": models.text, "input": "Name a colour.", "instructions": instructions, "stream": stream}
@@ -59,7 +55,7 @@ def test_instructions_are_echoed(client, models, conforms, stream):
     assert response.get("instructions") == instructions
 
 
-@MODES
+@JSON_AND_SSE
 def test_metadata_is_echoed(client, models, conforms, stream):
     metadata = {"suite": "respcheck", "case": "metadata-echo"}
     body = {"model": models.text, "input": "Say ok.", "metadata": metadata, "stream": stream}
@@ -67,7 +63,7 @@ def test_metadata_is_echoed(client, models, conforms, stream):
     assert response.get("metadata") == metadata
 
 
-@MODES
+@JSON_AND_SSE
 def test_tiny_max_output_tokens_is_incomplete(client, models, conforms, stream):
     body = {
         "model": models.text,
@@ -81,7 +77,7 @@ def test_tiny_max_output_tokens_is_incomplete(client, models, conforms, stream):
     assert response["usage"]["output_tokens"] <= 16
 
 
-@MODES
+@JSON_AND_SSE
 @pytest.mark.parametrize("temperature", [0, 1.0, 2])
 def test_temperature_range_accepted(client, models, conforms, stream, temperature):
     body = {"model": models.text, "input": "Say hi.", "temperature": temperature, "stream": stream}
@@ -89,7 +85,7 @@ def test_temperature_range_accepted(client, models, conforms, stream, temperatur
     assert response["status"] == "completed"
 
 
-@MODES
+@JSON_AND_SSE
 def test_truncation_auto_accepted(client, models, conforms, stream):
     body = {"model": models.text, "input": "Say hi.", "truncation": "auto", "stream": stream}
     assert final(conforms(client.create(body)))["status"] == "completed"

@@ -4,22 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from respcheck.scenario import final, function_calls, items_of, output_text
+from respcheck.scenario import WEATHER_TOOL, final, function_calls, items_of, output_text
 
 pytestmark = [pytest.mark.area("streaming"), pytest.mark.stream]
-
-WEATHER_TOOL = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "Current weather for a city.",
-    "parameters": {
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-        "additionalProperties": False,
-    },
-    "strict": True,
-}
 
 
 def _event_types(exchange):
@@ -48,7 +35,7 @@ def test_stream_text_equals_concatenated_deltas(client, models, conforms):
 def test_function_call_stream(client, models, conforms):
     body = {
         "model": models.text,
-        "input": "What's the weather in Paris?",
+        "input": "What's the weather in Paris, in celsius?",
         "tools": [WEATHER_TOOL],
         "tool_choice": "required",
         "stream": True,

@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from respcheck.scenario import final, output_text
+from respcheck.scenario import JSON_AND_SSE, final, output_text
 
 pytestmark = [pytest.mark.area("structured"), pytest.mark.structured_output]
 
@@ -31,12 +31,9 @@ SCHEMAS = {
         "additionalProperties": False,
     },
 }
-MODES = pytest.mark.parametrize(
-    "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
-)
 
 
-@MODES
+@JSON_AND_SSE
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
 def test_json_schema_strict_output_validates(client, models, conforms, stream, name):
     body = {

@@ -5,44 +5,24 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from respcheck.scenario import call_arguments, final, function_calls, output_text
+from respcheck.scenario import (
+    JSON_AND_SSE,
+    TIME_TOOL,
+    WEATHER_TOOL,
+    call_arguments,
+    final,
+    function_calls,
+    output_text,
+)
 
 pytestmark = [pytest.mark.area("tools"), pytest.mark.function_tools]
-
-WEATHER = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "Current weather for a city.",
-    "parameters": {
-        "type": "object",
-        "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["c", "f"]}},
-        "required": ["city", "unit"],
-        "additionalProperties": False,
-    },
-    "strict": True,
-}
-TIME = {
-    "type": "function",
-    "name": "get_time",
-    "description": "Current local time in a city.",
-    "parameters": {
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-        "additionalProperties": False,
-    },
-    "strict": True,
-}
-MODES = pytest.mark.parametrize(
-    "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
-)
 
 
 def _ask(client, models, conforms, stream=False, **extra):
     body = {
         "model": models.text,
         "input": "What's the weather in Paris, in celsius?",
-        "tools": [WEATHER, TIME],
+        "tools": [WEATHER_TOOL, TIME_TOOL],
         "stream": stream,
         **extra,
     }
@@ -50,20 +30,20 @@ def _ask(client, models, conforms, stream=False, **extra):
 
 
 def _assert_valid_calls(response):
-    tools = {"get_weather": WEATHER, "get_time": TIME}
+    tools = {"get_weather": WEATHER_TOOL, "get_time": TIME_TOOL}
     for call in function_calls(response):
         assert call["name"] in tools, f"call to an undeclared function {call['name']!r}"
         jsonschema.validate(call_arguments(call), tools[call["name"]]["parameters"])
 
 
-@MODES
+@JSON_AND_SSE
 def test_tool_choice_required_calls_a_function(client, models, conforms, stream):
     response = _ask(client, models, conforms, stream, tool_choice="required")
     assert function_calls(response), "tool_choice=required but no function_call item"
     _assert_valid_calls(response)
 
 
-@MODES
+@JSON_AND_SSE
 def test_tool_choice_named_calls_that_function(client, models, conforms, stream):
     response = _ask(client, models, conforms, stream, tool_choice={"type": "function", "name": "get_time"})
     calls = function_calls(response)
@@ -71,14 +51,14 @@ def test_tool_choice_named_calls_that_function(client, models, conforms, stream)
     _assert_valid_calls(response)
 
 
-@MODES
+@JSON_AND_SSE
 def test_tool_choice_none_calls_nothing(client, models, conforms, stream):
     response = _ask(client, models, conforms, stream, tool_choice="none")
     assert not function_calls(response)
     assert output_text(response).strip()
 
 
-@MODES
+@JSON_AND_SSE
 def test_tool_choice_auto_is_valid(client, models, conforms, stream):
     response = _ask(client, models, conforms, stream, tool_choice="auto")
     _assert_valid_calls(response)
@@ -102,7 +82,7 @@ def test_function_call_output_round_trip(client, models, conforms):
     body = {
         "model": models.text,
         "previous_response_id": first["id"],
-        "tools": [WEATHER, TIME],
+        "tools": [WEATHER_TOOL, TIME_TOOL],
         "input": [
             {
                 "type": "function_call_output",
@@ -121,7 +101,7 @@ def test_function_call_output_inline_round_trip(client, models, conforms):
     call = function_calls(first)[0]
     body = {
         "model": models.text,
-        "tools": [WEATHER, TIME],
+        "tools": [WEATHER_TOOL, TIME_TOOL],
         "input": [
             {"role": "user", "content": "What's the weather in Paris, in celsius?"},
             {
@@ -141,7 +121,7 @@ def test_parallel_calls_have_distinct_call_ids(client, models, conforms):
     body = {
         "model": models.text,
         "input": "What's the weather in Paris and in Tokyo, in celsius? Call the tool once per city.",
-        "tools": [WEATHER],
+        "tools": [WEATHER_TOOL],
         "tool_choice": "required",
         "parallel_tool_calls": True,
     }
@@ -156,7 +136,7 @@ def test_parallel_tool_calls_false_makes_one_call(client, models, conforms):
     body = {
         "model": models.text,
         "input": "What's the weather in Paris and in Tokyo, in celsius?",
-        "tools": [WEATHER],
+        "tools": [WEATHER_TOOL],
         "tool_choice": "required",
         "parallel_tool_calls": False,
     }
@@ -168,7 +148,7 @@ def test_max_tool_calls_one(client, models, conforms):
     body = {
         "model": models.text,
         "input": "What's the weather in Paris and in Tokyo, in celsius?",
-        "tools": [WEATHER],
+        "tools": [WEATHER_TOOL],
         "tool_choice": "required",
         "max_tool_calls": 1,
     }

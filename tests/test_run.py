@@ -11,20 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from respcheck.run import SUITES
+
 REPO = Path(__file__).resolve().parents[1]
-AREAS = {
-    "create",
-    "streaming",
-    "lifecycle",
-    "background",
-    "conversation",
-    "tools",
-    "structured",
-    "reasoning",
-    "inputs",
-    "errors",
-    "generated",
-}
+AREAS = set(SUITES)  # every suite is one area
 
 
 def respcheck(
