@@ -696,3 +696,26 @@ def test_logprobs_on_request(http, stream):
     if stream:
         deltas = [e.json for e in exchange.events if e.type == "response.output_text.delta"]
         assert [d["logprobs"][0]["token"] for d in deltas] == [d["delta"] for d in deltas]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("reasoning", {"effort": "max"}), ("service_tier", "fast"), ("service_tier", "ultrafast")],
+)
+def test_every_value_the_schema_allows_is_accepted(http, field, value):
+    """The server's enums come from OpenAI's schema, so it never refuses what OpenAI accepts.
+    (Open Responses knows fewer efforts, so only the openai profile is asked to stay silent.)"""
+    from respcheck.judge import judge
+    from tests.test_server_support import errors_of
+
+    model = "o4-mini" if field == "reasoning" else "gpt-4.1-mini"
+    exchange = create(http, model=model, input="What is 2 + 2?", **{field: value})
+    assert exchange.status == 200, exchange.body
+    assert errors_of(judge(exchange, "openai")) == []
+
+
+def test_an_effort_outside_the_schema_is_refused_with_the_schema_values(http):
+    exchange = create(http, model="o4-mini", input="Hi.", reasoning={"effort": "extreme"})
+    assert exchange.status == 400
+    assert exchange.body["error"]["param"] == "reasoning.effort"
+    assert "'max'" in exchange.body["error"]["message"]

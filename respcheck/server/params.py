@@ -10,6 +10,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from respcheck.jsontypes import json_type
@@ -74,7 +75,6 @@ MIN_OUTPUT_TOKENS = 16
 METADATA_MAX_KEYS = 16
 METADATA_MAX_KEY_LENGTH = 64
 METADATA_MAX_VALUE_LENGTH = 512
-EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 SUMMARIES = ("auto", "concise", "detailed")
 
 
@@ -243,6 +243,16 @@ SCHEMA_CHECKED = frozenset(
 )  # fmt: skip
 
 
+@cache
+def schema_enum(def_name: str) -> tuple[str, ...]:
+    """The string values an enum of OpenAI's create-request schema allows (``$defs`` name), so the
+    server's own messages never fall behind the schema (a hand list once lacked ``max``)."""
+    validator = load_validator("openai", "create_request")
+    node = validator.schema["$defs"][def_name] if validator is not None else {}
+    branches = node.get("anyOf", [node])
+    return tuple(v for branch in branches for v in branch.get("enum", []) if isinstance(v, str))
+
+
 def check_against_schema(body: dict[str, Any]) -> None:
     """The backstop: whatever OpenAI's published schema refuses in the parameters it judges well."""
     validator = load_validator("openai", "create_request")
@@ -291,7 +301,7 @@ def _parse_flags(body: dict[str, Any], params: CreateParams) -> None:
         params.truncation = _one_of("truncation", truncation, ("auto", "disabled"))
     tier = optional_param(body, "service_tier", "string")
     if tier is not None:
-        params.service_tier = _one_of("service_tier", tier, ("auto", "default", "flex", "scale", "priority"))
+        params.service_tier = _one_of("service_tier", tier, schema_enum("ServiceTierResponses"))
     for name in ("user", "safety_identifier", "prompt_cache_key"):
         setattr(params, name, optional_param(body, name, "string"))
     retention = optional_param(body, "prompt_cache_retention", "string")
@@ -530,7 +540,7 @@ def _parse_reasoning(value: Any, spec: ModelSpec) -> dict[str, Any]:
             code="unsupported_parameter",
         )
     if effort is not None:
-        _one_of("reasoning.effort", effort, EFFORTS)
+        _one_of("reasoning.effort", effort, schema_enum("ReasoningEffort"))
     if summary is not None:
         _one_of("reasoning.summary", summary, SUMMARIES)
     return {"effort": effort or ("medium" if spec.reasoning else None), "summary": summary}
