@@ -326,17 +326,10 @@ class _Walker:
         index = data.get("content_index")
         if not _is_index(index):
             return
-        text = item.parts.get(("content", index))
-        if text is None or (text.opened_at is None and not text.partial):
-            if not self.resumed:
-                self.report(
-                    PART_ORDER,
-                    f"event {event.index} ({prefix}.{suffix}) writes to content_index {index} of "
-                    f"{item.name} before response.content_part.added opened it",
-                    event_ptr(event.index, "content_index"),
-                )
-            text = self.part_text(item, "content", index)
-            text.partial = True  # judged as far as it goes: no assembly of a part never opened
+        text, unopened = self.written_part(
+            event, item, "content", index, f"{prefix}.{suffix}", "response.content_part.added"
+        )
+        if unopened:
             text.kind, text.check_id, text.field = kind, check_id, done_field
         elif text.kind != kind and suffix in ("delta", "done"):
             self.report(
@@ -359,18 +352,31 @@ class _Walker:
         index = data.get("summary_index")
         if not _is_index(index):
             return
-        text = item.parts.get(("summary", index))
-        if text is None or (text.opened_at is None and not text.partial):
-            if not self.resumed:
-                self.report(
-                    PART_ORDER,
-                    f"event {event.index} ({_SUMMARY_STREAM}.{suffix}) writes to summary_index {index} "
-                    f"of {item.name} before response.reasoning_summary_part.added opened it",
-                    event_ptr(event.index, "summary_index"),
-                )
-            text = self.part_text(item, "summary", index)
-            text.partial = True
+        opener = "response.reasoning_summary_part.added"
+        text, _ = self.written_part(event, item, "summary", index, f"{_SUMMARY_STREAM}.{suffix}", opener)
         self.on_text_event(event, text, _SUMMARY_STREAM, suffix, data, "text")
+
+    def written_part(
+        self, event: SSEEvent, item: _Item, where: str, index: int, stream: str, opener: str
+    ) -> tuple[_Text, bool]:
+        """The content or summary part an event writes into, and whether it was never opened.
+
+        A part written before its ``opener`` event is reported (unless the stream resumes
+        mid-item) and judged as far as it goes: no assembly of a part never opened.
+        """
+        text = item.parts.get((where, index))
+        if text is not None and (text.opened_at is not None or text.partial):
+            return text, False
+        if not self.resumed:
+            self.report(
+                PART_ORDER,
+                f"event {event.index} ({stream}) writes to {where}_index {index} of {item.name} "
+                f"before {opener} opened it",
+                event_ptr(event.index, f"{where}_index"),
+            )
+        text = self.part_text(item, where, index)
+        text.partial = True
+        return text, True
 
     def on_item_text(
         self, event: SSEEvent, item: _Item, prefix: str, suffix: str, data: dict[str, Any]
