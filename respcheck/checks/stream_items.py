@@ -236,14 +236,24 @@ class _Walker:
 
     # -- content and summary parts ------------------------------------------------------------
 
-    def on_part_added(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
+    def part_address(
+        self, event: SSEEvent, kind: str, data: dict[str, Any]
+    ) -> tuple[_Item, str, str, int] | None:
+        """The item, part family (content/summary), index field and index a part event names."""
         item = self.item_for(event, data, kind)
         if item is None:
-            return
+            return None
         where, index_name = _part_address(kind)
         index = data.get(index_name)
         if not _is_index(index):
+            return None
+        return item, where, index_name, index
+
+    def on_part_added(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
+        address = self.part_address(event, kind, data)
+        if address is None:
             return
+        item, where, index_name, index = address
         key = (where, index)
         existing = item.parts.get(key)
         if existing is not None and not existing.partial:
@@ -271,13 +281,10 @@ class _Walker:
             text.check_id, text.field = _content_check(part_type)
 
     def on_part_done(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
-        item = self.item_for(event, data, kind)
-        if item is None:
+        address = self.part_address(event, kind, data)
+        if address is None:
             return
-        where, index_name = _part_address(kind)
-        index = data.get(index_name)
-        if not _is_index(index):
-            return
+        item, where, index_name, index = address
         text = item.parts.get((where, index))
         if text is None and self.resumed:  # opened before the resume point
             text = self.part_text(item, where, index)
