@@ -4,7 +4,7 @@
 
 Prints SSE events judged per second with every registered check on (openai profile),
 and the same files merely parsed into Exchanges, measured in the same run; the ratio
-is what the checks cost. Default PATH: ../shared/fixtures/recordings.
+is what the checks cost. Default PATH: tests/fixtures/recordings.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from respcheck.judge import judge
 from respcheck.profiles import get_profile
 from respcheck.replay.load import LoadError, load
 
-DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recordings"
+DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "recordings"
 
 
 def parse_only(paths: list[Path]) -> tuple[int, int]:

@@ -163,9 +163,9 @@ def schemas_group() -> None:
 @schemas_group.command("build")
 @click.option("--specs", type=click.Path(path_type=Path), default=None,
               help="Folder holding openai-openapi.json and openresponses-openapi.json "
-                   "(default: ../shared/specs beside the checkout).")
+                   "(default: the checkout's specs/).")
 @click.option("--docs", type=click.Path(path_type=Path), default=None,
-              help="Folder holding the relay doc pages (default: ../shared/docs).")
+              help="Folder holding the relay doc pages (default: docs/ inside --specs).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Where to write (default: the repo's schemas/).")
 def schemas_build(specs: Path | None, docs: Path | None, out: Path | None) -> None:
@@ -173,11 +173,11 @@ def schemas_build(specs: Path | None, docs: Path | None, out: Path | None) -> No
     from respcheck.schemas import build
     from respcheck.schemas.registry import schemas_root
 
-    repo = Path(__file__).resolve().parents[1]
-    specs = specs or repo.parent / "shared" / "specs"
+    specs = specs or build.default_specs_dir()
     out = out or schemas_root()
     if not specs.is_dir():
-        fail(f"specs folder {specs} not found; pass --specs DIR")
+        fail(f"specs folder {specs} not found (an installed respcheck carries no specs); "
+             "pass --specs DIR, e.g. the specs/ of a respcheck checkout")
     kwargs = {"docs_dir": docs} if docs is not None else {}
     try:
         written = build.build_all(specs, out, **kwargs)

@@ -3,7 +3,7 @@
 - ``openai``: OpenAI's OpenAPI description (the default);
 - ``openresponses``: the Open Responses specification (stricter on streams: ``[DONE]``
   required, ``event:`` names required);
-- ``doc:<relay>``: what a relay publishes in its own docs (``../shared/docs``). Doc pages
+- ``doc:<relay>``: what a relay publishes in its own docs (``specs/docs``). Doc pages
   say nothing about streams or lifecycle endpoints, so for whatever a doc schema does not
   define, the profile falls back to ``openai``.
 """

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from respcheck.config import ConfigError, Target
+from respcheck.resources import suites_root
 from respcheck.results import EXIT_COULD_NOT_RUN, SUMMARY_FILE
 from respcheck.selection import TargetOptions, select_target
 
@@ -36,14 +37,6 @@ SUITES = (
 
 class CannotRun(Exception):
     """The run cannot start: the message is one line for the user (exit 2)."""
-
-
-def suites_root() -> Path:
-    """The suites: inside the wheel, or the repo's ``suites/``."""
-    packaged = Path(__file__).resolve().parent / "_suites"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[1] / "suites"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Access to the real recorded traffic in ../shared/fixtures (tests only; the package never needs it)."""
+"""Access to the real recorded traffic in tests/fixtures and the specs in specs/ (tests only; the package
+never needs them)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 from respcheck.exchange import Exchange
 from respcheck.replay.jsonl import exchange_from_record
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-RECORDINGS = SHARED / "fixtures" / "recordings"
-SPECS = SHARED / "specs"
+REPO = Path(__file__).resolve().parents[1]
+RECORDINGS = REPO / "tests" / "fixtures" / "recordings"
+SPECS = REPO / "specs"
+DOCS = SPECS / "docs"
 
 
 @cache

@@ -55,7 +55,7 @@ def test_predating_streams_lack_sequence_numbers() -> None:
 
 
 def test_replay_cli_agrees() -> None:
-    """``respcheck replay ../shared/fixtures/recordings --profile openai --json``: the acceptance command."""
+    """``respcheck replay tests/fixtures/recordings --profile openai --json``: the acceptance command."""
     result = subprocess.run(
         [
             sys.executable,

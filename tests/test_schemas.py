@@ -13,7 +13,7 @@ import pytest
 
 from respcheck.schemas import build, doc_tables, evolution, explain
 from respcheck.schemas.registry import load_validator, schemas_root
-from tests.recorded import SHARED, SPECS
+from tests.recorded import DOCS, SPECS
 
 COMMITTED = schemas_root()
 
@@ -25,7 +25,7 @@ def files_under(root: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("schemas")
-    build.build_all(SPECS, out, SHARED / "docs")
+    build.build_all(SPECS, out, DOCS)
     return out
 
 
@@ -63,7 +63,7 @@ def schema_nodes(node: Any) -> list[dict[str, Any]]:
 
 
 def test_building_twice_gives_identical_bytes(built: Path, tmp_path: Path) -> None:
-    build.build_all(SPECS, tmp_path, SHARED / "docs")
+    build.build_all(SPECS, tmp_path, DOCS)
     assert files_under(tmp_path) == files_under(built)
 
 
@@ -143,13 +143,13 @@ def test_doc_schemas_are_permissive_where_the_docs_are_silent(built: Path) -> No
 
 
 def test_doc_table_rows_still_read_as_recorded() -> None:
-    assert doc_tables.verify(SHARED / "docs") == []
+    assert doc_tables.verify(DOCS) == []
 
 
 def test_a_changed_doc_page_stops_the_build(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
-    for page in (SHARED / "docs").glob("*.txt"):
+    for page in (DOCS).glob("*.txt"):
         (docs / page.name).write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
     newapi = docs / "newapi-responses.txt"
     newapi.write_text(newapi.read_text(encoding="utf-8").replace("usage.prompt_tokens |", "usage.input |"))

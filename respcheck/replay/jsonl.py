@@ -1,6 +1,6 @@
 """respcheck's own recording format: one JSON exchange per line.
 
-It is the format of ``../shared/fixtures`` (see its README), adopted as respcheck's own,
+It is the format of ``tests/fixtures`` (see its README), adopted as respcheck's own,
 so what respcheck records it can replay and the other way round.
 """
 

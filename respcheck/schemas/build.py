@@ -449,10 +449,10 @@ def build_all(specs_dir: Path, out_dir: Path, docs_dir: Path | None = None) -> l
     """Write every schema and ``provenance.json`` under ``out_dir``; return the paths written.
 
     The doc profiles are built from ``doc_tables`` (data in the repo); when the doc pages
-    are at hand (``docs_dir``, by default ``docs/`` beside ``specs_dir``), every row is
+    are at hand (``docs_dir``, by default ``docs/`` inside ``specs_dir``), every row is
     first checked to still read as recorded there.
     """
-    docs_dir = Path(docs_dir) if docs_dir is not None else Path(specs_dir).parent / "docs"
+    docs_dir = Path(docs_dir) if docs_dir is not None else Path(specs_dir) / "docs"
     if docs_dir.is_dir():
         stale = doc_tables.verify(docs_dir)
         if stale:
@@ -499,7 +499,8 @@ def remove_stale(out_dir: Path, written: list[Path]) -> None:
 
 
 def default_specs_dir() -> Path:
-    return Path(__file__).resolve().parents[3] / "shared" / "specs"
+    """The repository's ``specs/`` (a checkout only: the wheel does not carry the specs)."""
+    return Path(__file__).resolve().parents[2] / "specs"
 
 
 def default_out_dir() -> Path:

@@ -1,6 +1,6 @@
 """The doc profiles' source: the request and response tables the relays publish, as data.
 
-Each ``Row`` is one row of a table in ``../shared/docs/<relay>-responses.txt``, kept with
+Each ``Row`` is one row of a table in ``specs/docs/<relay>-responses.txt``, kept with
 its literal text (``line``) so the build can check the row still says that, and so
 provenance can quote it. ``documents()`` turns the rows into JSON Schemas:
 
@@ -41,7 +41,7 @@ class Row:
 class DocTable:
     relay: str  # docs/<relay>/
     schema: str  # response, create_request...
-    file: str  # the doc page under ../shared/docs
+    file: str  # the doc page under specs/docs
     table: str  # which table (its heading), for provenance
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()  # decisions worth knowing when reading the schema

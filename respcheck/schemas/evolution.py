@@ -10,7 +10,7 @@ with the decision taken about it:
 - the check ``schema.recently_required`` reports its absence with "required since ...",
   at the severity chosen here.
 
-A rule is added only for a field that real OpenAI traffic (../shared/fixtures, provider
+A rule is added only for a field that real OpenAI traffic (tests/fixtures, provider
 ``openai``) demonstrably omits, with the evidence in ``reason``. Never loosen a schema
 wholesale: a field missing here is a relay's fault and stays an error.
 """
@@ -89,7 +89,7 @@ class Erratum:
         return out
 
 
-# Decisions, one per field. Evidence counts are over ../shared/fixtures, provider "openai".
+# Decisions, one per field. Evidence counts are over tests/fixtures, provider "openai".
 RECENTLY_REQUIRED: tuple[RecentlyRequired, ...] = (
     # Warning: a client reading it gets nothing, but relays should pass it through now.
     RecentlyRequired(

@@ -12,19 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import jsonschema_rs
 
-
-def schemas_root() -> Path:
-    """Where the committed schemas are: inside the wheel, or the repo's ``schemas/``."""
-    packaged = Path(__file__).resolve().parent.parent / "_schemas"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "schemas"
+from respcheck.resources import schemas_root
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """Build the objects the server returns: the Response, its output items, usage, lists.
 
-Shapes copied from real OpenAI traffic (../shared/fixtures, 2026): every field a current
+Shapes copied from real OpenAI traffic (tests/fixtures, 2026): every field a current
 Response carries, in OpenAI's order.
 """
 
