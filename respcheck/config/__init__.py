@@ -1,0 +1,72 @@
+"""Targets: the model of one API under test and the targets.yaml file that names them.
+
+``target.py`` is the model (``Target``, its parts, the ad-hoc target of the CLI);
+``targets_file.py`` reads targets.yaml into Targets; ``loader.py`` is the strict YAML loader
+(also used for VCR cassettes); ``explain.py`` turns a schema error into a one-line message.
+May import: budget, profiles, redact. Nothing here does network I/O.
+"""
+
+from respcheck.config.explain import explain_error, format_path
+from respcheck.config.target import (
+    ADHOC_BUDGET,
+    BUDGET_OPTIONS,
+    CAPABILITIES,
+    DEFAULT_MAX_BODY_BYTES,
+    EMBEDDED,
+    REFERENCE,
+    REFERENCE_API_KEY,
+    REFERENCE_API_KEY_ENV,
+    ConfigError,
+    Models,
+    Retries,
+    Target,
+    Timeouts,
+    adhoc_target,
+    is_http_url,
+    parse_capabilities,
+    parse_profiles,
+    reference_target,
+    require_runnable,
+    skip_reason,
+)
+from respcheck.config.targets_file import (
+    SCHEMA_PATH,
+    TARGETS_FILE_ENV,
+    TargetsConfig,
+    find_targets_file,
+    load_targets,
+    parse_targets,
+    targets_schema,
+)
+
+__all__ = [
+    "ADHOC_BUDGET",
+    "BUDGET_OPTIONS",
+    "CAPABILITIES",
+    "DEFAULT_MAX_BODY_BYTES",
+    "EMBEDDED",
+    "REFERENCE",
+    "REFERENCE_API_KEY",
+    "REFERENCE_API_KEY_ENV",
+    "SCHEMA_PATH",
+    "TARGETS_FILE_ENV",
+    "ConfigError",
+    "Models",
+    "Retries",
+    "Target",
+    "TargetsConfig",
+    "Timeouts",
+    "adhoc_target",
+    "explain_error",
+    "find_targets_file",
+    "format_path",
+    "is_http_url",
+    "load_targets",
+    "parse_capabilities",
+    "parse_profiles",
+    "parse_targets",
+    "reference_target",
+    "require_runnable",
+    "skip_reason",
+    "targets_schema",
+]

@@ -1,0 +1,165 @@
+"""targets.yaml: found, parsed with the strict loader, checked against the schema, typed into Targets.
+
+The file is checked against ``respcheck/targets.schema.json`` (shipped in the package, so
+editors complete it). Any mistake is a ``ConfigError`` whose message is ONE line naming the
+file, the line, the key path and the fix, for the CLI to print and exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from respcheck.config.explain import bad_pattern, explain_error, fail_at, one_line
+from respcheck.config.loader import YAMLProblem, compose_and_load
+from respcheck.config.target import (
+    CAPABILITIES,
+    EMBEDDED,
+    REFERENCE,
+    ConfigError,
+    Target,
+    did_you_mean,
+    is_http_url,
+    reference_target,
+    require_runnable,
+)
+from respcheck.redact import SECRET_HEADERS
+
+SCHEMA_PATH = Path(__file__).parents[1] / "targets.schema.json"
+TARGETS_FILE_ENV = "RESPCHECK_TARGETS"  # points at a targets.yaml outside the working directory
+
+
+@dataclass(frozen=True)
+class TargetsConfig:
+    """The targets of one targets.yaml (plus the built-in ``reference`` unless the file redefines it)."""
+
+    path: str
+    targets: dict[str, Target]
+
+    def names(self) -> list[str]:
+        return list(self.targets)
+
+    def get(self, name: str) -> Target:
+        try:
+            return self.targets[name]
+        except KeyError:
+            hint = did_you_mean(name, self.targets)
+            raise ConfigError(
+                f"{self.path}: unknown target {name!r}{hint} — choose one of: {', '.join(self.targets)}"
+            ) from None
+
+    def select(self, name: str, environ: Mapping[str, str] | None = None) -> Target:
+        """The target ``name``, checked runnable (its key variable set): what ``--target NAME`` uses."""
+        return require_runnable(self.get(name), environ)
+
+
+def find_targets_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The targets.yaml to use: the given path, else $RESPCHECK_TARGETS, else ./targets.yaml, else None."""
+    if explicit is not None:
+        return Path(explicit)
+    if os.environ.get(TARGETS_FILE_ENV):
+        return Path(os.environ[TARGETS_FILE_ENV])
+    local = Path("targets.yaml")
+    return local if local.is_file() else None
+
+
+def load_targets(path: str | os.PathLike[str] | None = None) -> TargetsConfig:
+    """Load and validate targets.yaml (see ``find_targets_file``); without a file, only ``reference``."""
+    found = find_targets_file(path)
+    if found is None:
+        return TargetsConfig("targets.yaml", {REFERENCE: reference_target()})
+    label = str(found)
+    try:
+        text = found.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: file not found — create it or pass an existing file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{label}: cannot read it ({one_line(exc)}) — check the file") from None
+    return parse_targets(text, label)
+
+
+def parse_targets(text: str, label: str = "targets.yaml") -> TargetsConfig:
+    """Parse and validate the text of a targets.yaml (``label`` names it in messages)."""
+    data, node = _load_yaml(text, label)
+    if data is None:
+        raise ConfigError(f"{label}: the file is empty — add a 'targets:' mapping")
+    _validate(data, node, label)
+    targets = {REFERENCE: reference_target()}
+    for name, raw in data["targets"].items():
+        targets[name] = _target_from_raw(name, raw or {}, label)
+    return TargetsConfig(label, targets)
+
+
+def _target_from_raw(name: str, raw: Mapping[str, Any], label: str) -> Target:
+    source = f"{label}: targets.{name}"
+    base = reference_target() if name == REFERENCE else Target(name=name, base_url=None)
+    base_url = raw.get("base_url")
+    profile = raw.get("profile", list(base.profiles))
+    capabilities = raw.get("capabilities", "all")
+    return Target(
+        name=name,
+        base_url=None if base_url in (None, EMBEDDED) else str(base_url).rstrip("/"),
+        api_key_env=raw.get("api_key_env", base.api_key_env),
+        models=replace(base.models, **raw.get("models", {})),
+        profiles=(profile,) if isinstance(profile, str) else tuple(profile),
+        capabilities=frozenset(CAPABILITIES if capabilities == "all" else capabilities),
+        headers=dict(raw.get("headers", {})),
+        budget=replace(base.budget, **raw.get("budget", {})),
+        timeouts=replace(base.timeouts, **{k: float(v) for k, v in raw.get("timeouts", {}).items()}),
+        retries=replace(base.retries, **raw.get("retries", {})),
+        max_body_bytes=raw.get("max_body_bytes", base.max_body_bytes),
+        base_url_env=raw.get("base_url_env"),
+        description=raw.get("description", base.description),
+        source=source,
+    )
+
+
+def _load_yaml(text: str, label: str) -> tuple[Any, yaml.Node | None]:
+    try:
+        return compose_and_load(text)
+    except YAMLProblem as exc:
+        where = f"{label}:{exc.line}:{exc.column}" if exc.line else label
+        if exc.problem.startswith("duplicate key"):
+            raise ConfigError(f"{where}: {exc.problem} — keep one of them") from None
+        if exc.line is None:
+            raise ConfigError(f"{label}: malformed YAML ({exc.problem}) — fix the syntax") from None
+        raise ConfigError(f"{where}: malformed YAML ({exc.problem}) — fix the syntax at that spot") from None
+
+
+@cache
+def targets_schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def _validate(data: Any, node: yaml.Node | None, label: str) -> None:
+    validator = jsonschema.Draft202012Validator(targets_schema())
+    # the first error in document order; unions are explained by _explain_union, not best_match,
+    # which would pick an arbitrary branch ("expected null")
+    error = next(iter(validator.iter_errors(data)), None)
+    if error is not None:
+        fail_at(node, label, *explain_error(error))
+    for name, raw in data["targets"].items():
+        base_url = (raw or {}).get("base_url")
+        if isinstance(base_url, str) and base_url != EMBEDDED and not is_http_url(base_url):
+            path = ["targets", name, "base_url"]
+            fail_at(node, label, path, bad_pattern(path, base_url))
+        # a relay needs an address; null or 'embedded' (the reference server) must be said explicitly
+        if name != REFERENCE and "base_url" not in (raw or {}) and "base_url_env" not in (raw or {}):
+            fail_at(node, label, ["targets", name], "missing key 'base_url' — set the relay's URL "
+                  "(https://host/v1), or base_url_env for a self-hosted one")
+        for header in (raw or {}).get("headers", {}):
+            # a credential written here would be a key in the file, in git, in every report
+            if header.lower() in SECRET_HEADERS:
+                fail_at(node, label, ["targets", name, "headers", header],
+                      "credentials do not belong in targets.yaml — put the key in an environment "
+                      "variable and name it in api_key_env")
+
+
