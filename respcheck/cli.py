@@ -268,10 +268,19 @@ def run_command(target: str | None, targets_file: str | None, base_url: str | No
               help="Seconds between streamed tokens (to exercise background and cancel).")
 @click.option("--fault", "faults", default=None, metavar="NAME[,NAME...]",
               help="Break the server on purpose: faults from the catalogue (respcheck selftest --list).")
+@click.option("--profile", default="openai", show_default=True,
+              help="Speak the wire form of this profile (or comma-separated list), e.g. openresponses.")
 def serve_command(host: str, port: int, db: Path | None, api_key: str | None, latency: float,
-                  faults: str | None) -> None:
+                  faults: str | None, profile: str) -> None:
     """Run the embedded reference Responses API server."""
+    from respcheck.profiles import UnknownProfile
     from respcheck.server.run import serve_main
+    from respcheck.server.wire import wire_form
+
+    try:
+        wire_form(profile)
+    except UnknownProfile as exc:
+        fail(f"--profile: {exc}")
 
     wrapper = None
     if faults:
@@ -286,7 +295,8 @@ def serve_command(host: str, port: int, db: Path | None, api_key: str | None, la
         def wrapper(app):  # the per-request fault header is never honoured here
             return FaultLayer(app, chosen)
 
-    sys.exit(serve_main(host=host, port=port, db=db, api_key=api_key, latency=latency, app_wrapper=wrapper))
+    sys.exit(serve_main(host=host, port=port, db=db, api_key=api_key, latency=latency, app_wrapper=wrapper,
+                        profile=profile))
 
 
 @cli.command("selftest")

@@ -143,14 +143,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not live:
         return
     target = _target_for(config)
+    unserved = _unserved_by_reference(target)
     for item in live:
         area = item.get_closest_marker("area")
         item.user_properties.append((AREA_KEY, area.args[0] if area else item.module.__name__))
         for marker in item.iter_markers():
-            reason = target.unsupported_reason(marker.name) if marker.name in CAPABILITIES else None
+            reason = None
+            if marker.name in CAPABILITIES:
+                reason = unserved.get(marker.name) or target.unsupported_reason(marker.name)
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
                 break
+
+
+def _unserved_by_reference(target: Target) -> dict[str, str]:
+    """Capabilities the embedded reference can not serve faithfully under the run's profiles."""
+    if not target.embedded:
+        return {}
+    from respcheck.server.wire import wire_form
+
+    return wire_form(target.profiles).unserved
 
 
 # -- the live run (one per process) ---------------------------------------------------------------
@@ -227,7 +239,8 @@ def respcheck_run(pytestconfig: pytest.Config) -> Iterator[LiveRun]:
 
             # The embedded server accepts exactly one key, so the no-key / wrong-key tests mean something.
             key = os.environ.setdefault(REFERENCE_API_KEY_ENV, REFERENCE_API_KEY)
-            run.server = start_server(api_key=key)
+            # It speaks the wire form of the run's profile(s) ([DONE] under openresponses...).
+            run.server = start_server(api_key=key, profile=target.profiles)
             target = target.with_base_url(run.server.base_url)
             run.target = target
         # The budget is shared by this run's workers (read from xdist, not the environment, which a

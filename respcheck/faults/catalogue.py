@@ -14,7 +14,9 @@ Decisions:
 - ``event:`` lines: the openai profile treats a missing line as legal (clients dispatch on
   ``data.type``; info), the openresponses profile requires it (error); so
   ``event_lines_missing`` is a fault judged under openresponses.
-- A trailing ``data: [DONE]`` is benign under openai (info: openai-python stops reading there).
+- A trailing ``data: [DONE]`` is benign under openai (info: openai-python stops reading there);
+  the faults that move or drop it are judged under openresponses, which requires it (the
+  reference then sends it: it speaks the wire form of the profile it is judged by).
 - Vendor-prefixed events are benign when they carry the stream's sequence numbers in line;
   an unnumbered one is reported by ``stream.sequence_number.present``.
 - ``stream_buffered`` is caught at warning severity (``stream.buffered`` is a timing
@@ -49,7 +51,7 @@ from respcheck.faults.edits import (
     text_parts,
     usage_of,
 )
-from respcheck.faults.model import Fault, Frame, Reply, Req, State, Stream, encode_frame
+from respcheck.faults.model import Fault, Frame, NotApplicable, Reply, Req, State, Stream, encode_frame
 
 # -- the scenarios faults are run against (suite tests; "[id]" picks one parametrisation) -----------
 
@@ -345,16 +347,39 @@ contract(
 )
 
 
+def _is_done_marker(frame: Frame) -> bool:
+    return frame.data == "[DONE]"
+
+
 def _done_before_terminal(stream: Stream) -> None:
+    stream.frames[:] = [f for f in stream.frames if not _is_done_marker(f)]
     at = stream.frames.index(_terminal(stream))
     stream.frames.insert(at, Frame(None, "[DONE]"))
 
 
+def _drop_done_marker(stream: Stream) -> None:
+    kept = [f for f in stream.frames if not _is_done_marker(f)]
+    if len(kept) == len(stream.frames):
+        raise NotApplicable("the stream has no [DONE] to drop")
+    stream.frames[:] = kept
+
+
+# The [DONE] faults are judged under openresponses, the profile that requires the marker: the
+# reference then ends its streams with one, and the relay moves or drops it.
 contract(
     "done_marker_not_last",
-    "relay that writes Chat's [DONE] when the text ends, then the terminal",
+    "relay that writes [DONE] when the text ends, then the terminal",
     "stream.done_marker.last",
     reply=on_stream(_done_before_terminal),
+    profiles=("openresponses",),
+)
+contract(
+    "done_marker_dropped",
+    "relay that strips the data: [DONE] the Open Responses contract ends a stream with "
+    "(as a proxy that knows only OpenAI's streams does)",
+    "stream.done_marker",
+    reply=on_stream(_drop_done_marker),
+    profiles=("openresponses",),
 )
 
 

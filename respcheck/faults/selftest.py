@@ -1,6 +1,7 @@
 """``respcheck selftest``: the suite's mutation score against the fault catalogue.
 
-One reference server runs behind the fault layer with the per-request fault header allowed.
+One reference server runs behind the fault layer with the per-request fault header allowed
+(one per wire form: a fault judged under openresponses meets a server that speaks it).
 For each catalogue entry, the entry's scenarios (real suite tests, called directly with a
 client whose requests carry ``X-Respcheck-Fault: <name>``) run against it; every exchange is
 judged by the whole check registry. A fault is
@@ -24,7 +25,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from respcheck.config import Retries, Target, Timeouts, reference_target
 from respcheck.exchange import Exchange
@@ -33,6 +34,9 @@ from respcheck.faults.layer import FAULT_HEADER, FaultLayer
 from respcheck.faults.model import Fault
 from respcheck.faults.scenarios import Case, cases
 from respcheck.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from respcheck.server.run import RunningServer
 
 KEY_ENV = "RESPCHECK_SELFTEST_KEY"
 DEFAULT_KEY = "sk-respcheck-selftest-local"
@@ -111,13 +115,12 @@ class Selftest:
         recorder: Callable[[str, Exchange], None] | None = None,
         timeouts: Timeouts = SHORT_TIMEOUTS,
     ) -> None:
-        from respcheck.server.run import start_server
-
         self.api_key = api_key
         self.recorder = recorder
-        self.server = start_server(
-            api_key=api_key, app_wrapper=lambda app: FaultLayer(app, allow_header=True)
-        )
+        # One server per wire form (the reference speaks the profile a fault is judged by, e.g.
+        # [DONE] under openresponses); the openai one serves every other fault.
+        self.servers: dict[tuple[str, ...], RunningServer] = {}
+        self.server = self.server_for(("openai",))
         self.base = replace(
             reference_target().with_base_url(self.server.base_url),
             name="selftest",
@@ -126,8 +129,20 @@ class Selftest:
             retries=RETRIES,
         )
 
+    def server_for(self, profiles: tuple[str, ...]) -> RunningServer:
+        from respcheck.server.run import start_server
+
+        if profiles not in self.servers:
+            self.servers[profiles] = start_server(
+                api_key=self.api_key,
+                app_wrapper=lambda app: FaultLayer(app, allow_header=True),
+                profile=profiles,
+            )
+        return self.servers[profiles]
+
     def close(self) -> None:
-        self.server.stop()
+        for server in self.servers.values():
+            server.stop()
 
     def __enter__(self) -> Selftest:
         return self
@@ -137,7 +152,8 @@ class Selftest:
 
     def target_for(self, fault: Fault) -> Target:
         headers = {} if fault is BASELINE else {FAULT_HEADER: fault.name}
-        return replace(self.base, headers=headers, profiles=fault.profiles)
+        url = self.server_for(fault.profiles).base_url
+        return replace(self.base.with_base_url(url), headers=headers, profiles=fault.profiles)
 
     def run(self, fault: Fault, scenarios: Iterable[str] | None = None) -> FaultResult:
         from respcheck.client import ResponsesClient

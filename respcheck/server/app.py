@@ -48,6 +48,7 @@ from respcheck.server.params import (
 )
 from respcheck.server.runner import TERMINAL_STATUSES, ResponseRun
 from respcheck.server.store import Store
+from respcheck.server.wire import WireForm, wire_form
 
 log = logging.getLogger("respcheck.server")
 Handler = Callable[[Request], Awaitable[Response]]
@@ -59,6 +60,7 @@ class ServerState:
     models: dict[str, ModelSpec]
     api_key: str | None = None
     latency: float = 0.0
+    wire: WireForm = field(default_factory=WireForm)
     live: dict[str, ResponseRun] = field(default_factory=dict)  # stored runs still in flight
     running: set[ResponseRun] = field(default_factory=set)  # every run in flight, stored or not
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -88,11 +90,17 @@ def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:
     )
 
 
-async def sse_frames(events: AsyncIterator[ev.Event], obfuscate: bool = True) -> AsyncIterator[bytes]:
+async def sse_frames(
+    events: AsyncIterator[ev.Event], wire: WireForm, obfuscate: bool = True
+) -> AsyncIterator[bytes]:
+    terminal = False
     async for event in events:
         if not obfuscate and "obfuscation" in event:
             event = {k: v for k, v in event.items() if k != "obfuscation"}
+        terminal = event["type"] in ev.TERMINAL_EVENTS
         yield ev.sse_frame(event)
+    if terminal and wire.done_marker:  # Open Responses ends a finished stream with the marker
+        yield ev.sse_data_frame("[DONE]")
 
 
 async def iterate(items: Iterable[ev.Event]) -> AsyncIterator[ev.Event]:
@@ -210,16 +218,16 @@ async def create_response(request: Request, state: ServerState) -> Response:
     params = parse_create(await read_json(request), state.models)
     conversation = conversation_before(state, params.previous_response_id) + params.input_items
     conversation, input_tokens = fit_context(params, conversation)
-    run = ResponseRun(params, conversation, input_tokens, state.store, state.latency)
+    run = ResponseRun(params, conversation, input_tokens, state.store, state.latency, state.wire)
     if params.background:
         run.save_initial()
         _start(state, run, pace=True)
         if params.stream:
-            return sse_response(sse_frames(run.follow()))
+            return sse_response(sse_frames(run.follow(), state.wire))
         return json_response(run.snapshot())
     if params.stream:
         _start(state, run, pace=True)
-        return sse_response(sse_frames(run.follow()))
+        return sse_response(sse_frames(run.follow(), state.wire))
     await run.run(pace=False)
     return json_response(run.snapshot())
 
@@ -233,7 +241,7 @@ async def retrieve_response(request: Request, state: ServerState) -> Response:
     run = state.live.get(response_id)
     if run is not None:
         if stream:
-            return sse_response(sse_frames(run.follow(starting_after), obfuscate))
+            return sse_response(sse_frames(run.follow(starting_after), state.wire, obfuscate))
         return json_response(run.snapshot())
     found = state.store.get_response(response_id)
     if found is None:
@@ -242,7 +250,7 @@ async def retrieve_response(request: Request, state: ServerState) -> Response:
         # a stream's own events when it was streamed; else the stream it would have been
         recorded = state.store.events(response_id) or ev.replay(found)
         later = [e for e in recorded if e["sequence_number"] > starting_after]
-        return sse_response(sse_frames(iterate(later), obfuscate))
+        return sse_response(sse_frames(iterate(later), state.wire, obfuscate))
     return json_response(found)
 
 
@@ -370,7 +378,7 @@ async def compact_conversation(request: Request, state: ServerState) -> Response
         "object": "response.compaction",
         "created_at": int(time.time()),
         "output": [*kept, {"id": compaction_id, "type": "compaction", "encrypted_content": folded}],
-        "usage": resource.usage(input_tokens, output_tokens, 0),
+        "usage": state.wire.usage(resource.usage(input_tokens, output_tokens, 0)),
     }
     return json_response(body_out)
 
@@ -423,8 +431,13 @@ async def http_exception(request: Request, exc: Exception) -> Response:
 
 
 def build_app(
-    store: Store, models: Iterable[ModelSpec] | None = None, api_key: str | None = None, latency: float = 0.0
+    store: Store,
+    models: Iterable[ModelSpec] | None = None,
+    api_key: str | None = None,
+    latency: float = 0.0,
+    profile: str | Iterable[str] = "openai",
 ) -> Starlette:
+    """The app; ``profile`` (one or a list) picks the wire form it speaks (``respcheck.server.wire``)."""
     routes = [
         Route("/v1/responses", _endpoint(create_response), methods=["POST"]),
         Route("/v1/responses/input_tokens", _endpoint(count_input_tokens), methods=["POST"]),
@@ -443,6 +456,7 @@ def build_app(
         models={m.name: m for m in (models or DEFAULT_MODELS)},
         api_key=api_key,
         latency=latency,
+        wire=wire_form(profile),
     )
     _fail_unfinished(store)
     return app

@@ -19,6 +19,8 @@ from typing import Any
 from respcheck.server.tokens import split_tokens
 
 Event = dict[str, Any]
+# The events that end a Responses stream (after one, a stream is finished, not cut).
+TERMINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed", "error"})
 
 
 def lifecycle(kind: str, response: dict[str, Any]) -> Event:

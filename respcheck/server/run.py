@@ -83,10 +83,11 @@ class RunningServer:
         host: str = "127.0.0.1",
         port: int = 0,
         app_wrapper: AppWrapper | None = None,
+        profile: str | Iterable[str] = "openai",
     ) -> None:
         encoding()  # build the tokenizer before the first request, not during it
         self.store, self._scratch = _open_store(db_path)
-        self.app = build_app(self.store, models, api_key, latency)
+        self.app = build_app(self.store, models, api_key, latency, profile)
         self._sock = _bind(host, port)
         self.base_url = _url(host, self._sock)
         self.port = self._sock.getsockname()[1]
@@ -128,10 +129,19 @@ def start_server(
     latency: float = 0.0,
     models: Iterable[ModelSpec] | None = None,
     app_wrapper: AppWrapper | None = None,
+    profile: str | Iterable[str] = "openai",
 ) -> RunningServer:
-    """Start the reference server on a free loopback port in a thread (use as a context manager)."""
+    """Start the reference server on a free loopback port in a thread (use as a context manager).
+
+    ``profile``: the profile (or list) the server is judged by; it speaks that wire form.
+    """
     return RunningServer(
-        db_path=db_path, api_key=api_key, latency=latency, models=models, app_wrapper=app_wrapper
+        db_path=db_path,
+        api_key=api_key,
+        latency=latency,
+        models=models,
+        app_wrapper=app_wrapper,
+        profile=profile,
     )
 
 
@@ -142,6 +152,7 @@ def serve_main(
     api_key: str | None,
     latency: float,
     app_wrapper: AppWrapper | None = None,
+    profile: str | Iterable[str] = "openai",
 ) -> int:
     """``respcheck serve``: print the URL, serve until Ctrl-C, exit 0 without a traceback."""
     encoding()
@@ -157,7 +168,7 @@ def serve_main(
         print(f"respcheck serve: cannot open the database {db}: {exc}", file=sys.stderr)
         return 2
     try:
-        app = build_app(store, None, api_key, latency)
+        app = build_app(store, None, api_key, latency, profile)
         server = _Server(app, app_wrapper(app) if app_wrapper else None)
         print(f"respcheck reference server listening on {_url(host, sock)}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

@@ -19,6 +19,7 @@ from respcheck.server import resource, tokens
 from respcheck.server.model import Reply, Turn, reply
 from respcheck.server.params import CreateParams, new_id
 from respcheck.server.store import Store
+from respcheck.server.wire import WireForm
 
 TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled"})
 # Background runs take at least this long per token even with no --latency, like a real
@@ -34,8 +35,10 @@ class ResponseRun:
         input_tokens: int,
         store: Store | None,
         latency: float = 0.0,
+        wire: WireForm | None = None,
     ) -> None:
         self.params = params
+        self.wire = wire or WireForm()
         self.conversation = conversation  # prior turns + this request's input, oldest first
         self.input_tokens = input_tokens
         self.store = store if params.store else None
@@ -205,7 +208,9 @@ class ResponseRun:
         response["completed_at"] = int(time.time()) if not budget.cut else None
         if budget.cut:
             response["incomplete_details"] = {"reason": "max_output_tokens"}
-        response["usage"] = resource.usage(self.input_tokens, budget.used, self._reasoning_tokens)
+        response["usage"] = self.wire.usage(
+            resource.usage(self.input_tokens, budget.used, self._reasoning_tokens)
+        )
 
 
 class _Budget:
