@@ -82,6 +82,9 @@ class Exchange:
     request: Request
     status: int | None
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+    # False when the recording kept no response headers (a VCR cassette or HAR entry without
+    # them): a header missing from ``headers`` is then unknown, not absent on the wire.
+    headers_recorded: bool = True
     body: Any = None  # parsed JSON body; None when streamed or not JSON
     body_text: str | None = None  # raw body when it was not JSON
     events: list[SSEEvent] | None = None

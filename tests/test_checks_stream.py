@@ -520,11 +520,19 @@ def test_missing_sequence_numbers_are_one_finding_per_stream():
     assert fired(rec, "stream.sequence_number.start") == []
 
 
-def test_unclosed_item_is_an_error_unless_the_final_response_lists_it():
+def test_unclosed_item_is_an_error_even_when_the_final_response_lists_it():
+    # Issue 11, class 6: clients act on output_item.done (the Vercel AI SDK ends text parts and
+    # emits tool calls there), so a message left open is an error, final response or not.
     backfilled = drop(record(BASIC), "response.output_item.done")
-    assert [f.severity for f in fired(backfilled, "stream.item.order")] == [Severity.WARNING]
+    [finding] = fired(backfilled, "stream.item.order")
+    assert finding.severity is Severity.ERROR and "Vercel AI SDK" in finding.message
     lost = _unclosed_item_missing_from_final(record(BASIC))
     assert Severity.ERROR in {f.severity for f in fired(lost, "stream.item.order")}
+
+
+def test_unclosed_hosted_tool_item_listed_in_the_final_response_is_a_warning():
+    # OpenAI's own streams leave mcp_list_tools items open (recorded): the final output has them.
+    assert {f.severity for f in fired(record(MCP_BACKFILL), "stream.item.order")} == {Severity.WARNING}
 
 
 def test_assembly_names_the_source_that_differs():

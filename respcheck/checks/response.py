@@ -12,8 +12,9 @@ Decisions recorded here:
   ``previous_response_id`` or recognise stored responses by prefix break on them.
 - ``created_at`` must be an integer number of seconds: a float breaks strictly typed SDKs
   (Go's ``int64``), and milliseconds put the response in the year 50,000.
-- A ``function_call``'s ``arguments`` are only parsed once the item (and the response) is
-  finished: a background response retrieved mid-way may hold partial arguments.
+- A ``function_call``'s ``arguments`` are only parsed once the item is completed: a background
+  response retrieved mid-way may hold partial arguments, and an item cut by max_output_tokens
+  (status ``incomplete``) holds the truncated JSON OpenAI really sends.
 """
 
 from __future__ import annotations
@@ -235,7 +236,8 @@ def status_in_enum(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         "openai: Response.error / incomplete_details — error set iff status failed; "
         "incomplete_details set iff status incomplete"
     ),
-    summary="incomplete ⇔ incomplete_details, failed ⇔ error; a completed response has neither.",
+    summary="incomplete ⇔ incomplete_details.reason, failed ⇔ error; a completed response has neither "
+    "and no incomplete output item.",
     endpoints=RESPONSE_ENDPOINTS,
 )
 @once_per_fault
@@ -258,17 +260,33 @@ def status_consistency(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
                 'error belongs only to status "failed"',
                 at=at(ptr, "error"),
             )
-        if status == "incomplete" and not details:
+        if status == "incomplete" and not (isinstance(details, dict) and details.get("reason")):
+            missing = "incomplete_details.reason" if isinstance(details, dict) else "incomplete_details"
             yield Violation(
-                'status is "incomplete" but incomplete_details is not set; clients read '
+                f'status is "incomplete" but {missing} is not set; clients read '
                 "incomplete_details.reason (max_output_tokens, content_filter) to say why",
-                at=at(ptr, "incomplete_details"),
+                at=at(ptr, *missing.split(".")),
             )
+        if status == "completed":
+            yield from truncated_items(response, ptr)
         if status != "incomplete" and details:
             yield Violation(
                 f"incomplete_details is set ({shown(details)}) on a response whose status is "
                 f'"{status}"; it belongs only to status "incomplete"',
                 at=at(ptr, "incomplete_details"),
+            )
+
+
+def truncated_items(response: dict[str, Any], ptr: str) -> Iterator[Violation]:
+    """A completed response holding an item that says it was cut off: truncation reported as success."""
+    for item, item_ptr in output_items(response, ptr):
+        if item.get("status") == "incomplete":
+            yield Violation(
+                f'status is "completed" but output item {shown(item.get("id"))} ({shown(item.get("type"))}) '
+                'is "incomplete": the output was cut off (max_output_tokens, content_filter) and the '
+                'response must say so (status "incomplete" with incomplete_details.reason); clients '
+                "that trust completed show a truncated answer as whole",
+                at=at(item_ptr, "status"),
             )
 
 
@@ -407,11 +425,22 @@ def message_problems(item: dict[str, Any], ptr: str, rules: MessageRules) -> Ite
 @once_per_fault
 def function_call_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
-        finished = response.get("status") not in UNFINISHED_STATUSES
         for item, item_ptr in output_items(response, ptr):
             if item.get("type") == "function_call":
-                complete = finished and item.get("status") != "in_progress"
-                yield from function_call_problems(item, item_ptr, complete)
+                yield from function_call_problems(item, item_ptr, owes_whole_output(item, response))
+
+
+def owes_whole_output(item: dict[str, Any], response: dict[str, Any]) -> bool:
+    """Whether an item's generated text (a call's arguments) must be whole: only a completed item.
+
+    An item cut by max_output_tokens (status ``incomplete``, OpenAI sends such arguments
+    truncated mid-JSON) or still being generated owes nothing yet, nor does any item of a
+    response still queued or in progress; an item without a status is judged by its response's.
+    """
+    if response.get("status") in UNFINISHED_STATUSES:
+        return False
+    status = item.get("status")
+    return status == "completed" if status is not None else response.get("status") == "completed"
 
 
 def function_call_problems(item: dict[str, Any], ptr: str, complete: bool) -> Iterator[Violation]:

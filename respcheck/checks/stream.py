@@ -136,7 +136,16 @@ def content_type_is_event_stream(ex: Exchange, ctx: CheckContext) -> Iterator[Vi
     if not is_success(ex):
         return
     if ex.events is not None:
-        if ex.media_type != "text/event-stream":
+        if not ex.content_type and not ex.headers_recorded:
+            # On the wire a missing content type is an error; in a recording that kept no
+            # headers it is unknown: noted (and counted), never judged.
+            yield Violation(
+                "the recording kept no response headers: the stream's content type is unknown, "
+                "not judged",
+                "/response/content_type",
+                Severity.INFO,
+            )
+        elif ex.media_type != "text/event-stream":
             yield Violation(
                 f"the stream is served as {ex.content_type or 'no content type'!r}, not text/event-stream; "
                 "SSE clients (openai-python, browsers) refuse or misread it",

@@ -49,6 +49,23 @@ _ITEM_STREAMS = {
     "response.code_interpreter_call_code": ("code", "code", ASSEMBLY_TOOL_INPUT),
 }
 _SUMMARY_STREAM = "response.reasoning_summary_text"
+# Items a client acts on when output_item.done closes them: the Vercel AI SDK emits a tool call
+# and ends a text part on it, the OpenAI Agents SDK runs the call; an item left open breaks them.
+CLIENT_ACTED_ITEMS = (
+    "message",
+    "function_call",
+    "custom_tool_call",
+    "reasoning",
+    "computer_call",
+    "local_shell_call",
+    "shell_call",
+    "apply_patch_call",
+    "mcp_approval_request",
+)
+UNCLOSED_CONSEQUENCE = (
+    "clients that act on output_item.done (the Vercel AI SDK emits tool calls and ends text parts "
+    "on it, the OpenAI Agents SDK relies on it) never see the item finish: tool calling breaks"
+)
 
 
 @dataclass(slots=True)
@@ -443,23 +460,21 @@ class _Walker:
         for item in self.items.values():
             if item.done_at is not None or item.partial:
                 continue
+            unclosed = (
+                f"{item.name} was added at event {item.added_at} but never closed by "
+                f"output_item.done before {kind} (event {event.index})"
+            )
             backfilled = isinstance(item.id, str) and item.id in final_ids
-            if backfilled:
-                # Real OpenAI traffic does this (mcp_list_tools items never closed): the terminal
-                # response still has the item, so a client that reads it recovers.
+            if backfilled and item.type not in CLIENT_ACTED_ITEMS:
+                # OpenAI's own streams leave hosted-tool items open (mcp_list_tools, recorded);
+                # the terminal response has the item and no client acts on its .done.
                 message = (
-                    f"{item.name} was added at event {item.added_at} but never closed by "
-                    f"output_item.done before {kind}; the terminal response has it, so clients "
-                    "that read the final output recover it"
+                    f"{unclosed}; the terminal response has this {item.type} item, so clients that "
+                    "read the final output recover it"
                 )
                 self.report(ITEM_ORDER, message, event_ptr(item.added_at or 0), Severity.WARNING)
             else:
-                self.report(
-                    ITEM_ORDER,
-                    f"{item.name} was added at event {item.added_at} but never closed by "
-                    f"output_item.done before {kind} (event {event.index})",
-                    event_ptr(item.added_at or 0),
-                )
+                self.report(ITEM_ORDER, f"{unclosed}; {UNCLOSED_CONSEQUENCE}", event_ptr(item.added_at or 0))
         if kind != "response.failed" and isinstance(output, list):
             self.check_final_output(event, kind, output)
 

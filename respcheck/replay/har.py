@@ -71,6 +71,8 @@ def entry_to_exchange(entry: dict[str, Any], exchange_id: str) -> Exchange:
         request=request,
         status=int(resp["status"]),
         headers=headers,
+        # An entry with no header and no mimeType kept none: the content type is unknown.
+        headers_recorded=bool(headers),
         elapsed=(entry.get("time") or 0) / 1000 or None,
     )
     fill_body(exchange, data)

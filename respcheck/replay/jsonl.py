@@ -42,6 +42,9 @@ def exchange_from_record(record: dict[str, Any]) -> Exchange:
             request=request,
             status=int(status) if status is not None else None,
             headers=headers,
+            # The format keeps the content type as "content_type" (null: none was sent); a
+            # record without that key (or headers) did not record it.
+            headers_recorded="content_type" in resp or bool(resp.get("headers")),
             body=resp.get("body") if events is None and not isinstance(resp.get("body"), str) else None,
             body_text=resp.get("body") if isinstance(resp.get("body"), str) else None,
             events=events,
@@ -81,7 +84,9 @@ def seconds(value: Any) -> float | None:
 
 def exchange_to_record(exchange: Exchange) -> dict[str, Any]:
     """The JSONL record of an Exchange (what respcheck writes when it records)."""
-    response: dict[str, Any] = {"status": exchange.status, "content_type": exchange.content_type or None}
+    response: dict[str, Any] = {"status": exchange.status}
+    if exchange.headers_recorded:
+        response["content_type"] = exchange.content_type or None
     if exchange.events is not None:
         response["events"] = [
             {

@@ -84,6 +84,8 @@ def interaction_to_exchange(interaction: dict[str, Any], exchange_id: str) -> Ex
         request=request,
         status=int(status["code"] if isinstance(status, dict) else status),
         headers=headers,
+        # A cassette filtered of its response headers says nothing about what was sent.
+        headers_recorded=bool(headers),
     )
     fill_body(exchange, data)
     return exchange
