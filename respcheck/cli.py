@@ -95,9 +95,9 @@ def checks_command(as_json: bool) -> None:
 def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provider: str | None,
                    quiet: bool) -> None:
     """Judge recorded traffic: respcheck JSONL, HAR 1.2 or VCR.py YAML files or folders."""
-    from respcheck.judge import judge
+    from respcheck.judge import judge_recording
     from respcheck.profiles import UnknownProfile, get_profile
-    from respcheck.replay.load import LoadError, load
+    from respcheck.replay.load import LoadError, iter_files, load_file
 
     try:
         chosen = get_profile(profile)
@@ -106,23 +106,28 @@ def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provide
     verdict: dict[str, dict] = {}
     bad: list[LoadError] = []
     by_check: Counter[tuple[str, str]] = Counter()
-    for item in load(list(paths)):
-        if isinstance(item, LoadError):
-            bad.append(item)
-            click.echo(f"respcheck: {item}", err=True)
-            continue
-        if provider is not None and item.provider != provider:
-            continue
-        findings = judge(item, chosen)
-        for f in findings:
-            by_check[(f.check_id, f.severity.value)] += 1
-        verdict[item.id] = {
-            "provider": item.provider,
-            "endpoint": item.endpoint,
-            "streamed": item.streamed,
-            "verdict": _verdict(findings),
-            "findings": [f.to_dict() for f in findings],
-        }
+    for source in iter_files(list(paths)):
+        items = [source] if isinstance(source, LoadError) else list(load_file(source))
+        exchanges = []
+        for item in items:
+            if isinstance(item, LoadError):
+                bad.append(item)
+                click.echo(f"respcheck: {item}", err=True)
+            elif provider is None or item.provider == provider:
+                exchanges.append(item)
+        # One file is one scenario: the sequence checks see its exchanges in order.
+        judged = judge_recording(exchanges, chosen)
+        for item in exchanges:
+            findings = judged[item.id]
+            for f in findings:
+                by_check[(f.check_id, f.severity.value)] += 1
+            verdict[item.id] = {
+                "provider": item.provider,
+                "endpoint": item.endpoint,
+                "streamed": item.streamed,
+                "verdict": _verdict(findings),
+                "findings": [f.to_dict() for f in findings],
+            }
     errors = sum(1 for v in verdict.values() if v["verdict"] == "fail")
     if as_json:
         click.echo(json.dumps({

@@ -32,8 +32,14 @@ class Finding:
     location: str
     clause: str
     exchange_id: str | None = None
+    # Schema findings this one explains ("schema.deleted: ..."): kept as evidence, not counted.
+    evidence: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["severity"] = self.severity.value
+        if not self.evidence:
+            del data["evidence"]
+        else:
+            data["evidence"] = list(self.evidence)
         return data

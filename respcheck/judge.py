@@ -1,13 +1,25 @@
-"""Run the registered checks over exchanges: the one place findings are produced."""
+"""Run the registered checks over exchanges: the one place findings are produced.
+
+``judge`` runs the per-exchange checks over one exchange; ``judge_sequence`` runs the
+sequence checks over the ordered exchanges of one scenario (a live test, a recording file);
+``judge_recording`` does both for a whole recording. Where a semantic check explains a fault,
+a schema finding on the same pointer is folded into it (``fold``): one fault, one finding.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Sequence
 
 from respcheck.checks.registry import Check, CheckContext, all_checks
 from respcheck.exchange import Exchange
-from respcheck.findings import Finding
+from respcheck.findings import Finding, Severity
 from respcheck.profiles import Profile, get_profile
+
+SCHEMA_PREFIX = "schema."
+# Pointers of whole Response objects (or events): a schema finding there is about the object,
+# so it is folded into a semantic finding below it only when it names that field.
+_OBJECT_ROOTS = ("/response/body", "/response")
 
 
 def judge(
@@ -15,12 +27,85 @@ def judge(
     profile: Profile | str = "openai",
     checks: Iterable[Check] | None = None,
 ) -> list[Finding]:
-    """Every finding the (relevant) checks have about one exchange."""
-    if isinstance(profile, str):
-        profile = get_profile(profile)
-    ctx = CheckContext(profile=profile)
+    """Every finding the (relevant) per-exchange checks have about one exchange."""
+    ctx = CheckContext(profile=_profile(profile))
     findings: list[Finding] = []
     for c in checks if checks is not None else all_checks():
-        if c.relevant(exchange):
+        if c.scope == "exchange" and c.relevant(exchange):
             findings.extend(c.run(exchange, ctx))
+    return fold(findings)
+
+
+def judge_sequence(
+    exchanges: Sequence[Exchange],
+    profile: Profile | str = "openai",
+    checks: Iterable[Check] | None = None,
+) -> list[Finding]:
+    """Every finding the sequence checks have about the ordered exchanges of one scenario."""
+    if not exchanges:
+        return []
+    ctx = CheckContext(profile=_profile(profile))
+    findings: list[Finding] = []
+    for c in checks if checks is not None else all_checks():
+        if c.scope == "sequence":
+            findings.extend(c.run_sequence(exchanges, ctx))
     return findings
+
+
+def judge_recording(
+    exchanges: Sequence[Exchange], profile: Profile | str = "openai"
+) -> dict[str, list[Finding]]:
+    """Exchange id -> its findings: per exchange, and across the recording (in order)."""
+    chosen = _profile(profile)
+    out = {ex.id: judge(ex, chosen) for ex in exchanges}
+    for finding in judge_sequence(exchanges, chosen):
+        out.setdefault(finding.exchange_id or "", []).append(finding)
+    return out
+
+
+def _profile(profile: Profile | str) -> Profile:
+    return get_profile(profile) if isinstance(profile, str) else profile
+
+
+def fold(findings: list[Finding]) -> list[Finding]:
+    """Fold each schema finding a semantic finding explains into it (as evidence).
+
+    Explained: the schema finding is on the same pointer as an error finding of another
+    check, or on the object holding that pointer's field (the whole Response or event only
+    when the schema message names the field, e.g. "required property 'model' is missing").
+    """
+    semantic = [
+        f for f in findings if not f.check_id.startswith(SCHEMA_PREFIX) and f.severity is Severity.ERROR
+    ]
+    if not semantic:
+        return findings
+    evidence: dict[int, list[str]] = {}
+    kept: list[Finding] = []
+    for f in findings:
+        owner = _explained_by(f, semantic) if f.check_id.startswith(SCHEMA_PREFIX) else None
+        if owner is None:
+            kept.append(f)
+        else:
+            evidence.setdefault(id(owner), []).append(f"{f.check_id}: {f.message}")
+    if not evidence:
+        return findings
+    return [
+        dataclasses.replace(f, evidence=(*f.evidence, *evidence[id(f)])) if id(f) in evidence else f
+        for f in kept
+    ]
+
+
+def _explained_by(schema_finding: Finding, semantic: list[Finding]) -> Finding | None:
+    where = schema_finding.location
+    for f in semantic:
+        if f.location == where:
+            return f
+        parent, _, field = f.location.rpartition("/")
+        names_field = f"'{field}'" in schema_finding.message
+        if parent == where and where and (names_field or not _is_object_root(where)):
+            return f
+    return None
+
+
+def _is_object_root(pointer: str) -> bool:
+    return pointer in _OBJECT_ROOTS or pointer.endswith(("/data", "/data/response"))

@@ -35,6 +35,10 @@ def findings(record: dict, check_id: str, profile: str = "openai") -> list[Findi
     return judge(exchange_from_record(record), profile, [get_check(check_id)])
 
 
+def all_findings(record: dict, profile: str = "openai") -> list[Finding]:
+    return judge(exchange_from_record(record), profile)
+
+
 def errors(record: dict, check_id: str, profile: str = "openai") -> list[Finding]:
     return [f for f in findings(record, check_id, profile) if f.severity is Severity.ERROR]
 
@@ -90,6 +94,7 @@ def test_the_schema_checks_are_registered() -> None:
         "schema.input_tokens_result",
         "schema.compact_result",
         "schema.recently_required",
+        "schema.open_enum",
     }
 
 
@@ -308,13 +313,42 @@ def test_recently_required_judges_a_type_that_is_not_a_string() -> None:
 
 
 def test_web_search_action_may_be_missing_only_while_the_call_runs() -> None:
+    # The tool-item rule (evolution.ToolItemRule): OpenAI sent action on all 56 finished calls
+    # recorded, so a finished call owes it (schema.response, error); a running one does not.
     item = {"id": "ws_1", "type": "web_search_call", "status": "in_progress"}
     record = completed_create()
     record["response"]["body"]["output"].insert(0, dict(item))
-    assert not [f for f in findings(record, "schema.recently_required") if "'action'" in f.message]
+    assert not [f for f in all_findings(record) if "'action'" in f.message]
     record["response"]["body"]["output"][0]["status"] = "completed"
-    [finding] = [f for f in findings(record, "schema.recently_required") if "'action'" in f.message]
-    assert finding.message.startswith("web_search_call output item: property 'action' is missing")
+    [finding] = [f for f in all_findings(record) if "'action'" in f.message]
+    assert finding.check_id == "schema.response" and finding.severity is Severity.ERROR
+    assert "required property 'action' is missing" in finding.message
+
+
+def test_a_tool_item_property_openai_omits_is_a_warning_on_a_finished_item() -> None:
+    # shell_call.environment: spec-required, never recorded from OpenAI: a warning, never an error.
+    item = {"id": "sh_1", "type": "shell_call", "call_id": "call_1", "status": "in_progress",
+            "action": {"commands": ["ls"], "timeout_ms": None, "max_output_length": None}}
+    record = completed_create()
+    record["response"]["body"]["output"].insert(0, dict(item))
+    assert not [f for f in all_findings(record) if "'environment'" in f.message]
+    record["response"]["body"]["output"][0]["status"] = "completed"
+    [finding] = [f for f in all_findings(record) if "'environment'" in f.message]
+    assert finding.check_id == "schema.recently_required" and finding.severity is Severity.WARNING
+    assert "shell_call output item: property 'environment' is missing" in finding.message
+
+
+def test_an_error_code_outside_the_spec_list_is_a_warning_naming_the_spec_version() -> None:
+    record = completed_create()
+    body = record["response"]["body"]
+    body.update(status="failed", error={"code": "insufficient_quota", "message": "quota"}, usage=None)
+    body.pop("completed_at", None)
+    found = all_findings(record)
+    assert not [f for f in found if f.severity is Severity.ERROR], found
+    [finding] = [f for f in found if f.check_id == "schema.open_enum"]
+    assert finding.severity is Severity.WARNING and "as of v2.3.0" in finding.message
+    body["error"]["code"] = "rate_limit_exceeded"
+    assert not [f for f in all_findings(record) if f.check_id == "schema.open_enum"]
 
 
 def test_recently_required_does_not_apply_to_other_profiles() -> None:

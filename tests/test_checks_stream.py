@@ -352,8 +352,14 @@ def _buffered(rec: dict) -> dict:
 
 
 # (check id, base stream, mutation, profile)
+def _stream_not_requested(rec: dict) -> dict:
+    rec["request"]["body"]["stream"] = False
+    return rec
+
+
 MUTATIONS: list[tuple[str, str, Mutation, str]] = [
     ("stream.content_type", BASIC, _content_type("application/json"), "openai"),
+    ("stream.unrequested", BASIC, _stream_not_requested, "openai"),
     ("stream.event_name.matches_type", BASIC, _rename_event, "openai"),
     ("stream.event_name.present", BASIC, _unname_events, "openresponses"),
     ("stream.data.json", BASIC, _not_json, "openai"),

@@ -1,6 +1,7 @@
 """Built-in checks, one module per area. Importing this package registers them all."""
 
 from respcheck.checks import (  # noqa: F401  (imported for their registrations)
+    behaviour,
     errors,
     response,
     schema,

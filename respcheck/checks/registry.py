@@ -3,13 +3,18 @@
 A check function takes ``(exchange, ctx)`` and yields ``Violation``s; the registry turns
 them into ``Finding``s carrying the check's id, clause and (default) severity. The CLI
 (``respcheck checks``), replay, the pytest plugin and the reports all read this registry.
+
+A *sequence* check (``scope="sequence"``) takes the ordered exchanges of one scenario (a live
+test, or one recording file) and judges what shows only across calls: a retrieve against its
+create, a cancel against the running response. Each violation names the exchange it is about
+(``Violation.exchange``, an index into the sequence); the finding carries that exchange's id.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding, Severity
@@ -29,6 +34,7 @@ class Violation:
     message: str
     at: str = ""
     severity: Severity | None = None
+    exchange: int | None = None  # sequence checks: the index of the exchange it is about
 
 
 @dataclass(slots=True)
@@ -39,9 +45,12 @@ class CheckContext:
 
 
 CheckFunc = Callable[[Exchange, CheckContext], Iterable[Violation]]
+SequenceFunc = Callable[[Sequence[Exchange], CheckContext], Iterable[Violation]]
 
 # When a check applies: to a JSON body, to a stream, or to any exchange.
 APPLIES = ("body", "stream", "any")
+# What a check judges: one exchange, or the ordered exchanges of one scenario.
+SCOPES = ("exchange", "sequence")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +61,8 @@ class Check:
     summary: str
     applies: str
     endpoints: frozenset[str] | None
-    func: CheckFunc
+    func: Callable[..., Iterable[Violation]]  # CheckFunc, or SequenceFunc for a sequence check
+    scope: str = "exchange"
 
     def relevant(self, exchange: Exchange) -> bool:
         if self.endpoints is not None and exchange.endpoint not in self.endpoints:
@@ -65,14 +75,22 @@ class Check:
 
     def run(self, exchange: Exchange, ctx: CheckContext) -> Iterator[Finding]:
         for violation in self.func(exchange, ctx):
-            yield Finding(
-                check_id=self.id,
-                severity=violation.severity or self.severity,
-                message=violation.message,
-                location=violation.at,
-                clause=self.clause,
-                exchange_id=exchange.id,
-            )
+            yield self._finding(violation, exchange.id)
+
+    def run_sequence(self, exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Finding]:
+        for violation in self.func(exchanges, ctx):
+            about = exchanges[violation.exchange if violation.exchange is not None else -1]
+            yield self._finding(violation, about.id)
+
+    def _finding(self, violation: Violation, exchange_id: str) -> Finding:
+        return Finding(
+            check_id=self.id,
+            severity=violation.severity or self.severity,
+            message=violation.message,
+            location=violation.at,
+            clause=self.clause,
+            exchange_id=exchange_id,
+        )
 
 
 _REGISTRY: dict[str, Check] = {}
@@ -86,12 +104,15 @@ def check(
     summary: str,
     applies: str = "any",
     endpoints: Iterable[str] | None = None,
-) -> Callable[[CheckFunc], CheckFunc]:
-    """Register a check function under a stable, dotted id."""
+    scope: str = "exchange",
+) -> Callable[[Any], Any]:
+    """Register a check function under a stable, dotted id (``scope="sequence"``: a SequenceFunc)."""
     if applies not in APPLIES:
         raise ValueError(f"applies must be one of {APPLIES}")
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}")
 
-    def decorate(func: CheckFunc) -> CheckFunc:
+    def decorate(func: Any) -> Any:
         if id in _REGISTRY:
             raise ValueError(f"check id {id!r} registered twice")
         _REGISTRY[id] = Check(
@@ -102,6 +123,7 @@ def check(
             applies=applies,
             endpoints=frozenset(endpoints) if endpoints is not None else None,
             func=func,
+            scope=scope,
         )
         return func
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from respcheck.checks.common import RESPONSE_ENDPOINTS, at, path_response_id, response_objects
+from respcheck.checks.common import RESPONSE_ENDPOINTS, at, response_objects
 from respcheck.checks.registry import CheckContext, CheckFunc, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
@@ -99,22 +99,14 @@ def object_is_response(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 @check(
     "response.id",
     clause="openai: Response.id — unique identifier (`resp_...`)",
-    summary="A Response has a non-empty string id (the one retrieve/cancel asked for); OpenAI's start "
-    "with `resp_` (warning otherwise).",
+    summary="A Response has a non-empty string id; OpenAI's start with `resp_` (warning otherwise). "
+    "Whether it is the one asked for: response.id.round_trip.",
     endpoints=RESPONSE_ENDPOINTS,
 )
 @once_per_fault
 def id_shape(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
-    # retrieve and cancel name the response in the path: the answer must be that response.
-    asked_for = path_response_id(ex.request.path) if ex.endpoint != "create" else None
     for response, ptr in response_objects(ex):
         value = response.get("id")
-        if asked_for is not None and isinstance(value, str) and value != asked_for:
-            yield Violation(
-                f"{ex.request.method} {ex.request.path} answered with response {shown(value)}; it must "
-                f"be the response the path names ({asked_for!r})",
-                at=at(ptr, "id"),
-            )
         if not isinstance(value, str) or not value:
             yield Violation(
                 f"Response id is {shown(value)}; it must be a non-empty string: clients pass it "
@@ -544,8 +536,8 @@ def echoes_request(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         for field, sent in asked.items():
             got = response.get(field)
-            if got == sent:
-                continue
+            if got == sent or (field == "previous_response_id" and got is not None):
+                continue  # another previous_response_id is response.id.round_trip's
             if got is None:
                 yield Violation(
                     f"the request set {field} = {shown(sent)} but the Response does not echo it "

@@ -42,7 +42,7 @@ from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 from respcheck.schemas import evolution, explain
 from respcheck.schemas.explain import Problem
-from respcheck.schemas.registry import SchemaValidator
+from respcheck.schemas.registry import SchemaValidator, relaxations
 
 MAX_PROBLEMS_PER_OBJECT = 3
 CLAUSE = "schemas/{profile}/{name}.json (source: schemas/provenance.json)"
@@ -339,12 +339,35 @@ def _judged_objects(ex: Exchange, top_level_types: Container[str]) -> Iterator[t
         yield ex.body, body_ptr()
 
 
+def tool_item_rules(profile_dir: str) -> list[evolution.RecentlyRequired]:
+    """The tool-item properties the build relaxed to warnings (``evolution.ToolItemRule``), as
+    rules: owed by a finished item, reported missing as a warning."""
+    return [
+        evolution.RecentlyRequired(
+            profile_dir,
+            relaxed["component"],
+            "",
+            field,
+            where=f"{relaxed['item_type']} output item",
+            since=f"spec v{relaxed.get('spec_version', '?')}",
+            severity=Severity.WARNING,
+            reason=relaxed.get("reason", ""),
+            with_type=relaxed["item_type"],
+            unless_status=tuple(relaxed.get("unfinished_statuses", ())),
+            why=f"the spec (v{relaxed.get('spec_version', '?')}) requires it of a finished "
+            f"{relaxed['item_type']}, and OpenAI itself omits such properties on newer tool items",
+        )
+        for relaxed in relaxations(profile_dir, "tool_item_required")
+        for field in relaxed.get("warning_when_missing", ())
+    ]
+
+
 @cache
 def _rules_by_type(
     profile_dir: str,
 ) -> tuple[dict[str, tuple[evolution.RecentlyRequired, ...]], tuple[evolution.RecentlyRequired, ...]] | None:
     """A profile's evolution rules, indexed by the ``type`` they apply to (and the untyped ones)."""
-    rules = evolution.recently_required_in(profile_dir)
+    rules = [*evolution.recently_required_in(profile_dir), *tool_item_rules(profile_dir)]
     if not rules:
         return None
     by_type: dict[str, tuple[evolution.RecentlyRequired, ...]] = {}
@@ -359,8 +382,8 @@ def _rules_by_type(
     severity=Severity.WARNING,
     clause="respcheck/schemas/evolution.py (fields the spec requires since recently)",
     summary="Fields the spec made required recently (e.g. usage.input_tokens_details."
-    "cache_write_tokens since 2026-07) are present; each field's severity is decided in "
-    "schemas/evolution.py.",
+    "cache_write_tokens since 2026-07), and the spec-required properties of finished tool items "
+    "beyond their identity, are present; each severity is decided in schemas/evolution.py.",
 )
 def recently_required(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     rules = _rules_by_type(ctx.profile.schema_dir)
@@ -379,8 +402,42 @@ def recently_required(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for rule, (first, count) in seen.items():
         times = "" if count == 1 else f" ({count} places)"
         yield Violation(
-            f"{rule.where}: property {rule.field!r} is missing{times}; required since "
-            f"{rule.since} ({ctx.profile.name} spec)",
+            f"{rule.where}: property {rule.field!r} is missing{times}; {rule.owed} ({ctx.profile.name} spec)",
             at=first,
             severity=rule.severity,
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Open enums: values the server invents
+
+
+# Where the objects a relaxed component describes are found in a Response (by component name).
+OPEN_ENUM_PLACES = {"ResponseError": ("error",)}
+
+
+@check(
+    "schema.open_enum",
+    severity=Severity.WARNING,
+    clause="respcheck/schemas/evolution.py OPEN_ENUMS (server-chosen values such as error codes)",
+    summary="A server-chosen value (response.error.code) outside the spec's list is a warning, "
+    "never an error: such lists grow faster than the spec.",
+    endpoints=RESPONSE_ENDPOINTS,
+)
+def open_enum(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    opened = relaxations(ctx.profile.schema_dir, "open_enum")
+    if not opened:
+        return
+    for response, ptr in response_objects(ex):
+        for relaxed in opened:
+            keys = OPEN_ENUM_PLACES.get(relaxed["component"])
+            holder = response.get(keys[0]) if keys else None
+            field = relaxed["pointer"].rsplit("/", 1)[-1]
+            value = holder.get(field) if isinstance(holder, dict) else None
+            if isinstance(value, str) and value not in relaxed.get("values", ()):
+                yield Violation(
+                    f"response.{keys[0]}.{field} is {value!r}, which is not in the spec's list as of "
+                    f"v{relaxed.get('spec_version', '?')} ({relaxed['component']}); servers add codes "
+                    "faster than the spec lists them, so clients must treat unknown ones as generic",
+                    at=at(ptr, *keys, field),
+                )

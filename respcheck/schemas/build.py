@@ -273,7 +273,9 @@ class Spec:
         self.document = document
         self.components = document.get("components", {}).get("schemas", {})
         self._cleaned: dict[str, Any] = {}
+        self._tool_items: dict[str, str] | None = None
         self.relaxations: dict[str, list[dict[str, Any]]] = {}  # component -> applied
+        self.version = str(document.get("info", {}).get("version", "unknown"))
 
     def component(self, name: str) -> Any:
         if name not in self._cleaned:
@@ -299,6 +301,10 @@ class Spec:
                 del target["required"]
             self.relaxations.setdefault(name, []).append(rule.provenance())
         for erratum in evolution.errata_for(profile, name):
+            if erratum.pointer == "" and erratum.kind == "variant" and erratum.variant is not None:
+                schema = {"anyOf": [schema, clean(erratum.variant, name)]}  # a second shape of the whole
+                self.relaxations.setdefault(name, []).append(erratum.provenance())
+                continue
             parent_ptr, _, key = erratum.pointer.rpartition("/")
             parent = resolve_pointer(schema, parent_ptr)
             if key not in parent:
@@ -310,7 +316,82 @@ class Spec:
             else:
                 raise BuildError(f"erratum at {name}{erratum.pointer}: unknown kind {erratum.kind!r}")
             self.relaxations.setdefault(name, []).append(erratum.provenance())
+        for rule in evolution.open_enums_in(profile):
+            self._open_enums(name, schema, rule)
+        item_type = self.tool_item_types().get(name)
+        if item_type is not None:
+            self._relax_tool_item(name, schema, item_type)
         return schema
+
+    def _enum_of(self, schema: Any) -> list[Any] | None:
+        """The values of a string enum, inline or behind one $ref (None: not one)."""
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            target = self.components.get(schema["$ref"].removeprefix("#/$defs/"))
+            schema = clean(target, "enum") if isinstance(target, dict) else None
+        is_enum = isinstance(schema, dict) and isinstance(schema.get("enum"), list)
+        if is_enum and schema.get("type") == "string":
+            return list(schema["enum"])
+        return None
+
+    def _open_enums(self, name: str, schema: Any, rule: evolution.OpenEnum) -> None:
+        """Every ``rule.property`` of the component that is a string enum accepts any string."""
+        for pointer, properties in _property_maps(schema, ""):
+            values = self._enum_of(properties.get(rule.property))
+            if values is None:
+                continue
+            properties[rule.property] = {"anyOf": [properties[rule.property], {"type": "string"}]}
+            self.relaxations.setdefault(name, []).append(
+                {
+                    "kind": "open_enum",
+                    "component": name,
+                    "pointer": f"{pointer}/properties/{rule.property}",
+                    "values": values,
+                    "spec_version": self.version,
+                    "reason": rule.reason,
+                }
+            )
+
+    def tool_item_types(self) -> dict[str, str]:
+        """Component name -> item type, for the tool items of the profile's output item union."""
+        if self._tool_items is None:
+            self._tool_items = {}
+            for rule in evolution.tool_item_rules_in(self.source.profile):
+                union = self.components.get(rule.union, {})
+                for member in union.get("oneOf") or union.get("anyOf") or []:
+                    component = str(member.get("$ref", "")).removeprefix(COMPONENTS)
+                    kind = self.components.get(component, {}).get("properties", {}).get("type", {})
+                    values = [kind["const"]] if "const" in kind else kind.get("enum", [])
+                    if len(values) == 1 and values[0] not in rule.core:
+                        self._tool_items[component] = values[0]
+        return self._tool_items
+
+    def _relax_tool_item(self, name: str, schema: Any, item_type: str) -> None:
+        """Apply ``evolution.ToolItemRule``: identity required; evidenced fields once finished."""
+        [rule] = evolution.tool_item_rules_in(self.source.profile)
+        required = schema.get("required", []) if isinstance(schema, dict) else []
+        extra = [f for f in required if f not in rule.identity]
+        if not extra:
+            return
+        owed = [f for f in extra if (item_type, f) in evolution.ALWAYS_SENT]
+        soft = [f for f in extra if f not in owed]
+        schema["required"] = [f for f in required if f in rule.identity]
+        if owed:  # owed once the item is finished: a running item's snapshot lacks them
+            schema["if"] = {"properties": {"status": {"enum": list(rule.unfinished)}}, "required": ["status"]}
+            schema["else"] = {"required": owed}
+        self.relaxations.setdefault(name, []).append(
+            {
+                "kind": "tool_item_required",
+                "component": name,
+                "item_type": item_type,
+                "owed_when_finished": {f: evolution.ALWAYS_SENT[(item_type, f)] for f in owed},
+                "warning_when_missing": soft,
+                "unfinished_statuses": list(rule.unfinished),
+                "spec_version": self.version,
+                "reason": "tool item: only its identity is required; a property OpenAI sent on every "
+                "finished item recorded in tests/fixtures stays required once it is finished; the rest "
+                "are warnings when missing (evolution.ToolItemRule)",
+            }
+        )
 
     def at(self, pointer: str) -> Any:
         return resolve_pointer(self.document, pointer)
@@ -329,6 +410,22 @@ class Spec:
         if reached:
             schema["$defs"] = reached
         return schema, sorted(reached)
+
+
+def _property_maps(schema: Any, pointer: str) -> Iterable[tuple[str, dict[str, Any]]]:
+    """Each ``properties`` map of a component, inline objects and allOf/anyOf members included,
+    with the pointer of the schema holding it ($refs are other components: not followed)."""
+    if not isinstance(schema, dict):
+        return
+    if isinstance(schema.get("properties"), dict):
+        yield pointer, schema["properties"]
+        for key, value in schema["properties"].items():
+            yield from _property_maps(value, f"{pointer}/properties/{key}")
+    for key in ("allOf", "anyOf"):
+        for index, member in enumerate(schema.get(key) or []):
+            yield from _property_maps(member, f"{pointer}/{key}/{index}")
+    if isinstance(schema.get("items"), dict):
+        yield from _property_maps(schema["items"], f"{pointer}/items")
 
 
 def resolve_pointer(document: Any, pointer: str) -> Any:
@@ -361,7 +458,7 @@ def event_members(spec: Spec) -> list[str]:
 
 def event_type(spec: Spec, component: str) -> str:
     """The ``type`` constant an event component declares (its file name)."""
-    schema = spec.component(component)
+    schema = clean(spec.components[component], component)  # as written: relaxing may wrap it
     kind = schema.get("properties", {}).get("type", {})
     values = [kind["const"]] if "const" in kind else kind.get("enum", [])
     if len(values) != 1 or not isinstance(values[0], str):
@@ -391,6 +488,11 @@ def read_spec(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise BuildError(f"{path}: not an OpenAPI document (a JSON {type(document).__name__})")
     return document
+
+
+def spec_version(path: Path) -> str:
+    """The ``info.version`` of a spec (what "not in the spec's list as of vX" names)."""
+    return str(read_spec(path).get("info", {}).get("version", "unknown"))
 
 
 def build_spec_profile(source: SpecSource, specs_dir: Path) -> list[Built]:
@@ -473,6 +575,7 @@ def build_all(specs_dir: Path, out_dir: Path, docs_dir: Path | None = None) -> l
         path.write_text(dumps(b.schema), encoding="utf-8")
         written.append(path)
     provenance = {
+        "specs": {s.profile: spec_version(Path(specs_dir) / s.spec_file) for s in SPEC_SOURCES},
         "about": "Where each schema under schemas/ came from. Regenerate with "
         "`respcheck schemas build` (python -m respcheck.schemas.build); do not edit by hand.",
         "rewrites": REWRITES,

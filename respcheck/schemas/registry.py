@@ -80,3 +80,22 @@ def available(profile_dir: str, subdir: str = "") -> list[str]:
     if not base.is_dir():
         return []
     return sorted(p.stem for p in base.glob("*.json"))
+
+
+@cache
+def provenance() -> dict[str, Any]:
+    """``schemas/provenance.json``: where each schema came from and what the build relaxed."""
+    path = schemas_root() / "provenance.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def relaxations(profile_dir: str, kind: str) -> list[dict[str, Any]]:
+    """The build's relaxations of one kind in a profile's schemas, each once (by component)."""
+    found: dict[str, dict[str, Any]] = {}
+    for rel_path, origin in sorted(provenance().get("schemas", {}).items()):
+        if rel_path.startswith(profile_dir + "/"):
+            for relaxation in origin.get("relaxations", ()):
+                if relaxation.get("kind") == kind:
+                    key = f"{relaxation.get('component')}{relaxation.get('pointer', '')}"
+                    found.setdefault(key, relaxation)
+    return list(found.values())
