@@ -320,7 +320,7 @@ class Spec:
             self._open_enums(name, schema, rule)
         item_type = self.tool_item_types().get(name)
         if item_type is not None:
-            self._relax_tool_item(name, schema, item_type)
+            schema = self._relax_tool_item(name, schema, item_type)
         return schema
 
     def _enum_of(self, schema: Any) -> list[Any] | None:
@@ -365,19 +365,31 @@ class Spec:
                         self._tool_items[component] = values[0]
         return self._tool_items
 
-    def _relax_tool_item(self, name: str, schema: Any, item_type: str) -> None:
-        """Apply ``evolution.ToolItemRule``: identity required; evidenced fields once finished."""
+    def _relax_tool_item(self, name: str, schema: Any, item_type: str) -> Any:
+        """Apply ``evolution.ToolItemRule``: identity required; evidenced fields once finished.
+
+        With evidenced fields the item has two shapes (``anyOf``): finished, owing them, and
+        running (status one of ``unfinished``), owing only its identity.
+        """
         [rule] = evolution.tool_item_rules_in(self.source.profile)
         required = schema.get("required", []) if isinstance(schema, dict) else []
         extra = [f for f in required if f not in rule.identity]
         if not extra:
-            return
+            return schema
         owed = [f for f in extra if (item_type, f) in evolution.ALWAYS_SENT]
         soft = [f for f in extra if f not in owed]
-        schema["required"] = [f for f in required if f in rule.identity]
-        if owed:  # owed once the item is finished: a running item's snapshot lacks them
-            schema["if"] = {"properties": {"status": {"enum": list(rule.unfinished)}}, "required": ["status"]}
-            schema["else"] = {"required": owed}
+        identity = [f for f in required if f in rule.identity]
+        relaxed = {**schema, "required": identity}
+        if owed:
+            finished = {**schema, "required": [*identity, *owed]}
+            status = schema.get("properties", {}).get("status", {})
+            running_status = {"allOf": [status, {"enum": list(rule.unfinished)}]}
+            running = {
+                **relaxed,
+                "properties": {**schema.get("properties", {}), "status": running_status},
+                "required": sorted({*identity, "status"}, key=[*identity, "status"].index),
+            }
+            relaxed = {"anyOf": [finished, running]}
         self.relaxations.setdefault(name, []).append(
             {
                 "kind": "tool_item_required",
@@ -392,6 +404,7 @@ class Spec:
                 "are warnings when missing (evolution.ToolItemRule)",
             }
         )
+        return relaxed
 
     def at(self, pointer: str) -> Any:
         return resolve_pointer(self.document, pointer)

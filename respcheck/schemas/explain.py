@@ -54,7 +54,8 @@ def _resolve(error: Any) -> list[Any]:
 
 
 def _rejects_discriminator(branch: list[Any], depth: int) -> bool:
-    """True when a union member rejects the instance's ``type`` value or its JSON type."""
+    """True when a union member rejects the instance's ``type`` value or its JSON type (a member
+    that is itself a union of shapes, e.g. a tool item finished or running, when all of them do)."""
     for e in branch:
         rel = list(e.instance_path)[depth:]
         kind = kind_name(e)
@@ -62,7 +63,13 @@ def _rejects_discriminator(branch: list[Any], depth: int) -> bool:
             return True
         if rel == [] and (kind in DISCRIMINATING_KINDS or kind == "Type"):
             return True
+        if rel == [] and kind in UNION_KINDS and _nested(e):
+            return all(_rejects_discriminator(b, depth) for b in _nested(e))
     return False
+
+
+def _nested(error: Any) -> list[list[Any]]:
+    return [b for b in getattr(error.kind, "context", None) or () if b]
 
 
 def union_kinds(error: Any) -> list[str]:
@@ -71,7 +78,10 @@ def union_kinds(error: Any) -> list[str]:
     kinds: set[str] = set()
     for branch in getattr(error.kind, "context", None) or ():
         for e in branch:
-            if list(e.instance_path)[depth:] != ["type"]:
+            rel = list(e.instance_path)[depth:]
+            if rel == [] and kind_name(e) in UNION_KINDS:  # a member that is a union of shapes
+                kinds.update(union_kinds(e))
+            if rel != ["type"]:
                 continue
             if kind_name(e) == "Enum":
                 kinds.update(v for v in e.kind.options if isinstance(v, str))
