@@ -63,6 +63,27 @@ def judge_recording(
     return out
 
 
+def judge_latest(
+    history: Sequence[Exchange], profiles: Iterable[Profile | str] = ("openai",)
+) -> list[tuple[str, Finding]]:
+    """What the sequence checks say about the last exchange of a scenario so far, per profile
+    (each finding once): a live scenario calls it after each exchange, so every sequence
+    finding is reported once, when the exchange that shows it arrives."""
+    if not history:
+        return []
+    latest = history[-1].id
+    seen: set[tuple[str, str, str]] = set()
+    out: list[tuple[str, Finding]] = []
+    for profile in profiles:
+        chosen = _profile(profile)
+        for f in judge_sequence(history, chosen):
+            key = (f.check_id, f.location, f.message)
+            if f.exchange_id == latest and key not in seen:
+                seen.add(key)
+                out.append((chosen.name, f))
+    return out
+
+
 def _profile(profile: Profile | str) -> Profile:
     return get_profile(profile) if isinstance(profile, str) else profile
 

@@ -28,7 +28,7 @@ from respcheck.budget import BudgetExhausted, Spend
 from respcheck.config import CAPABILITIES, ConfigError, Target
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding, Severity
-from respcheck.judge import judge
+from respcheck.judge import judge, judge_latest
 from respcheck.profiles import get_profile
 from respcheck.selection import TargetOptions, select_target
 
@@ -292,9 +292,16 @@ def conforms(respcheck_run: LiveRun) -> Callable[[Exchange], Exchange]:
     (warnings and info too) goes to the reports. Returns the exchange, for chaining.
     """
 
+    scenario: list[Exchange] = []  # this test's exchanges so far, for the sequence checks
+    owner: list[Any] = [None]
+
     def _conforms(exchange: Exchange) -> Exchange:
-        findings = judge_all(exchange, respcheck_run.target.profiles)
         item = respcheck_run.current
+        if owner[0] is not item:
+            owner[0], scenario[:] = item, []
+        scenario.append(exchange)
+        findings = judge_all(exchange, respcheck_run.target.profiles)
+        findings += judge_latest(scenario, respcheck_run.target.profiles)
         if item is not None:
             item.user_properties.append((FINDINGS_KEY, [dict(f.to_dict(), profile=p) for p, f in findings]))
         errors = [(p, f) for p, f in findings if f.severity is Severity.ERROR]

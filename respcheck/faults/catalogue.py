@@ -73,6 +73,8 @@ DELETE = "suites/test_lifecycle.py::test_delete_then_everything_is_404"
 UNKNOWN_ID = "suites/test_lifecycle.py::test_unknown_id_is_404_with_error_shape[retrieve]"
 INPUT_ITEMS = "suites/test_lifecycle.py::test_input_items_list_the_input"
 CANCEL = "suites/test_background.py::test_cancel_while_running"
+BACKGROUND_DONE = "suites/test_background.py::test_background_starts_queued_and_finishes"
+RETRIEVE_EQUALS = "suites/test_lifecycle.py::test_retrieve_equals_created"
 TOOL_REQUIRED = "suites/test_tools.py::test_tool_choice_required_calls_a_function[json]"
 NO_KEY = "suites/test_errors.py::test_no_key_is_401"
 
@@ -976,6 +978,134 @@ contract(
         endpoints=("input_items",),
         success=True,
     ),
+)
+
+# ====================================================================================================
+# Behaviour across calls or against the request (issue 11): caught by registered checks
+# ====================================================================================================
+
+contract(
+    "output_item_done_dropped",
+    "relay that forwards deltas but drops output_item.done (the terminal response still lists the item)",
+    "stream.item.order",
+    (STREAM_TEXT, STREAM_FUNCTION),
+    reply=on_stream(drop("response.output_item.done", first_only=False)),
+    fast=True,
+)
+
+
+def _completed_keeping_items(response: dict[str, Any]) -> None:
+    """The response says completed; its items still say they were cut (truncation as success)."""
+    if response.get("status") == "incomplete":
+        response.update(status="completed", incomplete_details=None)
+
+
+contract(
+    "completed_with_incomplete_item",
+    "relay that maps every finished upstream answer to completed and drops incomplete_details",
+    "response.status_consistency",
+    (TINY_MAX_JSON,),
+    reply=on_responses(_completed_keeping_items),
+    fast=True,
+)
+contract(
+    "incomplete_without_reason",
+    "relay that rebuilds incomplete_details from its own enum and loses the reason",
+    "response.status_consistency",
+    (TINY_MAX_JSON,),
+    reply=on_responses(
+        lambda r: r.get("incomplete_details") and r.update(incomplete_details={"reason": None})
+    ),
+)
+
+
+def _stream_always(req: Req, state: State) -> None:
+    if req.endpoint == "create" and isinstance(req.body, dict) and req.body.get("stream") is not True:
+        req.body["stream"] = True
+
+
+contract(
+    "stream_unrequested",
+    "relay that always asks upstream for a stream and passes it on, asked for or not",
+    "stream.unrequested",
+    (CREATE_JSON,),
+    request=_stream_always,
+)
+
+
+def _rewrite_retrieved_id(reply: Reply) -> None:
+    if isinstance(reply.body, dict) and isinstance(reply.body.get("id"), str):
+        reply.body["id"] = "resp_relay_" + reply.body["id"].removeprefix("resp_")[::-1]
+
+
+contract(
+    "retrieve_id_rewritten",
+    "relay that mints its own ids on retrieve (its cache key) instead of upstream's",
+    "response.id.round_trip",
+    (RETRIEVE_EQUALS,),
+    reply=on_json(_rewrite_retrieved_id, endpoints=("retrieve",), success=True),
+)
+
+
+def _run_in_foreground(req: Req, state: State) -> None:
+    if req.endpoint == "create" and isinstance(req.body, dict):
+        req.body.pop("background", None)
+
+
+contract(
+    "background_answered_synchronously",
+    "relay that runs background requests in the foreground and answers completed, background null",
+    "request.background",
+    (BACKGROUND_DONE,),
+    request=_run_in_foreground,
+    reply=on_responses(lambda r: r.update(background=None)),
+)
+
+
+def _truncation_as_success(response: dict[str, Any]) -> None:
+    """Rebuilt as completed from its parts: nothing left says it was cut but the token count."""
+    if response.get("status") == "incomplete":
+        response.update(status="completed", incomplete_details=None)
+        for item in response.get("output") or []:
+            if isinstance(item, dict) and item.get("status") == "incomplete":
+                item["status"] = "completed"
+
+
+contract(
+    "truncation_reported_completed",
+    "relay that rebuilds every finished answer as completed, item statuses included",
+    "usage.at_limit",
+    (TINY_MAX_JSON,),
+    reply=on_responses(_truncation_as_success),
+)
+contract(
+    "model_changes_mid_stream",
+    "relay that falls back to another model mid-stream and names it in the terminal event only",
+    "lifecycle.model",
+    (STREAM_TEXT,),
+    reply=on_stream(_terminal_response(model="gpt-4o-mini-relay-fallback")),
+    fast=True,
+)
+
+
+def _refuse_cancel(req: Req, state: State) -> Reply | None:
+    if req.endpoint != "cancel":
+        return None
+    error = {
+        "message": "Cannot cancel a response in progress.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "conflict",
+    }
+    return Reply(409, {"content-type": "application/json"}, req, body={"error": error})
+
+
+contract(
+    "cancel_refused_while_running",
+    "relay that only cancels finished work: a cancel of a running response gets 409",
+    "lifecycle.cancel",
+    (CANCEL,),
+    request=_refuse_cancel,
 )
 
 # ====================================================================================================

@@ -34,6 +34,7 @@ from respcheck.faults.layer import FAULT_HEADER, FaultLayer
 from respcheck.faults.model import Fault
 from respcheck.faults.scenarios import Case, cases
 from respcheck.findings import Finding, Severity
+from respcheck.judge import judge_latest
 
 if TYPE_CHECKING:
     from respcheck.server.run import RunningServer
@@ -162,10 +163,13 @@ class Selftest:
         target = self.target_for(fault)
         recorded: list[Exchange] = []
         judged: dict[int, list[tuple[str, Finding]]] = {}
+        scenario: list[Exchange] = []  # the running case's exchanges, for the sequence checks
 
         def judge_once(ex: Exchange) -> list[tuple[str, Finding]]:
             if id(ex) not in judged:
-                judged[id(ex)] = judge_all(ex, target.profiles)
+                at = next((i for i, seen in enumerate(scenario) if seen is ex), None)
+                in_case = scenario[: at + 1] if at is not None else [ex]
+                judged[id(ex)] = judge_all(ex, target.profiles) + judge_latest(in_case, target.profiles)
             return judged[id(ex)]
 
         def conforms(ex: Exchange) -> Exchange:
@@ -181,6 +185,7 @@ class Selftest:
 
         def record(ex: Exchange) -> None:
             recorded.append(ex)
+            scenario.append(ex)
             if self.recorder is not None:
                 self.recorder(f"{current[0]}@{fault.name}", ex)
 
@@ -189,8 +194,11 @@ class Selftest:
         with ResponsesClient(target, recorder=record, environ={KEY_ENV: self.api_key}) as client:
             for case in selected:
                 current[0] = case.nodeid
+                scenario.clear()
                 first = len(recorded)
                 runs.append(_run_case(case, client, models, conforms))
+                for ex in recorded[first:]:  # judged while the case's sequence is at hand
+                    judge_once(ex)
                 runs[-1].exchanges = [ex.id for ex in recorded[first:]]
         elapsed = time.monotonic() - started
         findings = [(ex.id, p, f) for ex in recorded for p, f in judge_once(ex)]
