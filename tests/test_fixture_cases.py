@@ -38,7 +38,12 @@ EXPECTED: dict[str, set[tuple[int, str, Severity]]] = {
         (1, "response.id.round_trip", ERROR),
         (2, "response.id.round_trip", ERROR),
     },
-    "class10_flags_ignored.jsonl": {(0, "request.background", ERROR), (2, "lifecycle.store_false", ERROR)},
+    "class10_flags_ignored.jsonl": {
+        (0, "request.background", ERROR),
+        (2, "lifecycle.store_false", ERROR),
+        (3, "usage.max_output_tokens", ERROR),
+        (4, "stream.content_type", ERROR),
+    },
     "class11_completed_at_the_limit.jsonl": {(0, "usage.at_limit", WARNING)},
     "class12_model_changes.jsonl": {(0, "lifecycle.model", ERROR), (2, "lifecycle.model", ERROR)},
     "class13_cancel_refused.jsonl": {(1, "lifecycle.cancel", ERROR)},
@@ -98,3 +103,37 @@ def test_class5_tool_item_warning_names_the_property_and_never_the_running_snaps
     [finding] = [f for f in judged("class05_tool_items.jsonl")[0] if "'environment'" in f.message]
     assert finding.check_id == "schema.recently_required"
     assert not [f for f in judged("class05_tool_items.jsonl")[0] if "'result'" in f.message]
+
+
+def test_class1_each_format_tells_a_header_not_recorded_from_one_not_sent() -> None:
+    from respcheck.replay import har
+    from respcheck.replay.jsonl import exchange_from_record, exchange_to_record
+
+    rec = {"id": "x", "request": {"method": "POST", "path": "/v1/responses"}, "response": {"status": 200}}
+    assert exchange_from_record(rec).headers_recorded is False
+    rec["response"]["content_type"] = None  # recorded: none was sent
+    assert exchange_from_record(rec).headers_recorded is True
+    unrecorded = exchange_from_record({**rec, "response": {"status": 200}})
+    assert "content_type" not in exchange_to_record(unrecorded)["response"]
+    entry = {
+        "request": {"method": "POST", "url": "https://api.openai.com/v1/responses", "headers": []},
+        "response": {"status": 200, "headers": [], "content": {"text": "data: {}\n\n"}},
+    }
+    assert har.entry_to_exchange(entry, "h").headers_recorded is False
+    entry["response"]["content"]["mimeType"] = "text/event-stream"
+    assert har.entry_to_exchange(entry, "h").headers_recorded is True
+
+
+def test_class3_open_responses_documents_the_nested_error_event_and_keeps_it_required() -> None:
+    from respcheck.profiles import get_profile
+
+    nested = judged("class03_nested_error_event.jsonl")[0][-1]  # judged under openai: silent
+    assert nested.severity is not ERROR
+    validator = get_profile("openresponses").validator("events/error")
+    assert validator is not None
+    payload = {"type": "t", "code": None, "message": "m", "param": None}
+    event = {"type": "error", "sequence_number": 2, "error": payload}
+    assert validator.is_valid(event)
+    flat = {"type": "error", "sequence_number": 2, "code": None, "message": "m", "param": None}
+    assert not validator.is_valid(flat)
+    assert get_profile("openai").validator("events/error").is_valid(flat)

@@ -462,3 +462,29 @@ def test_a_missing_or_broken_spec_is_a_build_error_naming_the_file(tmp_path: Pat
     (tmp_path / "openai-openapi.json").write_text("{", encoding="utf-8")
     with pytest.raises(build.BuildError, match=r"openai-openapi\.json: not a JSON OpenAPI document"):
         build.build_all(tmp_path, tmp_path / "out", tmp_path / "no-docs")
+
+
+@pytest.mark.parametrize(
+    ("rules", "case"),
+    [("OPEN_ENUMS", "class04_unlisted_error_code.jsonl"), ("TOOL_ITEM_RULES", "class05_tool_items.jsonl")],
+)
+def test_each_build_rule_is_needed_by_its_real_traffic_case(
+    rules: str, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the rule, the OpenAI shape of its issue-11 case fails the schema; with it, passes."""
+    from respcheck.replay.load import load_file
+    from tests.fixtures.cases import make
+
+    monkeypatch.setattr(evolution, rules, ())
+    source = next(s for s in build.SPEC_SOURCES if s.profile == "openai")
+    strict = {b.rel_path.removeprefix("openai/"): b.schema for b in build.build_spec_profile(source, SPECS)}
+    [exchange] = list(load_file(Path(make.__file__).parent / case))
+    objects = [("response", exchange.body)] if exchange.body is not None else []
+    objects += [(f"events/{e.type}", e.json) for e in exchange.json_events]
+    needed = [
+        name
+        for name, instance in objects
+        if load_validator("openai", name).is_valid(instance)
+        and not jsonschema_rs.validator_for(strict[name]).is_valid(instance)
+    ]
+    assert needed, f"{case} passes without {rules}"
