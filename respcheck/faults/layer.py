@@ -20,11 +20,12 @@ import json
 import logging
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from respcheck.exchange import endpoint_of
 from respcheck.faults.model import Fault, Frame, NotApplicable, Reply, Req, State, Stream, Wire, encode_frames
-from respcheck.server.errors import APIError, error_body
+from respcheck.server.errors import APIError, error_body, request_too_large
+from respcheck.server.params import MAX_BODY_BYTES
 from respcheck.sse import parse_sse
 
 FAULT_HEADER = "x-respcheck-fault"
@@ -104,6 +105,10 @@ class FaultLayer:
 
     async def _serve(self, scope: dict[str, Any], receive: Any, send: Any, faults: list[Fault]) -> None:
         raw = await _read_body(receive)
+        if raw is None:  # the honest server's own limit, before anything is buffered whole
+            err = request_too_large(MAX_BODY_BYTES)
+            await _send_json(send, err.status, error_body(err))
+            return
         gone = asyncio.Event()
         watcher = asyncio.create_task(_watch_disconnect(receive, gone))
         try:
@@ -190,16 +195,21 @@ async def wait_until_gone(wire: Wire, limit: float = _NEVER) -> None:
 # -- ASGI plumbing ----------------------------------------------------------------------------------
 
 
-async def _read_body(receive: Any) -> bytes:
+async def _read_body(receive: Any) -> bytes | None:
+    """The whole request body; None when it exceeds the server's ``MAX_BODY_BYTES`` (read to its end)."""
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_BODY_BYTES:
+            chunks.append(chunk)
         if not message.get("more_body"):
             break
-    return b"".join(chunks)
+    return b"".join(chunks) if size <= MAX_BODY_BYTES else None
 
 
 async def _watch_disconnect(receive: Any, gone: asyncio.Event) -> None:
@@ -239,8 +249,14 @@ async def _call_app(app: Any, scope: dict[str, Any], req: Req) -> Reply:
     headers = [(k, v) for k, v in scope.get("headers") or () if k.lower() != b"content-length"]
     headers.append((b"content-length", str(len(body)).encode()))
     # a fault may have re-routed the request (a cancel forwarded as a retrieve)
+    # raw_path is the path as sent: percent-encoded ASCII (an id like "Þ€" is not Latin-1 text)
+    raw_path = scope.get("raw_path") if req.path == scope.get("path") else None
     inner_scope = dict(
-        scope, headers=headers, method=req.method, path=req.path, raw_path=req.path.encode("latin-1")
+        scope,
+        headers=headers,
+        method=req.method,
+        path=req.path,
+        raw_path=raw_path or quote(req.path, safe="/:@!$&'()*+,;=-._~").encode("ascii"),
     )
     delivered = False
     start: dict[str, Any] = {}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -31,11 +32,13 @@ from respcheck.server.errors import (
     invalid_value,
     missing_api_key,
     missing_parameter,
+    request_too_large,
     response_not_found,
 )
 from respcheck.server.model import DEFAULT_MODELS, ModelSpec
 from respcheck.server.params import (
     INCLUDABLE,
+    MAX_BODY_BYTES,
     CreateParams,
     check_range,
     new_id,
@@ -136,8 +139,45 @@ def _endpoint(handler: Callable[[Request, ServerState], Awaitable[Response]]) ->
     return wrapped
 
 
+# Bodies above this size are parsed, validated and tokenised in a worker thread: a 50 MB input
+# takes seconds to count, and the event loop keeps answering everyone else meanwhile.
+OFF_LOOP_BYTES = 256 * 1024
+# An oversized body is read to its end (and dropped) up to this much before the 413, so that the
+# client, still sending, reads the answer instead of a reset; beyond it the connection closes.
+DRAIN_BYTES = 4 * MAX_BODY_BYTES
+_LARGE_BODY = "respcheck.large_body"
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refused with a 413 in OpenAI's shape beyond ``MAX_BODY_BYTES`` (never buffered whole)."""
+    declared = request.headers.get("content-length", "")
+    chunks: list[bytes] = []
+    size = 0
+    too_large = declared.isdigit() and int(declared) > MAX_BODY_BYTES
+    async for chunk in request.stream():
+        size += len(chunk)
+        too_large = too_large or size > MAX_BODY_BYTES
+        if too_large:
+            chunks.clear()
+            if size > DRAIN_BYTES:
+                break
+        else:
+            chunks.append(chunk)
+    if too_large:
+        raise request_too_large(MAX_BODY_BYTES)
+    request.scope[_LARGE_BODY] = size > OFF_LOOP_BYTES
+    return b"".join(chunks)
+
+
 async def read_json(request: Request) -> dict[str, Any]:
-    return parse_body(await request.body())
+    return await off_loop(request, parse_body, await read_body(request))
+
+
+async def off_loop(request: Request, work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)``: in a worker thread for a large body, inline (cheaper) for the usual small one."""
+    if request.scope.get(_LARGE_BODY):
+        return await run_in_threadpool(work, *args)
+    return work(*args)
 
 
 def _query_list(request: Request, name: str) -> list[str]:
@@ -214,10 +254,19 @@ def fit_context(params: CreateParams, conversation: list[dict[str, Any]]) -> tup
 # ---------------------------------------------------------------- /v1/responses
 
 
-async def create_response(request: Request, state: ServerState) -> Response:
-    params = parse_create(await read_json(request), state.models)
+def prepare_create(
+    state: ServerState, body: dict[str, Any]
+) -> tuple[CreateParams, list[dict[str, Any]], int]:
+    """Validate a create request and fit its conversation to the context (the costly part: tokenising)."""
+    params = parse_create(body, state.models)
     conversation = conversation_before(state, params.previous_response_id) + params.input_items
     conversation, input_tokens = fit_context(params, conversation)
+    return params, conversation, input_tokens
+
+
+async def create_response(request: Request, state: ServerState) -> Response:
+    body = await read_json(request)
+    params, conversation, input_tokens = await off_loop(request, prepare_create, state, body)
     run = ResponseRun(params, conversation, input_tokens, state.store, state.latency, state.wire)
     if params.background:
         run.save_initial()
@@ -347,9 +396,9 @@ async def count_input_tokens(request: Request, state: ServerState) -> Response:
     body = await read_json(request)
     reject_unknown(body, _INPUT_TOKENS_PARAMETERS)
     # the model is optional here; any known model counts with the same encoding
-    params = parse_create({"model": next(iter(state.models)), **body}, state.models)
-    conversation = conversation_before(state, params.previous_response_id) + params.input_items
-    _, count = fit_context(params, conversation)
+    _, _, count = await off_loop(
+        request, prepare_create, state, {"model": next(iter(state.models)), **body}
+    )
     return json_response(resource.input_tokens_result(count))
 
 
@@ -361,6 +410,10 @@ _COMPACT_PARAMETERS = frozenset(
 async def compact_conversation(request: Request, state: ServerState) -> Response:
     """Keep the user messages, fold the rest into one opaque ``compaction`` item."""
     body = await read_json(request)
+    return await off_loop(request, compacted, state, body)
+
+
+def compacted(state: ServerState, body: dict[str, Any]) -> Response:
     reject_unknown(body, _COMPACT_PARAMETERS)
     parse_model(body, state.models)  # an unknown model is refused as on create
     previous = optional_param(body, "previous_response_id", "string")
@@ -388,7 +441,7 @@ async def compact_conversation(request: Request, state: ServerState) -> Response
 
 async def chat_completions(request: Request, state: ServerState) -> Response:
     body = await read_json(request)
-    completion = chat.parse_chat(body, state.models)
+    completion = await off_loop(request, chat.parse_chat, body, state.models)
     if completion.stream:
         return sse_response(chat.chunk_frames(completion, state.latency))
     return json_response(chat.completion_body(completion))

@@ -115,6 +115,47 @@ def unparseable_json() -> APIError:
     )
 
 
+def nested_too_deeply(param: str | None, limit: int) -> APIError:
+    return APIError(
+        400,
+        f"The JSON body of your request nests deeper than {limit} levels"
+        + (f" (at '{param}')" if param else "")
+        + "; no parameter takes values that deep.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def lone_surrogate(param: str) -> APIError:
+    return APIError(
+        400,
+        f"Invalid '{param}': the string contains a lone surrogate (a \\ud800-\\udfff escape without its "
+        "pair), which is not valid Unicode text.",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def number_out_of_range(param: str, shown: str) -> APIError:
+    return APIError(
+        400,
+        f"Invalid '{param}': {shown} is out of range (integers must fit in 64 bits, "
+        "decimals must be finite).",
+        param=param,
+        code="invalid_value",
+    )
+
+
+def request_too_large(limit: int) -> APIError:
+    return APIError(
+        413,
+        f"The request body is larger than the {limit // (1024 * 1024)} MB this server accepts. "
+        "Send less input per request.",
+        param=None,
+        code="request_too_large",
+    )
+
+
 def model_not_found(model: str) -> APIError:
     return APIError(
         400, f"The requested model '{model}' does not exist.", param="model", code="model_not_found"

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,8 +20,11 @@ from respcheck.server.errors import (
     APIError,
     invalid_type,
     invalid_value,
+    lone_surrogate,
     missing_parameter,
     model_not_found,
+    nested_too_deeply,
+    number_out_of_range,
     unknown_parameter,
     unparseable_json,
 )
@@ -76,6 +80,13 @@ METADATA_MAX_KEYS = 16
 METADATA_MAX_KEY_LENGTH = 64
 METADATA_MAX_VALUE_LENGTH = 512
 SUMMARIES = ("auto", "concise", "detailed")
+# Request bodies: the largest accepted (OpenAI bounds a request's total payload at 50 MB), and
+# the deepest nesting (no parameter needs more; structured-output schemas stop at 10 levels).
+# Both keep every later step (validation, tokenising, storing) bounded and recursion-free.
+MAX_BODY_BYTES = 50 * 1024 * 1024
+MAX_JSON_DEPTH = 64
+LARGEST_INTEGER = 2**64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def new_id(prefix: str) -> str:
@@ -182,14 +193,63 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """The JSON object body (strict JSON: Python's NaN / Infinity extensions are refused)."""
+    """The JSON object body (strict JSON: Python's NaN / Infinity extensions are refused), every
+    value of it checked by ``check_json_values``."""
     try:
         body = json.loads(raw or b"null", parse_constant=_reject_constant)
-    except ValueError:
+    except RecursionError:  # thousands of nested arrays: the decoder's stack ran out
+        raise nested_too_deeply(None, MAX_JSON_DEPTH) from None
+    except ValueError:  # includes integers of more than 4,300 digits
         raise unparseable_json() from None
     if not isinstance(body, dict):
         raise unparseable_json()
+    check_json_values(body)
     return body
+
+
+def check_json_values(body: dict[str, Any]) -> None:
+    """Refuse what JSON can carry but no later step can handle: nesting deeper than
+    ``MAX_JSON_DEPTH``, lone surrogates (``\\ud800``: not encodable, so neither storable nor
+    sendable), integers beyond 64 bits and decimals that overflowed to infinity (``1e400``).
+
+    Iterative, so a deep body can not exhaust the stack here either.
+    """
+    pending: list[tuple[Any, tuple[str | int, ...]]] = [(body, ())]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, dict):
+            if len(path) >= MAX_JSON_DEPTH:
+                raise nested_too_deeply(param_path(path), MAX_JSON_DEPTH)
+            for key, child in value.items():
+                if _SURROGATE.search(key):
+                    raise lone_surrogate(param_path((*path, key)))
+                pending.append((child, (*path, key)))
+        elif isinstance(value, list):
+            if len(path) >= MAX_JSON_DEPTH:
+                raise nested_too_deeply(param_path(path), MAX_JSON_DEPTH)
+            pending.extend((child, (*path, i)) for i, child in enumerate(value))
+        elif isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise lone_surrogate(param_path(path))
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int) and abs(value) >= LARGEST_INTEGER:
+            digits = len(str(abs(value)))
+            raise number_out_of_range(param_path(path), f"a number of {digits} digits")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise number_out_of_range(param_path(path), "a number too large for a double")
+
+
+def param_path(path: tuple[str | int, ...], limit: int = 120) -> str:
+    """``input[0].content`` (keys shown with any surrogate escaped, clipped to ``limit``)."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            safe = part.encode("utf-8", "backslashreplace").decode("utf-8")
+            text += f".{safe}" if text else safe
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_model(body: dict[str, Any], models: dict[str, ModelSpec]) -> ModelSpec:

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from respcheck.server.app import build_app
 from respcheck.server.model import ModelSpec
-from respcheck.server.store import Store
+from respcheck.server.store import DatabaseInUse, Store
 from respcheck.server.tokens import encoding
 
 # Wraps the app in another ASGI app (the fault-injection layer of respcheck.faults); the
@@ -163,6 +163,10 @@ def serve_main(
         return 2
     try:
         store, scratch = _open_store(db)
+    except DatabaseInUse as exc:
+        sock.close()
+        print(f"respcheck serve: {exc}", file=sys.stderr)
+        return 2
     except sqlite3.Error as exc:
         sock.close()
         print(f"respcheck serve: cannot open the database {db}: {exc}", file=sys.stderr)
