@@ -50,7 +50,7 @@ def child(url: str, fault: str | None, rounds: int, trace: bool) -> dict[str, ob
     from respcheck.client import ResponsesClient
     from respcheck.config import reference_target
     from respcheck.faults.layer import FAULT_HEADER
-    from respcheck.plugin import judge_all
+    from respcheck.judge import judge_all
 
     if trace:
         tracemalloc.start()

@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from respcheck import __version__
-from respcheck.results import EXIT_COULD_NOT_RUN, EXIT_FAILURES, EXIT_OK
+from respcheck.options import OPTIONS, target_values
+from respcheck.session.tally import EXIT_COULD_NOT_RUN, EXIT_FAILURES, EXIT_OK
 
 
 def fail(message: str, code: int = EXIT_COULD_NOT_RUN) -> NoReturn:
@@ -208,53 +210,41 @@ def targets_command(targets_file: str | None) -> None:
         click.echo(f"{name:<12} {where:<40} {','.join(target.profiles):<24} {status}")
 
 
-@cli.command("run")
-@click.option("--target", default=None, help="Target name from targets.yaml (default: reference).")
-@click.option("--targets-file", default=None, help="Path to targets.yaml (default: ./targets.yaml).")
-@click.option("--base-url", default=None, help="Ad-hoc target: base URL, e.g. https://relay.example/v1.")
-@click.option("--api-key-env", default=None, help="Ad-hoc target: NAME of the variable holding the key.")
-@click.option("--model", default=None, help="Model name to use for every test.")
-@click.option("--capabilities", default=None, help="Comma-separated capabilities the target claims.")
-@click.option("--profile", default=None, help="Schema profile(s), comma-separated.")
+def run_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The run options from the one table (respcheck.options), as click options."""
+    for option in reversed(OPTIONS):
+        kind = click.Path(path_type=Path) if option.name == "report_dir" else option.type
+        command = click.option(option.flag, option.name, type=kind, default=None, help=option.help)(command)
+    return command
+
+
+@cli.command("run", context_settings={"ignore_unknown_options": False})
+@run_options
 @click.option("--suite", "suites", multiple=True, help="Run only this suite (repeatable).")
 @click.option("-k", "keyword", default=None, help="pytest -k expression.")
 @click.option("-n", "workers", default="0", show_default=True, help="pytest-xdist workers (N or auto).")
 @click.option("--hypothesis-profile", default="ci", show_default=True,
               type=click.Choice(["smoke", "ci", "nightly"]))
-@click.option("--budget-requests", type=int, default=None, help="At most this many requests.")
-@click.option("--budget-output-tokens", type=int, default=None, help="At most this many output tokens.")
-@click.option("--budget-rps", type=float, default=None, help="At most this many requests per second.")
-@click.option("--report-dir", type=click.Path(path_type=Path), default=None,
-              help="Where to write the report (default: reports/<time>-<target>/).")
 @click.option("-v", "--verbose", is_flag=True, help="One line per test.")
-def run_command(target: str | None, targets_file: str | None, base_url: str | None, api_key_env: str | None,
-                model: str | None, capabilities: str | None, profile: str | None, suites: tuple[str, ...],
-                keyword: str | None, workers: str, hypothesis_profile: str, budget_requests: int | None,
-                budget_output_tokens: int | None, budget_rps: float | None, report_dir: Path | None,
-                verbose: bool) -> None:
-    """Run the conformance suites against a target and write a report."""
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- PYTEST_ARGS...]")
+def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypothesis_profile: str,
+                verbose: bool, pytest_args: tuple[str, ...], report_dir: Path | None,
+                **given: object) -> None:
+    """Run the conformance suites against a target and write a report.
+
+    Anything after ``--`` goes to pytest as it is (e.g. ``-- --hypothesis-seed 1 -x``)."""
     from respcheck.run import CannotRun, RunOptions, run
     from respcheck.selection import TargetOptions
 
     opts = RunOptions(
-        target=TargetOptions(
-            target=target,
-            targets_file=targets_file,
-            base_url=base_url,
-            api_key_env=api_key_env,
-            model=model,
-            capabilities=capabilities,
-            profile=profile,
-            budget_requests=budget_requests,
-            budget_output_tokens=budget_output_tokens,
-            budget_rps=budget_rps,
-        ),
+        target=TargetOptions(**target_values(lambda o: given[o.name])),
         suites=suites,
         keyword=keyword,
         workers=workers,
         hypothesis_profile=hypothesis_profile,
         report_dir=report_dir,
         verbose=verbose,
+        pytest_args=pytest_args,
     )
     try:
         code = run(opts)

@@ -130,3 +130,16 @@ def _explained_by(schema_finding: Finding, semantic: list[Finding]) -> Finding |
 
 def _is_object_root(pointer: str) -> bool:
     return pointer in _OBJECT_ROOTS or pointer.endswith(("/data", "/data/response"))
+
+
+def judge_all(exchange: Exchange, profiles: Iterable[str]) -> list[tuple[str, Finding]]:
+    """Findings under every profile, each reported once (with the first profile that found it)."""
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for name in profiles:
+        for f in judge(exchange, get_profile(name)):
+            key = (f.check_id, f.location, f.message)
+            if key not in seen:
+                seen.add(key)
+                out.append((name, f))
+    return out

@@ -1,44 +1,61 @@
 """The respcheck pytest plugin (a ``pytest11`` entry point, so it works outside this repo too).
 
-It adds the target options, a marker per capability (a test whose capability the target
-does not claim is skipped as "unsupported (not claimed by target X)", never failed), the
-``area`` marker, the hypothesis profiles ``smoke`` / ``ci`` / ``nightly``, and the fixtures
-suites are written with: ``target``, ``client``, ``models`` and ``conforms``. It is inert
-until a test asks for one of those fixtures or carries a capability marker.
+The pytest wiring of a run; the run itself is ``respcheck.session``. It adds the options
+(``respcheck.options``), a marker per capability (a test whose capability the target does not
+claim is skipped as "unsupported (not claimed by target X)", never failed), the ``area``
+marker, the hypothesis profiles ``smoke`` / ``ci`` / ``nightly``, and the fixtures suites are
+written with: ``target``, ``client``, ``models`` and ``conforms``. It is inert until a test asks
+for one of those fixtures or carries a capability marker.
 
-Everything a run observed travels with pytest's own reports (``user_properties``), so it
-works unchanged under pytest-xdist; exchanges go to one JSONL file per worker in the report
-folder, and the controlling process writes the reports at the end.
+- The target is resolved once, in the controlling process (or handed over by ``respcheck
+  run``), and sent to every xdist worker as data (``workerinput``); workers never resolve it.
+- Each process has a ``LiveSession`` (server, client, recorder, judge). The events it emits
+  ride in pytest's own test reports (``user_properties``), so they cross the xdist boundary as
+  data; the controlling process turns the reports into ``TestFinished`` events for the
+  ``Session``, whose handlers (respcheck.reports) write every output once, whichever way the
+  suites were started (``respcheck run`` or ``pytest --target X --report-dir D``).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from respcheck.budget import BudgetExhausted, Spend
+from respcheck.budget import BudgetExhausted
+from respcheck.client import ResponsesClient, TargetUnreachable
 from respcheck.config import CAPABILITIES, ConfigError, Target
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding, Severity
-from respcheck.judge import judge, judge_latest
-from respcheck.profiles import get_profile
+from respcheck.options import OPTIONS, target_values
+from respcheck.reports import file_handlers
+from respcheck.reports.terminal import TerminalSummary
+from respcheck.resources import suites_root
 from respcheck.selection import TargetOptions, select_target
+from respcheck.server.wire import wire_form
+from respcheck.session.events import (
+    BudgetState,
+    Event,
+    ExchangeJudged,
+    TestFinished,
+    event_from_data,
+    to_data,
+)
+from respcheck.session.live import LiveSession, worker_count
+from respcheck.session.repro import curl_for_exchange
+from respcheck.session.session import Handler, Handoff, Session
+from respcheck.session.target import identity, target_from_json, target_to_json
 
-if TYPE_CHECKING:  # the client (httpx) is imported only when a live test runs
-    from respcheck.client import ResponsesClient
-
-FINDINGS_KEY = "respcheck_findings"
-BUDGET_KEY = "respcheck_budget"
+EVENTS_KEY = "respcheck_events"
 AREA_KEY = "respcheck_area"
-SPEND_KEY = "respcheck_spend"
+BUDGET_KEY = "respcheck_budget"
+TARGET_INPUT = "respcheck_target"  # workerinput: the target as JSON
+TARGET_ERROR_INPUT = "respcheck_target_error"  # workerinput: why it could not be resolved
+UNREACHABLE_PREFIX = "target unreachable"
 
 # How hard hypothesis works per generated-request test: a few examples for a smoke run,
 # a fixed-seed handful in CI, many at night.
@@ -61,77 +78,77 @@ settings.register_profile(
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("respcheck", "respcheck: conformance of a Responses API target")
-    group.addoption("--target", default=None, help="target name from targets.yaml (default: reference)")
-    group.addoption("--targets-file", default=None, help="path to targets.yaml (default: ./targets.yaml)")
-    group.addoption("--base-url", default=None, help="ad-hoc target: base URL ending in /v1")
-    group.addoption("--api-key-env", default=None, help="ad-hoc target: NAME of the variable holding the key")
-    group.addoption("--model", default=None, help="ad-hoc target: model name (overrides the target's)")
-    group.addoption("--capabilities", default=None, help="comma-separated capabilities the target claims")
-    group.addoption(
-        "--profile",
-        dest="respcheck_profile",
-        default=None,
-        help="schema profile(s), comma-separated: openai, openresponses, doc:<relay>",
-    )
-    group.addoption("--budget-requests", type=int, default=None, help="at most this many requests")
-    group.addoption("--budget-output-tokens", type=int, default=None, help="at most this many output tokens")
-    group.addoption("--budget-rps", type=float, default=None, help="at most this many requests per second")
-    group.addoption(
-        "--report-dir",
-        dest="respcheck_report_dir",
-        default=None,
-        help="write exchanges and reports to this folder",
-    )
+    for option in OPTIONS:
+        group.addoption(option.flag, dest=option.dest, type=option.type, default=None, help=option.help)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "area(name): the suite area a test belongs to (create, lifecycle...)")
+    config.addinivalue_line("markers", "scenario(name): a stable name faults use to pick this test")
     for capability in CAPABILITIES:
         config.addinivalue_line(
             "markers", f"{capability}: needs the '{capability}' capability; skipped when not claimed"
         )
     if getattr(config, "workerinput", None) is None:
-        config.pluginmanager.register(_Collector(config), "respcheck-results")
+        config.pluginmanager.register(_Controller(config), "respcheck-session")
+    if _asks_for_a_run(config) and config.args_source is not pytest.Config.ArgsSource.ARGS:
+        # ``pytest --target X`` with no paths: the installed suites (no --pyargs needed)
+        config.args = [str(suites_root())]
 
 
-# -- the target -----------------------------------------------------------------------------------
+def _asks_for_a_run(config: pytest.Config) -> bool:
+    return any(config.getoption(o.dest) is not None for o in OPTIONS)
+
+
+# -- the target: resolved once --------------------------------------------------------------------
+
+_TARGET = pytest.StashKey[Target]()
+_LIVE = pytest.StashKey[LiveSession]()
+# Every live fixture depends on this one, so it is in the closure of exactly the tests that use
+# respcheck's fixtures (a test module with its own ``client`` fixture is left alone).
+_ROOT_FIXTURE = "respcheck_live"
+
+
+def handoff_of(config: pytest.Config) -> Handoff | None:
+    return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, Handoff)), None)
 
 
 def resolve_target(config: pytest.Config) -> Target:
-    """The target this run tests, from the options (raises ConfigError with one line)."""
-    opt = config.getoption
-    return select_target(
-        TargetOptions(
-            target=opt("--target"),
-            targets_file=opt("--targets-file"),
-            base_url=opt("--base-url"),
-            api_key_env=opt("--api-key-env"),
-            model=opt("--model"),
-            capabilities=opt("--capabilities"),
-            profile=opt("respcheck_profile"),
-            budget_requests=opt("--budget-requests"),
-            budget_output_tokens=opt("--budget-output-tokens"),
-            budget_rps=opt("--budget-rps"),
-        )
-    )
+    """The target from the command-line options (raises ConfigError with one line)."""
+    return select_target(TargetOptions(**target_values(lambda o: config.getoption(o.dest))))
 
 
-def _target_for(config: pytest.Config) -> Target:
+def target_of(config: pytest.Config) -> Target:
+    """The run's target: handed over by ``respcheck run``, sent by the xdist controller, or (in the
+    controlling process) resolved from the options, once."""
     cached = config.stash.get(_TARGET, None)
-    if cached is None:
+    if cached is not None:
+        return cached
+    workerinput = getattr(config, "workerinput", None) or {}
+    handoff = handoff_of(config)
+    if handoff is not None:
+        cached = handoff.target
+    elif TARGET_INPUT in workerinput:
+        cached = target_from_json(workerinput[TARGET_INPUT])
+    elif TARGET_ERROR_INPUT in workerinput:
+        raise pytest.UsageError(workerinput[TARGET_ERROR_INPUT])
+    else:
         try:
             cached = resolve_target(config)
         except (ConfigError, ValueError) as exc:
             raise pytest.UsageError(str(exc)) from None
-        config.stash[_TARGET] = cached
+    config.stash[_TARGET] = cached
     return cached
 
 
-_TARGET = pytest.StashKey[Target]()
-_RUN = pytest.StashKey["LiveRun"]()
-# Every live fixture depends on this one, so it is in the closure of exactly the tests that use
-# respcheck's fixtures (a test module with its own ``client`` fixture is left alone).
-_ROOT_FIXTURE = "respcheck_run"
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, in the controller: send each worker the target as data (an unusable one as its error,
+    raised only if the worker runs a live test)."""
+    try:
+        node.workerinput[TARGET_INPUT] = target_to_json(target_of(node.config))
+    except pytest.UsageError as exc:
+        node.workerinput[TARGET_ERROR_INPUT] = str(exc)
 
 
 def _is_live(item: pytest.Item) -> bool:
@@ -142,11 +159,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     live = [item for item in items if _is_live(item)]
     if not live:
         return
-    target = _target_for(config)
+    target = target_of(config)
     unserved = _unserved_by_reference(target)
     for item in live:
         area = item.get_closest_marker("area")
-        item.user_properties.append((AREA_KEY, area.args[0] if area else item.module.__name__))
+        module = getattr(item, "module", None)
+        name = area.args[0] if area else getattr(module, "__name__", "other")
+        item.user_properties.append((AREA_KEY, name))
         for marker in item.iter_markers():
             reason = None
             if marker.name in CAPABILITIES:
@@ -158,60 +177,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _unserved_by_reference(target: Target) -> dict[str, str]:
     """Capabilities the embedded reference can not serve faithfully under the run's profiles."""
-    if not target.embedded:
-        return {}
-    from respcheck.server.wire import wire_form
-
-    return wire_form(target.profiles).unserved
+    return wire_form(target.profiles).unserved if target.embedded else {}
 
 
-# -- the live run (one per process) ---------------------------------------------------------------
-
-
-@dataclass
-class LiveRun:
-    target: Target
-    client: ResponsesClient | None  # set once the target is reachable (the reference server started)
-    report_dir: Path | None
-    worker: str
-    server: Any = None
-    current: pytest.Item | None = None
-    _exchanges_file: TextIO | None = None
-
-    def record(self, exchange: Exchange) -> None:
-        """Every exchange, redacted, to this worker's JSONL (the HAR and repro source)."""
-        if self.report_dir is None:
-            return
-        from respcheck.redact import redact_record
-        from respcheck.replay.jsonl import exchange_to_record
-
-        if self._exchanges_file is None:
-            self.report_dir.mkdir(parents=True, exist_ok=True)
-            self._exchanges_file = open(  # noqa: SIM115  (kept open for the whole run)
-                self.report_dir / f"exchanges-{self.worker}.jsonl", "a", encoding="utf-8"
-            )
-        record = exchange_to_record(exchange)
-        record["started_at"] = round(time.time() - (exchange.elapsed or 0.0), 6)  # wall clock, for the HAR
-        record["test"] = self.current.nodeid if self.current is not None else None
-        record["target"] = self.target.name
-        self._exchanges_file.write(json.dumps(redact_record(record), ensure_ascii=False) + "\n")
-        self._exchanges_file.flush()
-
-    def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self._exchanges_file is not None:
-            self._exchanges_file.close()
-        if self.server is not None:
-            self.server.stop()
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """In an xdist worker: hand what this process spent to the controller."""
-    run = session.config.stash.get(_RUN, None)
-    workeroutput = getattr(session.config, "workeroutput", None)
-    if run is not None and run.client is not None and workeroutput is not None:
-        workeroutput[SPEND_KEY] = run.client.spend.to_dict()
+# -- the live side (one per process) --------------------------------------------------------------
 
 
 def _worker_id(config: pytest.Config) -> str:
@@ -219,48 +188,36 @@ def _worker_id(config: pytest.Config) -> str:
     return workerinput["workerid"] if workerinput else "main"
 
 
-@pytest.fixture(scope="session")
-def respcheck_run(pytestconfig: pytest.Config) -> Iterator[LiveRun]:
-    """The per-process run: the target (the reference server started if chosen) and its client."""
-    from respcheck.client import ResponsesClient
+def report_dir_of(config: pytest.Config) -> Path | None:
+    given = config.getoption("respcheck_report_dir")
+    return Path(given).resolve() if given else None
 
-    target = _target_for(pytestconfig)
-    report_dir = pytestconfig.getoption("respcheck_report_dir")
-    run = LiveRun(
-        target=target,
-        client=None,
-        report_dir=Path(report_dir) if report_dir else None,
+
+@pytest.fixture(scope="session")
+def respcheck_live(pytestconfig: pytest.Config) -> Iterator[LiveSession]:
+    """This process's live session: the target (the reference server started if chosen), its client."""
+    live = LiveSession(
+        target=target_of(pytestconfig),
+        report_dir=report_dir_of(pytestconfig),
         worker=_worker_id(pytestconfig),
-    )
-    try:  # whatever fails from here on, the server started is stopped
-        if target.embedded:
-            from respcheck.config import REFERENCE_API_KEY, REFERENCE_API_KEY_ENV
-            from respcheck.server.run import start_server
-
-            # The embedded server accepts exactly one key, so the no-key / wrong-key tests mean something.
-            key = os.environ.setdefault(REFERENCE_API_KEY_ENV, REFERENCE_API_KEY)
-            # It speaks the wire form of the run's profile(s) ([DONE] under openresponses...).
-            run.server = start_server(api_key=key, profile=target.profiles)
-            target = target.with_base_url(run.server.base_url)
-            run.target = target
-        # The budget is shared by this run's workers (read from xdist, not the environment, which a
-        # run started from inside another pytest-xdist run would inherit).
-        workers = int((getattr(pytestconfig, "workerinput", None) or {}).get("workercount", 1))
-        run.client = ResponsesClient(target, budget=target.budget.split(workers), recorder=run.record)
-        pytestconfig.stash[_RUN] = run
-        yield run
+        workers=worker_count(getattr(pytestconfig, "workerinput", None)),
+    ).start()
+    pytestconfig.stash[_LIVE] = live
+    try:
+        yield live
     finally:
-        run.close()
+        live.close()
 
 
 @pytest.fixture(scope="session")
-def target(respcheck_run: LiveRun) -> Target:
-    return respcheck_run.target
+def target(respcheck_live: LiveSession) -> Target:
+    return respcheck_live.target
 
 
 @pytest.fixture(scope="session")
-def client(respcheck_run: LiveRun) -> ResponsesClient:
-    return respcheck_run.client
+def client(respcheck_live: LiveSession) -> ResponsesClient:
+    assert respcheck_live.client is not None
+    return respcheck_live.client
 
 
 @dataclass(frozen=True)
@@ -276,56 +233,37 @@ class SuiteModels:
         """Each distinct model name, sorted."""
         return sorted({self.text, self.reasoning, self.vision})
 
+    @classmethod
+    def of(cls, target: Target) -> SuiteModels:
+        m = target.models
+        return cls(text=m.text, reasoning=m.for_("reasoning"), vision=m.for_("vision"))
+
 
 @pytest.fixture(scope="session")
-def models(respcheck_run: LiveRun) -> SuiteModels:
+def models(respcheck_live: LiveSession) -> SuiteModels:
     """Model names as the target calls them: ``.text``, ``.reasoning``, ``.vision``."""
-    m = respcheck_run.target.models
-    return SuiteModels(text=m.text, reasoning=m.for_("reasoning"), vision=m.for_("vision"))
+    return SuiteModels.of(respcheck_live.target)
 
 
 @pytest.fixture(scope="session")
-def conforms(respcheck_run: LiveRun) -> Callable[[Exchange], Exchange]:
+def conforms(respcheck_live: LiveSession, pytestconfig: pytest.Config) -> Callable[[Exchange], Exchange]:
     """``conforms(exchange)``: judge it with every check under the target's profiles.
 
     Error findings fail the test with one line per finding and a curl repro; every finding
     (warnings and info too) goes to the reports. Returns the exchange, for chaining.
     """
-
-    scenario: list[Exchange] = []  # this test's exchanges so far, for the sequence checks
-    owner: list[Any] = [None]
+    shown = identity(target_of(pytestconfig))  # the run's identity: repros name what the reports name
 
     def _conforms(exchange: Exchange) -> Exchange:
-        item = respcheck_run.current
-        if owner[0] is not item:
-            owner[0], scenario[:] = item, []
-        scenario.append(exchange)
-        findings = judge_all(exchange, respcheck_run.target.profiles)
-        findings += judge_latest(scenario, respcheck_run.target.profiles)
-        if item is not None:
-            item.user_properties.append((FINDINGS_KEY, [dict(f.to_dict(), profile=p) for p, f in findings]))
-        errors = [(p, f) for p, f in findings if f.severity is Severity.ERROR]
+        errors = [(p, f) for p, f in respcheck_live.judge(exchange) if f.severity is Severity.ERROR]
         if errors:
-            pytest.fail(describe_failure(exchange, errors, respcheck_run.target), pytrace=False)
+            pytest.fail(describe_failure(exchange, errors, shown), pytrace=False)
         return exchange
 
     return _conforms
 
 
-def judge_all(exchange: Exchange, profiles: tuple[str, ...]) -> list[tuple[str, Finding]]:
-    """Findings under every profile, each reported once (the first profile that found it)."""
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for name in profiles:
-        for f in judge(exchange, get_profile(name)):
-            key = (f.check_id, f.location, f.message)
-            if key not in seen:
-                seen.add(key)
-                out.append((name, f))
-    return out
-
-
-def describe_failure(exchange: Exchange, errors: list[tuple[str, Finding]], target: Target) -> str:
+def describe_failure(exchange: Exchange, errors: list[tuple[str, Finding]], shown: dict[str, Any]) -> str:
     lines = [
         f"{len(errors)} conformance error(s) in {exchange.request.method} {exchange.request.path} "
         f"-> {exchange.status}:"
@@ -334,70 +272,155 @@ def describe_failure(exchange: Exchange, errors: list[tuple[str, Finding]], targ
         lines.append(f"  [{profile}] {f.check_id}: {f.message}  (at {f.location})")
     if len(errors) > 20:
         lines.append(f"  ... and {len(errors) - 20} more")
-    lines.append("repro: " + repro(exchange, target))
+    lines.append("repro: " + curl_for_exchange(exchange, shown))
     return "\n".join(lines)
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item):
-    """Findings are attributed to the running test; a budget stop is a skip the run reports."""
-    run = item.config.stash.get(_RUN, None)
-    if run is not None:
-        run.current = item
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Requests are attributed to the running test; a budget stop is a skip the run reports; a
+    target that stopped answering stops the run (one line, no traceback)."""
+    live = item.config.stash.get(_LIVE, None)
+    if live is not None:
+        live.running(item.nodeid)
     try:
         return (yield)
     except BudgetExhausted as exc:
         item.user_properties.append((BUDGET_KEY, str(exc)))
         pytest.skip(str(exc))
+    except TargetUnreachable as exc:
+        item.session.shouldstop = f"{UNREACHABLE_PREFIX}: {exc}"
+        pytest.fail(f"{UNREACHABLE_PREFIX}: {exc}", pytrace=False)
     finally:
-        if run is not None:
-            run.current = None
+        if live is not None:
+            live.running(None)
 
 
-# -- results, gathered where the reports arrive (the xdist controller, or the only process) --------
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """The events this phase emitted ride in its report (a new list: pytest shares the item's)."""
+    report = yield
+    live = item.config.stash.get(_LIVE, None)
+    events = live.drain() if live is not None else []
+    if events:
+        report.user_properties = [*report.user_properties, (EVENTS_KEY, [to_data(e) for e in events])]
+    return report
 
 
-class _Collector:
-    """Registered only in the controlling process: every test report, then the run's verdict."""
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In an xdist worker: hand what this process spent to the controller, as an event."""
+    live = session.config.stash.get(_LIVE, None)
+    workeroutput = getattr(session.config, "workeroutput", None)
+    state = live.budget_state() if live is not None else None
+    if state is not None and workeroutput is not None:
+        workeroutput[EVENTS_KEY] = [to_data(state)]
+
+
+# -- the controlling process: reports become events for the Session -------------------------------
+
+
+def _props(report: pytest.TestReport) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for key, value in report.user_properties or ():
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        reason = str(longrepr[2])
+        return reason.removeprefix("Skipped: ")
+    return str(longrepr or "")
+
+
+def fold_phase(test: TestFinished, report: pytest.TestReport, budget_stop: bool) -> None:
+    """One phase's report (setup, call, teardown) folded into the test's outcome."""
+    test.duration += report.duration or 0.0
+    if report.skipped:
+        reason = _skip_reason(report)
+        test.message = reason
+        if reason.startswith("unsupported"):
+            test.outcome = "unsupported"
+        elif reason.startswith("budget exhausted") or budget_stop:
+            test.outcome = "budget"
+        else:
+            test.outcome = "skipped"
+    elif report.failed:
+        test.outcome = "failed"
+        text = (report.longreprtext or "").strip()
+        if report.when != "call":
+            text = f"error in {report.when}: {text}"
+        test.message = test.message or text
+
+
+class _Controller:
+    """Registered only in the controlling process: the Session and its handlers."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from respcheck.results import RunResults
-
         self.config = config
-        self.results = RunResults()
+        self.terminal = TerminalSummary()
+        self.session: Session | None = None
+        self.running: dict[str, TestFinished] = {}
+
+    def _session(self) -> Session:
+        if self.session is None:
+            report_dir = report_dir_of(self.config)
+            handlers: list[Handler] = [*file_handlers(report_dir)] if report_dir is not None else []
+            if report_dir is not None:
+                report_dir.mkdir(parents=True, exist_ok=True)
+            self.session = Session(target_of(self.config), [*handlers, self.terminal])
+            self.session.start()
+        return self.session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.results.add(report)
-
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        """An xdist worker finished: add what it spent."""
-        spent = getattr(node, "workeroutput", {}).get(SPEND_KEY)
-        if spent:
-            self.results.add_spend(Spend.from_dict(spent))
-
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.results.tests:
+        props = _props(report)
+        if not props.get(AREA_KEY):  # not a conformance test (e.g. the project's own unit tests)
             return
-        run = self.config.stash.get(_RUN, None)
-        if run is not None and run.client is not None:  # tests ran in this process
-            self.results.add_spend(run.client.spend)
-        report_dir = self.config.getoption("respcheck_report_dir")
-        target = self.config.stash.get(_TARGET, None)
-        self.results.finish(target, Path(report_dir) if report_dir else None, int(exitstatus))
+        session = self._session()
+        test = self.running.get(report.nodeid)
+        if test is None:
+            test = self.running[report.nodeid] = TestFinished(report.nodeid, area=props[AREA_KEY][0])
+        for batch in props.get(EVENTS_KEY, []):
+            for data in batch:
+                event = event_from_data(data)
+                if isinstance(event, ExchangeJudged):
+                    test.findings += [dict(f, exchange_id=event.exchange_id) for f in event.findings]
+                    test.exchanges.append(event.exchange_id)
+                session.emit(event)
+        fold_phase(test, report, bool(props.get(BUDGET_KEY)))
+        if report.when == "teardown":
+            session.emit(self.running.pop(report.nodeid))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """An xdist worker finished: its budget state."""
+        for data in getattr(node, "workeroutput", {}).get(EVENTS_KEY, []):
+            self._emit_if_started(event_from_data(data))
+
+    def _emit_if_started(self, event: Event) -> None:
+        if self.session is not None:
+            self.session.emit(event)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.session is None:
+            return
+        live = self.config.stash.get(_LIVE, None)  # tests ran in this process (no xdist)
+        state = live.budget_state() if live is not None else None
+        if isinstance(state, BudgetState):
+            self.session.emit(state)
+        for test in list(self.running.values()):  # a worker that crashed mid-test
+            self.session.emit(test)
+        self.running.clear()
+        lost = str(session.shouldstop) if str(session.shouldstop).startswith(UNREACHABLE_PREFIX) else ""
+        handoff = handoff_of(self.config)
+        if lost and handoff is not None:
+            handoff.lost.append(lost)
+        code = self.session.finish(int(exitstatus) not in (0, 1, 5), lost or None)
+        if handoff is not None:
+            handoff.exit_code = code
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.results.tests:
-            for line in self.results.summary_lines():
-                terminalreporter.write_line(line)
-
-
-def repro(exchange: Exchange, target: Target) -> str:
-    """A curl command that replays the request (the key stays in its environment variable)."""
-    from respcheck.generate.curl import to_curl
-
-    request = exchange.request
-    path = request.path
-    base = target.resolved_base_url() or ""
-    if base and path.startswith("/v1/") and base.endswith("/v1"):
-        path = path[len("/v1") :]
-    return to_curl(base, path, request.body, {}, key_env=target.api_key_env)
+        for line in self.terminal.lines:
+            terminalreporter.write_line(line)

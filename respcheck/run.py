@@ -7,18 +7,20 @@ line, exit 2, within the connect timeout): nothing is spent on a target that can
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from respcheck.config import ConfigError, Target
 from respcheck.resources import suites_root
-from respcheck.results import EXIT_COULD_NOT_RUN, SUMMARY_FILE
 from respcheck.selection import TargetOptions, select_target
+from respcheck.session.session import Handoff
+from respcheck.session.tally import EXIT_COULD_NOT_RUN
 
 SUITES = (
     "create",
@@ -48,6 +50,7 @@ class RunOptions:
     hypothesis_profile: str = "ci"
     report_dir: Path | None = None
     verbose: bool = False
+    pytest_args: tuple[str, ...] = ()  # passed through to pytest as they are (after ``--``)
 
 
 def preflight(target: Target) -> None:
@@ -75,62 +78,32 @@ def default_report_dir(target: Target) -> Path:
 
 
 def pytest_args(opts: RunOptions, report_dir: Path) -> list[str]:
+    """pytest's arguments: the suites, the options pytest itself owns, then the passthrough. The
+    target is not among them: it is handed over resolved (plugin.Handoff)."""
     root = suites_root()
     unknown = [s for s in opts.suites if s not in SUITES]
     if unknown:
         raise CannotRun(f"--suite: {unknown[0]!r} is not a suite — choose from: {', '.join(SUITES)}")
     paths = [str(root / f"test_{s}.py") for s in opts.suites] or [str(root)]
-    t = opts.target
     args = [*paths, "-p", "no:cacheprovider", "--rootdir", str(root), "-c", os.devnull]
-    for flag, value in (
-        ("--target", t.target),
-        ("--targets-file", t.targets_file),
-        ("--base-url", t.base_url),
-        ("--api-key-env", t.api_key_env),
-        ("--model", t.model),
-        ("--capabilities", t.capabilities),
-        ("--profile", t.profile),
-        ("--budget-requests", t.budget_requests),
-        ("--budget-output-tokens", t.budget_output_tokens),
-        ("--budget-rps", t.budget_rps),
-    ):
-        if value is not None:
-            args += [flag, str(value)]
     if opts.keyword:
         args += ["-k", opts.keyword]
     if opts.workers not in ("0", ""):
         if not (opts.workers.isdigit() or opts.workers in ("auto", "logical")):
             raise CannotRun(f"-n: {opts.workers!r} is not a number of workers — pass N, or auto")
         args += ["-n", opts.workers]
-    args += [
-        "--hypothesis-profile",
-        opts.hypothesis_profile,
-        "--report-dir",
-        str(report_dir),
-        "--junitxml",
-        str(report_dir / "junit.xml"),
-        "--alluredir",
-        str(report_dir / "allure-results"),
-        "-o",
-        "junit_family=xunit2",
-        "-rfE",
-        "-v" if opts.verbose else "-q",
-    ]
+    args += ["--hypothesis-profile", opts.hypothesis_profile, "--report-dir", str(report_dir),
+             "-rfE", "-v" if opts.verbose else "-q", *opts.pytest_args]
     return args
 
 
 def run(opts: RunOptions) -> int:
-    """Run the suites; returns the exit code (0 pass, 1 failures, 2 could not run, 3 budget)."""
-    import pytest
-
+    """Run the suites; returns the Session's exit code (0 pass, 1 failures, 2 could not run, 3 budget)."""
     try:
         target = select_target(opts.target)
     except ConfigError as exc:
         raise CannotRun(str(exc)) from None
     preflight(target)
-    if opts.target.targets_file:  # pytest workers re-read it: make the path independent of cwd
-        targets_file = str(Path(opts.target.targets_file).resolve())
-        opts = replace(opts, target=replace(opts.target, targets_file=targets_file))
     report_dir = (opts.report_dir or default_report_dir(target)).resolve()
     args = pytest_args(opts, report_dir)  # a bad --suite or -n is reported before any folder is made
     try:
@@ -140,12 +113,16 @@ def run(opts: RunOptions) -> int:
             f"--report-dir: cannot create {report_dir} ({exc.strerror or type(exc).__name__}) — "
             "pass a folder you can write to"
         ) from None
-    status = pytest.main(args)
-    summary_path = report_dir / SUMMARY_FILE
-    if not summary_path.is_file():
+    handoff = Handoff(target)
+    status = pytest.main(args, plugins=[handoff])
+    if handoff.lost:
+        raise CannotRun(f"{handoff.lost[0]} — the target stopped answering during the run; "
+                        f"the report so far is in {report_dir}")
+    if handoff.exit_code is None:
         if status == pytest.ExitCode.NO_TESTS_COLLECTED:
             raise CannotRun("no test selected — check --suite and -k")
+        if status == pytest.ExitCode.USAGE_ERROR:
+            raise CannotRun("pytest refused the arguments passed after -- (its message is above)")
         return EXIT_COULD_NOT_RUN
-    summary = json.loads(summary_path.read_text())
     print(f"report: {report_dir}")
-    return int(summary["exit_code"])
+    return handoff.exit_code

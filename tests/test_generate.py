@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from respcheck.generate.curl import to_curl
 from respcheck.generate.requests import (
     API_REQUIRED,
     INVALID_KINDS,
@@ -29,6 +28,7 @@ from respcheck.generate.strategies import (
     UnsupportedSchema,
     from_schema,
 )
+from respcheck.session.repro import to_curl
 
 GENERATE = settings(
     database=None,

@@ -175,7 +175,7 @@ def test_redact_url_accepts_an_already_redacted_url() -> None:
 
 def test_one_list_of_credential_headers_for_reports_repros_and_targets_yaml() -> None:
     from respcheck.config import ConfigError, parse_targets
-    from respcheck.generate.curl import to_curl
+    from respcheck.session.repro import to_curl
 
     assert redact_headers({"OpenAI-Api-Key": "sk-unregistered-1234"}) == {"OpenAI-Api-Key": MASK}
     curl = to_curl("https://h/v1", "/responses", {}, {"OpenAI-Api-Key": "sk-unregistered"})

@@ -64,7 +64,7 @@ def make_summary(
     warnings: dict[str, list[dict[str, Any]]] | None = None,
     unsupported: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """A summary.json as respcheck.results writes it."""
+    """A summary.json as respcheck.reports.summary writes it."""
     failing = {} if failing is None else failing
     warnings = warnings or {}
     tests = []
@@ -293,7 +293,7 @@ def test_index_shows_verdict_target_matrix_and_failures_before_warnings(tmp_path
     warnings = page[page.index('id="warnings"'):page.index('id="checks"')]
     assert "body.content_type" in warnings and WARNING_TEST in warnings
     # the repro names the key variable, never a key
-    assert "curl -sS -X POST https://relay.example/v1/responses" in failures
+    assert "curl -sS -X POST 'https://relay.example/v1/responses'" in html.unescape(failures)
     assert '"Authorization: Bearer $RELAY_A_KEY"' in html.unescape(failures)
     # self-contained: no external asset of any kind
     for tag, attrs in _tags(page):
@@ -333,7 +333,7 @@ def test_index_of_a_passing_run_says_so(tmp_path: Path) -> None:
 
 
 def test_curl_repro_has_the_key_variable_unless_the_request_was_sent_without_a_key() -> None:
-    from respcheck.reports.html import curl_for
+    from respcheck.session.repro import curl_for_record as curl_for
 
     target = make_summary()["target"]
     record = live_record(json_record(), "t")
@@ -491,12 +491,11 @@ def test_report_matrix_command(tmp_path: Path) -> None:
 def test_summary_names_the_url_the_run_sent_to(monkeypatch: pytest.MonkeyPatch) -> None:
     """A base_url_env target's address is the variable's value; userinfo and secret parameters never show."""
     from respcheck.config import parse_targets
-    from respcheck.results import RunResults
+    from respcheck.session.target import identity
 
     monkeypatch.setenv("RELAY_URL", "https://user:pw@relay.example/v1?key=abc")
     relay = parse_targets("targets:\n  x:\n    base_url_env: RELAY_URL\n    api_key_env: null\n").get("x")
-    summary = RunResults().finish(relay, None, 0)
-    assert summary["target"]["base_url"] == "https://relay.example/v1?key=[REDACTED]"
+    assert identity(relay)["base_url"] == "https://relay.example/v1?key=[REDACTED]"
 
 
 def test_write_reports_leaves_the_callers_summary_as_it_was(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from respcheck.faults.layer import InjectedReset, deliver, wait_until_gone, wire_headers
 from respcheck.faults.model import (
     Frame,
     Reply,
@@ -25,6 +24,7 @@ from respcheck.faults.model import (
     encode_frame,
     encode_frames,
 )
+from respcheck.faults.wire import InjectedReset, deliver, wait_until_gone, wire_headers
 from respcheck.server.errors import APIError, error_body
 
 Forward = Callable[[], Awaitable[Reply]]

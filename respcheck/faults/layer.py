@@ -23,17 +23,14 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from respcheck.exchange import endpoint_of
-from respcheck.faults.model import Fault, Frame, NotApplicable, Reply, Req, State, Stream, Wire, encode_frames
+from respcheck.faults.catalogue import CATALOGUE
+from respcheck.faults.model import Fault, Frame, NotApplicable, Reply, Req, State, Stream, Wire
+from respcheck.faults.wire import InjectedReset, deliver
 from respcheck.server.errors import APIError, error_body, request_too_large
 from respcheck.server.params import MAX_BODY_BYTES
 from respcheck.sse import parse_sse
 
 FAULT_HEADER = "x-respcheck-fault"
-_NEVER = 3600.0  # how long a hostile hang may last at most (the client gives up long before)
-
-
-class InjectedReset(Exception):
-    """Raised by a fault to make the server drop the connection mid-response (uvicorn closes it)."""
 
 
 class _QuietInjectedResets(logging.Filter):
@@ -155,41 +152,7 @@ def resolve(names: str | Iterable[str], catalogue: dict[str, Fault] | None = Non
 
 
 def _catalogue(given: dict[str, Fault] | None) -> dict[str, Fault]:
-    if given is not None:
-        return given
-    from respcheck.faults.catalogue import CATALOGUE  # imported late: the catalogue imports this module
-
-    return CATALOGUE
-
-
-# -- delivery ---------------------------------------------------------------------------------------
-
-
-def wire_headers(reply: Reply, length: int | None) -> dict[str, str]:
-    """The reply's headers with a content-length matching what will be sent (or none: chunked)."""
-    headers = {k: v for k, v in reply.headers.items() if k != "content-length"}
-    if length is not None:
-        headers["content-length"] = str(length)
-    return headers
-
-
-async def deliver(reply: Reply, wire: Wire) -> None:
-    """The ordinary way out: a JSON body at once, a stream one write per event."""
-    if reply.stream is None:
-        body = reply.encode()
-        await wire.start(reply.status, wire_headers(reply, len(body)))
-        await wire.write(body, more=False)
-        return
-    await wire.start(reply.status, wire_headers(reply, None))
-    for chunk in encode_frames(reply.stream):
-        await wire.write(chunk)
-    await wire.end()
-
-
-async def wait_until_gone(wire: Wire, limit: float = _NEVER) -> None:
-    """Hold the connection open until the client gives up (bounded by ``limit`` seconds)."""
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(wire.gone.wait(), limit)
+    return CATALOGUE if given is None else given
 
 
 # -- ASGI plumbing ----------------------------------------------------------------------------------

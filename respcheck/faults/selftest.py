@@ -19,14 +19,16 @@ must be **absorbed**: the client retries and the scenario passes. A faithful bas
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from respcheck.client import ResponsesClient
 from respcheck.config import Retries, Target, Timeouts, reference_target
 from respcheck.exchange import Exchange
 from respcheck.faults.catalogue import CATALOGUE
@@ -34,10 +36,13 @@ from respcheck.faults.layer import FAULT_HEADER, FaultLayer
 from respcheck.faults.model import Fault
 from respcheck.faults.scenarios import Case, cases
 from respcheck.findings import Finding, Severity
-from respcheck.judge import judge_latest
-
-if TYPE_CHECKING:
-    from respcheck.server.run import RunningServer
+from respcheck.judge import judge_all, judge_latest
+from respcheck.plugin import SuiteModels
+from respcheck.reports import file_handlers
+from respcheck.server.run import RunningServer, start_server
+from respcheck.session.events import TestFinished
+from respcheck.session.recording import Recorder
+from respcheck.session.session import Session
 
 KEY_ENV = "RESPCHECK_SELFTEST_KEY"
 DEFAULT_KEY = "sk-respcheck-selftest-local"
@@ -131,8 +136,6 @@ class Selftest:
         )
 
     def server_for(self, profiles: tuple[str, ...]) -> RunningServer:
-        from respcheck.server.run import start_server
-
         if profiles not in self.servers:
             self.servers[profiles] = start_server(
                 api_key=self.api_key,
@@ -157,9 +160,6 @@ class Selftest:
         return replace(self.base.with_base_url(url), headers=headers, profiles=fault.profiles)
 
     def run(self, fault: Fault, scenarios: Iterable[str] | None = None) -> FaultResult:
-        from respcheck.client import ResponsesClient
-        from respcheck.plugin import SuiteModels, judge_all
-
         target = self.target_for(fault)
         recorded: list[Exchange] = []
         judged: dict[int, list[tuple[str, Finding]]] = {}
@@ -189,8 +189,7 @@ class Selftest:
             if self.recorder is not None:
                 self.recorder(f"{current[0]}@{fault.name}", ex)
 
-        m = target.models  # what the suites' ``models`` fixture gives them
-        models = SuiteModels(text=m.text, reasoning=m.for_("reasoning"), vision=m.for_("vision"))
+        models = SuiteModels.of(target)  # what the suites' ``models`` fixture gives them
         with ResponsesClient(target, recorder=record, environ={KEY_ENV: self.api_key}) as client:
             for case in selected:
                 current[0] = case.nodeid
@@ -334,7 +333,7 @@ class SelftestRun:
         # the key the server requires and the client sends: RESPCHECK_SELFTEST_KEY, or a local one
         api_key = api_key or os.environ.get(KEY_ENV) or DEFAULT_KEY
         self.report_dir = Path(report_dir) if report_dir is not None else None
-        self._out: Any = None
+        self.recorder = Recorder(self.report_dir, "selftest", "selftest")
         self.results: list[FaultResult] = []
         self.selftest = Selftest(api_key, recorder=self._record if self.report_dir else None)
 
@@ -345,51 +344,38 @@ class SelftestRun:
         return self.results
 
     def _record(self, test: str, exchange: Exchange) -> None:
-        import json
-
-        from respcheck.redact import redact_record
-        from respcheck.replay.jsonl import exchange_to_record
-
-        assert self.report_dir is not None
-        if self._out is None:
-            self.report_dir.mkdir(parents=True, exist_ok=True)
-            self._out = open(self.report_dir / "exchanges-selftest.jsonl", "a", encoding="utf-8")  # noqa: SIM115
-        record = exchange_to_record(exchange)
-        record["test"] = test
-        record["target"] = self.selftest.base.name
-        self._out.write(json.dumps(redact_record(record), ensure_ascii=False) + "\n")
+        self.recorder.test = test
+        self.recorder(exchange)
 
     def __enter__(self) -> SelftestRun:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.selftest.close()
-        if self._out is not None:
-            self._out.close()
+        self.recorder.close()
         if self.report_dir is not None and self.results:
             write_report(self.report_dir, self.results, self.selftest.base)
 
 
 def write_report(report_dir: Path, results: list[FaultResult], target: Target) -> None:
-    """The results as a run report (one test per scenario and fault)."""
-    from respcheck.results import RunResults, TestResult
-
-    run = RunResults()
+    """The results as a run report (one test per scenario and fault), by the run's own handlers."""
+    session = Session(target, [*file_handlers(report_dir)])
+    session.start()
     for result in results:
         by_exchange: dict[str, list[dict[str, Any]]] = {}
         for exchange_id, profile, f in result.findings:
             by_exchange.setdefault(exchange_id, []).append(dict(f.to_dict(), profile=profile))
         for scenario in result.scenarios:
-            nodeid = f"{scenario.nodeid}@{result.fault.name}"
-            run.tests[nodeid] = TestResult(
-                nodeid,
+            session.emit(TestFinished(
+                f"{scenario.nodeid}@{result.fault.name}",
                 area=f"selftest:{result.fault.kind}",
                 outcome="passed" if scenario.passed else "failed",
                 duration=scenario.elapsed,
                 message=scenario.message,
                 findings=[f for ex in scenario.exchanges for f in by_exchange.get(ex, [])],
-            )
-    run.finish(target, report_dir, 0)
+                exchanges=scenario.exchanges,
+            ))
+    session.finish()
 
 
 # -- the table --------------------------------------------------------------------------------------
@@ -455,8 +441,6 @@ def _clip(text: str, width: int) -> str:
 
 
 def write_json(path: Path, results: list[FaultResult]) -> None:
-    import json
-
     path.write_text(
         json.dumps({"score": score(results), "results": [r.to_dict() for r in results]}, indent=1) + "\n"
     )

@@ -1,6 +1,5 @@
-"""Hypothesis strategies derived from the request schemas, and curl reproductions of requests."""
+"""Hypothesis strategies derived from the request schemas (curl repros live in respcheck.reports.repro)."""
 
-from respcheck.generate.curl import to_curl
 from respcheck.generate.requests import InvalidRequest, invalid_create_requests, valid_create_requests
 from respcheck.generate.strategies import OMIT, Always, Limits, SchemaCompiler, UnsupportedSchema, from_schema
 
@@ -13,6 +12,5 @@ __all__ = [
     "UnsupportedSchema",
     "from_schema",
     "invalid_create_requests",
-    "to_curl",
     "valid_create_requests",
 ]

@@ -1,62 +1,62 @@
-"""The report writers of a run, one module per output (as schemathesis lays them out).
+"""The outputs of a run: each one handler of the session's events, in its own module.
 
-``respcheck.results`` writes ``summary.json``, ``findings.ndjson`` and ``exchanges.jsonl``, then
-calls ``write_reports``, which adds:
+Owns everything a run writes or prints (as schemathesis lays its handlers out):
 
-- ``exchanges.har`` (har.py): every exchange as HAR 1.2, replayable with ``respcheck replay``;
-- a row in ``history.sqlite`` beside the report folder (history.py), and what changed since the
-  target's previous run, stored in ``summary.json`` under ``changes``;
-- ``index.html`` (html.py): the static page of the run.
+- ``terminal.py``: the closing summary printed after pytest's own;
+- ``exchanges.py``: ``exchanges.jsonl`` (the recorder's per-process parts joined);
+- ``findings.py``: ``findings.ndjson``;
+- ``history.py``: a row in ``history.sqlite`` beside the report folder, and ``changes`` since the
+  target's previous run (added to the summary, so it runs before the summary and the page);
+- ``summary.py``: ``summary.json``;
+- ``har.py``: ``exchanges.har`` (HAR 1.2, replayable with ``respcheck replay``);
+- ``html.py``: ``index.html``;
+- ``junit.py``: ``junit.xml``; ``allure.py``: ``allure-results/``;
+- ``matrix.py``: the nightly page across several report folders (``respcheck report matrix``).
 
-``build_matrix`` (matrix.py) turns several report folders into the nightly matrix page.
-Everything written is scrubbed of secrets (respcheck.redact) on the way out.
+A new format is one module with a ``FinishHandler`` (or any ``handle(event)``) and one line in
+``file_handlers``. Everything written is scrubbed of secrets (respcheck.redact) on the way out.
+May import: respcheck.session (events, repro, target identity) and the core; never the pytest
+wiring (plugin, run, cli).
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from respcheck.redact import redact_record, redact_text
-from respcheck.reports.har import write_har
-from respcheck.reports.history import default_history_path, record_and_compare
-from respcheck.reports.html import write_index
+from respcheck.reports.allure import Allure
+from respcheck.reports.exchanges import ExchangesJsonl
+from respcheck.reports.findings import FindingsNdjson
+from respcheck.reports.har import Har
+from respcheck.reports.history import History
+from respcheck.reports.html import Html
+from respcheck.reports.junit import JUnit
 from respcheck.reports.matrix import build_matrix
-from respcheck.reports.records import load_records, shown_base_url
-from respcheck.results import SUMMARY_FILE
+from respcheck.reports.summary import SummaryJson
+from respcheck.session.events import RunFinished
+from respcheck.session.session import Handler, Session
 
-__all__ = ["build_matrix", "write_reports"]
+__all__ = ["build_matrix", "file_handlers", "write_reports"]
+
+
+def file_handlers(report_dir: Path, history: Path | None = None) -> list[Handler]:
+    """The handlers writing the report folder, in the order they must run."""
+    return [
+        ExchangesJsonl(report_dir),
+        FindingsNdjson(report_dir),
+        History(report_dir, history),  # adds ``changes`` to the summary the next ones write
+        SummaryJson(report_dir),
+        Har(report_dir),
+        Html(report_dir),
+        JUnit(report_dir),
+        Allure(report_dir),
+    ]
 
 
 def write_reports(report_dir: Path, summary: dict[str, Any], history: Path | None = None) -> None:
-    """Write the HAR, the history row (and ``changes`` into summary.json) and index.html.
-
-    ``history`` defaults to ``history.sqlite`` in the report folder's parent. One writer failing
-    (a full disk, a locked history) is reported on stderr and does not stop the others: the run's
-    verdict and exit code are already decided.
-    """
+    """Write the whole report folder for a finished run's ``summary`` (the selftest's report, and
+    a report rebuilt from a summary). One writer failing is reported and does not stop the others."""
     report_dir = Path(report_dir)
-    summary = dict(redact_record(summary))  # a copy: redact_record may return the caller's own dict
-    if isinstance(summary.get("target"), dict) and summary["target"].get("base_url"):
-        summary["target"] = {**summary["target"], "base_url": shown_base_url(summary["target"])}
-    records = load_records(report_dir)
-    _attempt("exchanges.har", lambda: write_har(report_dir, records, summary))
-
-    def history_step() -> None:
-        changes = record_and_compare(history or default_history_path(report_dir), summary, report_dir)
-        summary["changes"] = redact_record(changes.to_dict())
-        text = redact_text(json.dumps(summary, indent=1, ensure_ascii=False)) + "\n"
-        (report_dir / SUMMARY_FILE).write_text(text, encoding="utf-8")
-
-    _attempt("history", history_step)
-    _attempt("index.html", lambda: write_index(report_dir, summary, records))
-
-
-def _attempt(what: str, step: Any) -> None:
-    try:
-        step()
-    except Exception as exc:  # a report that cannot be written must not hide the others
-        print(f"respcheck: could not write {what}: {type(exc).__name__}: {redact_text(str(exc))}",
-              file=sys.stderr)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    session = Session(None, file_handlers(report_dir, history))
+    session.emit(RunFinished(summary=dict(summary), exit_code=int(summary.get("exit_code", 0))))

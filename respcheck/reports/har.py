@@ -19,7 +19,9 @@ from typing import Any
 from respcheck import __version__
 from respcheck.exchange import endpoint_of
 from respcheck.redact import redact_headers, redact_query, redact_record, redact_text
-from respcheck.reports.records import origin_of
+from respcheck.reports.records import load_records
+from respcheck.session.session import FinishHandler
+from respcheck.session.target import origin_of
 
 HAR_FILE = "exchanges.har"
 
@@ -192,3 +194,13 @@ def write_har(report_dir: Path, records: list[dict[str, Any]], summary: dict[str
     path = report_dir / HAR_FILE
     path.write_text(redact_text(json.dumps(har, ensure_ascii=False, indent=1)) + "\n", encoding="utf-8")
     return path
+
+
+class Har(FinishHandler):
+    name = HAR_FILE
+
+    def __init__(self, report_dir: Path) -> None:
+        self.report_dir = report_dir
+
+    def write(self, summary: dict[str, Any]) -> None:
+        write_har(self.report_dir, load_records(self.report_dir), summary)

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from respcheck.redact import redact_record
+from respcheck.session.session import FinishHandler
+
 HISTORY_FILE = "history.sqlite"
 SCHEMA_VERSION = 1
 
@@ -182,3 +185,18 @@ def changes_since(path: Path, summary: dict[str, Any], before: float | None = No
         return Changes(None)
     with open_history(path) as db:
         return compare(previous_run(db, current.target, before or current.run_at), current)
+
+
+class History(FinishHandler):
+    """Appends the run to the history and adds ``changes`` to the summary (so it runs before the
+    handlers that write the summary and the page)."""
+
+    name = "history"
+
+    def __init__(self, report_dir: Path, path: Path | None = None) -> None:
+        self.report_dir = report_dir
+        self.path = path or default_history_path(report_dir)
+
+    def write(self, summary: dict[str, Any]) -> None:
+        changes = record_and_compare(self.path, redact_record(summary), self.report_dir)
+        summary["changes"] = redact_record(changes.to_dict())

@@ -8,21 +8,25 @@ and the slowest tests. Readable without JavaScript; a few lines of JS only filte
 
 from __future__ import annotations
 
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from respcheck.generate.curl import to_curl
-from respcheck.redact import SECRET_HEADERS, redact_query, redact_text
+from respcheck.redact import redact_text
+from respcheck.reports.allure import ALLURE_DIR
+from respcheck.reports.findings import FINDINGS_FILE
 from respcheck.reports.har import HAR_FILE
-from respcheck.reports.records import by_test, key_env_of, origin_of, shown_base_url
+from respcheck.reports.junit import JUNIT_FILE
+from respcheck.reports.records import EXCHANGES_FILE, by_test, load_records
 from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, when
-from respcheck.results import EXCHANGES_FILE, FINDINGS_FILE, SUMMARY_FILE
+from respcheck.reports.summary import SUMMARY_FILE
+from respcheck.session.repro import curl_sequence, repro_chain
+from respcheck.session.session import FinishHandler
+from respcheck.session.tally import OUTCOMES
+from respcheck.session.target import key_env_of, shown_url
 
 HTML_FILE = "index.html"
-OUTCOMES = ("passed", "failed", "unsupported", "skipped", "budget")
 MAX_MESSAGE = 6000  # characters of a test's output shown inline (junit.xml has it all)
-MAX_REPROS = 3  # curl commands per failing test
+MAX_REPROS = 3  # failing exchanges shown per failing test
 SLOWEST = 15
 
 
@@ -62,21 +66,6 @@ def findings_table(findings: list[dict[str, Any]]) -> str:
 
 def _severity_order(finding: dict[str, Any]) -> tuple[int, str]:
     return ({"error": 0, "warning": 1}.get(finding.get("severity", ""), 2), str(finding.get("check_id")))
-
-
-def curl_for(record: dict[str, Any], target: dict[str, Any]) -> str:
-    """The curl command replaying a recorded request (``$ENVVAR`` for the key, never the key)."""
-    req = record.get("request") or {}
-    path = str(req.get("path", ""))
-    query = redact_query({str(k): str(v) for k, v in (req.get("query") or {}).items()})
-    if query:
-        path += "?" + urllib.parse.urlencode(query, safe="[]")
-    # A record that kept its headers tells whether a key was sent (the no-key probes send none).
-    sent = req.get("headers")
-    with_key = not isinstance(sent, dict) or any(str(k).lower() in SECRET_HEADERS for k in sent)
-    command = to_curl(origin_of(target), path, req.get("body"), {}, method=str(req.get("method", "GET")),
-                      key_env=key_env_of(target), with_key=with_key)
-    return redact_text(command)
 
 
 def repro_records(test: dict[str, Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -131,7 +120,7 @@ def target_section(summary: dict[str, Any]) -> str:
     models = target.get("models") or {}
     rows = [
         ("name", esc(target.get("name"))),
-        ("base URL", f'<span class="mono">{esc(shown_base_url(target))}</span>'),
+        ("base URL", f'<span class="mono">{esc(shown_url(str(target.get("base_url") or "")))}</span>'),
         ("profiles", esc(", ".join(target.get("profiles") or []))),
         ("models", esc(", ".join(f"{k}: {v}" for k, v in models.items() if v))),
         ("key variable", f'<span class="mono">${esc(key_env_of(target))}</span>'),
@@ -208,10 +197,11 @@ def failure_card(test: dict[str, Any], records: list[dict[str, Any]], target: di
     shown = message
     if len(message) > MAX_MESSAGE:
         shown = message[:MAX_MESSAGE] + "\n… (truncated; junit.xml has it all)"
+    replayed = repro_chain(records, repro_records(test, records))
     repros = "".join(
         f'<div class="meta">{esc(_exchange_caption(r))}</div>'
-        f'<pre class="curl">{esc(curl_for(r, target))}</pre>'
-        for r in repro_records(test, records)
+        f'<pre class="curl">{esc(command)}</pre>'
+        for r, command in zip(replayed, curl_sequence(replayed, target), strict=True)
     )
     return (
         f'<article class="card failure">'
@@ -323,11 +313,12 @@ def not_run_section(summary: dict[str, Any]) -> str:
 
 
 def files_section(report_dir: Path | None) -> str:
-    names = [SUMMARY_FILE, FINDINGS_FILE, HAR_FILE, EXCHANGES_FILE, "junit.xml"]
+    names = [SUMMARY_FILE, FINDINGS_FILE, HAR_FILE, EXCHANGES_FILE, JUNIT_FILE]
     present = [n for n in names if report_dir is None or (report_dir / n).exists()]
     links = " · ".join(f'<a href="{esc(n)}">{esc(n)}</a>' for n in present)
     return (f'<section id="files"><h2>Files</h2><p>{links}</p><p class="meta">Replay offline: '
-            "<code>respcheck replay exchanges.har</code>. Allure: <code>allure serve allure-results</code>."
+            "<code>respcheck replay exchanges.har</code>. Allure: "
+            f"<code>allure serve {ALLURE_DIR}</code>."
             "</p></section>")
 
 
@@ -358,3 +349,13 @@ def write_index(report_dir: Path, summary: dict[str, Any], records: list[dict[st
     path = report_dir / HTML_FILE
     path.write_text(redact_text(render_index(summary, records, report_dir)), encoding="utf-8")
     return path
+
+
+class Html(FinishHandler):
+    name = HTML_FILE
+
+    def __init__(self, report_dir: Path) -> None:
+        self.report_dir = report_dir
+
+    def write(self, summary: dict[str, Any]) -> None:
+        write_index(self.report_dir, summary, load_records(self.report_dir))

@@ -15,7 +15,7 @@ from typing import Any
 from respcheck.redact import redact_record, redact_text
 from respcheck.reports.history import HISTORY_FILE, changes_since
 from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, when
-from respcheck.results import SUMMARY_FILE
+from respcheck.reports.summary import SUMMARY_FILE
 
 
 class MatrixError(ValueError):

@@ -1,0 +1,45 @@
+"""The options of a run, declared once: this table generates both the ``respcheck run`` /
+``respcheck selftest`` click options and the pytest plugin's options, so one option means the
+same thing, with the same help, everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # the Python name (click parameter, TargetOptions field)
+    flag: str
+    help: str
+    type: type = str
+    target: bool = True  # part of choosing the target (selection.TargetOptions)
+    pytest_dest: str | None = None  # when the plain name would clash with another pytest plugin's
+
+    @property
+    def dest(self) -> str:
+        return self.pytest_dest or self.name
+
+
+OPTIONS = (
+    Option("target", "--target", "Target name from targets.yaml (default: reference)."),
+    Option("targets_file", "--targets-file", "Path to targets.yaml (default: ./targets.yaml)."),
+    Option("base_url", "--base-url", "Ad-hoc target: base URL, e.g. https://relay.example/v1."),
+    Option("api_key_env", "--api-key-env", "Ad-hoc target: NAME of the variable holding the key."),
+    Option("model", "--model", "Model name to use for every test."),
+    Option("capabilities", "--capabilities", "Comma-separated capabilities the target claims."),
+    Option("profile", "--profile", "Schema profile(s), comma-separated: openai, openresponses, doc:<relay>.",
+           pytest_dest="respcheck_profile"),
+    Option("budget_requests", "--budget-requests", "At most this many requests.", int),
+    Option("budget_output_tokens", "--budget-output-tokens", "At most this many output tokens.", int),
+    Option("budget_rps", "--budget-rps", "At most this many requests per second.", float),
+    Option("report_dir", "--report-dir", "Write the report to this folder (respcheck run's default: "
+           "reports/<time>-<target>/).", target=False, pytest_dest="respcheck_report_dir"),
+)
+TARGET_OPTIONS = tuple(o for o in OPTIONS if o.target)
+
+
+def target_values(get: Any) -> dict[str, Any]:
+    """The target options' values, read with ``get(option)`` (click's params or pytest's getoption)."""
+    return {o.name: get(o) for o in TARGET_OPTIONS}

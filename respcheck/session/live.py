@@ -1,0 +1,92 @@
+"""The live side of a run, one per process (each xdist worker, or the only process).
+
+A ``LiveSession`` starts the embedded reference server when the target is it, builds the one
+client with this process's share of the budget, records every exchange to this process's
+``exchanges-<worker>.jsonl`` (session.recording), judges exchanges, and queues the events it
+emits (``outbox``) for the pytest wiring to carry to the Session.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from respcheck.client import ResponsesClient
+from respcheck.config import REFERENCE_API_KEY, REFERENCE_API_KEY_ENV, Target
+from respcheck.exchange import Exchange
+from respcheck.findings import Finding
+from respcheck.judge import judge_all, judge_latest
+from respcheck.server.run import RunningServer, start_server
+from respcheck.session.events import BudgetState, Event, ExchangeJudged
+from respcheck.session.recording import Recorder
+
+
+@dataclass
+class LiveSession:
+    target: Target  # as resolved once by the controller (the embedded server: not started yet)
+    report_dir: Path | None
+    worker: str = "main"
+    workers: int = 1
+    client: ResponsesClient | None = None
+    server: RunningServer | None = None
+    outbox: list[Event] = field(default_factory=list)
+    recorder: Recorder | None = None
+    scenario: list[Exchange] = field(default_factory=list)  # the running test's judged exchanges
+
+    def start(self) -> LiveSession:
+        """Start the embedded server if the target is it, then the client; whatever fails, stops."""
+        self.recorder = Recorder(self.report_dir, self.worker, self.target.name)
+        try:
+            if self.target.embedded:
+                # The embedded server accepts exactly one key, so the no-key / wrong-key tests mean something.
+                key = os.environ.setdefault(REFERENCE_API_KEY_ENV, REFERENCE_API_KEY)
+                # It speaks the wire form of the run's profile(s) ([DONE] under openresponses...).
+                self.server = start_server(api_key=key, profile=self.target.profiles)
+                self.target = self.target.with_base_url(self.server.base_url)
+            # The budget is shared by this run's workers.
+            self.client = ResponsesClient(self.target, budget=self.target.budget.split(self.workers),
+                                          recorder=self.recorder)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def running(self, nodeid: str | None) -> None:
+        """The test whose requests follow (None between tests): a new scenario."""
+        if self.recorder is not None:
+            self.recorder.test = nodeid
+        self.scenario = []
+
+    def judge(self, exchange: Exchange) -> list[tuple[str, Finding]]:
+        """Every finding under the target's profiles, the sequence checks' about this exchange of
+        the test's scenario included (each reported once, when the exchange showing it arrives);
+        emits ``ExchangeJudged``."""
+        self.scenario.append(exchange)
+        findings = judge_all(exchange, self.target.profiles)
+        findings += judge_latest(self.scenario, self.target.profiles)
+        self.outbox.append(ExchangeJudged(
+            nodeid=self.recorder.test if self.recorder else None, exchange_id=exchange.id,
+            findings=[dict(f.to_dict(), profile=p) for p, f in findings],
+        ))
+        return findings
+
+    def drain(self) -> list[Event]:
+        events, self.outbox = self.outbox, []
+        return events
+
+    def budget_state(self, exhausted: str | None = None) -> BudgetState | None:
+        return BudgetState(self.client.spend.to_dict(), exhausted) if self.client is not None else None
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.server is not None:
+            self.server.stop()
+
+
+def worker_count(workerinput: dict[str, Any] | None) -> int:
+    return int((workerinput or {}).get("workercount", 1))

@@ -1,0 +1,182 @@
+"""The one repro builder: a request as a curl command that, run as printed, sends it again.
+
+Every output that shows a repro (the terminal and JUnit failure text, the HTML page, Allure)
+calls ``curl_for_record`` or ``curl_for_exchange``: the method, the full URL (the target's
+origin plus the path as sent, base path included, plus the query), the body, the headers the
+target needs, and the key only as ``$VAR`` (expanded by the user's shell, never printed).
+A test that made several calls (create, then delete, then retrieve) is reproduced by
+``curl_sequence``: every call in order, a response id made by an earlier call threaded through
+a shell variable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+from respcheck.exchange import Exchange
+from respcheck.redact import SECRET_HEADERS, redact_query, redact_text
+from respcheck.replay.jsonl import exchange_to_record
+from respcheck.session.target import key_env_of, origin_of
+
+# Headers every client sends on its own (curl included): repeating them adds nothing.
+_CLIENT_HEADERS = frozenset(
+    {"host", "content-length", "user-agent", "accept-encoding", "connection", "accept", "transfer-encoding"}
+)
+_RESPONSE_ID = re.compile(r"\bresp_[A-Za-z0-9_-]+")
+
+
+def to_curl(
+    base_url: str,
+    path: str,
+    body: Any = None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    method: str | None = None,
+    key_env: str = "OPENAI_API_KEY",
+    with_key: bool = True,
+) -> str:
+    """A copy-pasteable curl command; credentials become ``$KEY_ENV`` (expanded by the user's shell).
+
+    ``method`` defaults to POST with a body and GET without one. A JSON body is sent with ``-d`` and a
+    ``Content-Type: application/json`` header unless one is given. ``with_key`` adds the
+    ``Authorization: Bearer $KEY_ENV`` placeholder when ``headers`` carry no credential (turn it off
+    to reproduce a request sent without a key).
+    """
+    url = base_url.rstrip("/") + "/" + path.lstrip("/") if path else base_url
+    verb = method or ("POST" if body is not None else "GET")
+    parts = ["curl", "-sS"]
+    if verb != "GET" or body is not None:
+        parts += ["-X", verb]
+    parts.append(_single_quoted(url))  # always quoted: a sequence splices ids into it (curl_sequence)
+    given = dict(headers or {})
+    if body is not None and not any(k.lower() == "content-type" for k in given):
+        given["Content-Type"] = "application/json"
+    if with_key and not any(k.lower() in SECRET_HEADERS for k in given):
+        given["Authorization"] = "Bearer <redacted>"
+    for name, value in given.items():
+        parts += ["-H", _header(name, value, key_env)]
+    if body is not None:
+        if isinstance(body, bytes | bytearray):
+            body = bytes(body).decode("utf-8", errors="replace")
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        parts += ["-d", shlex.quote(text)]
+    return " ".join(parts)
+
+
+def _single_quoted(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _header(name: str, value: str, key_env: str) -> str:
+    lowered = name.lower()
+    if lowered in SECRET_HEADERS:
+        # Double quotes so the shell expands the variable; the real value is never printed.
+        if lowered in ("authorization", "proxy-authorization"):
+            scheme = value.split(" ", 1)[0] if " " in value else "Bearer"
+            return f'"{name}: {scheme} ${key_env}"'
+        return f'"{name}: ${key_env}"'
+    return shlex.quote(f"{name}: {value}")
+
+
+def sent_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The request headers a repro repeats: the target's own and the credentials (as ``$VAR``)."""
+    return {_canonical(k): v for k, v in headers.items() if k.lower() not in _CLIENT_HEADERS}
+
+
+def _canonical(name: str) -> str:
+    """``content-type`` -> ``Content-Type`` (the client records names lower-cased)."""
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
+
+
+def curl_for_record(record: Mapping[str, Any], identity: Mapping[str, Any]) -> str:
+    """The curl command replaying a recorded request against the target ``identity`` names."""
+    req = record.get("request") or {}
+    path = str(req.get("path", ""))
+    query = redact_query({str(k): str(v) for k, v in (req.get("query") or {}).items()})
+    if query:
+        path += "?" + urllib.parse.urlencode(query, safe="[]")
+    # A record that kept its headers says whether a key was sent (the no-key probes send none);
+    # one that did not (an older recording) is assumed to have sent one.
+    sent = req.get("headers")
+    headers = sent_headers(sent) if isinstance(sent, dict) else {}
+    with_key = not isinstance(sent, dict) or any(str(k).lower() in SECRET_HEADERS for k in sent)
+    command = to_curl(origin_of(dict(identity)), path, req.get("body"), headers,
+                      method=str(req.get("method", "GET")), key_env=key_env_of(dict(identity)),
+                      with_key=with_key)
+    return redact_text(command)
+
+
+def exchange_record(exchange: Exchange) -> dict[str, Any]:
+    """The recording of an exchange, with the request headers a repro needs."""
+    record = exchange_to_record(exchange)
+    record["request"]["headers"] = sent_headers(exchange.request.headers)
+    return record
+
+
+def curl_for_exchange(exchange: Exchange, identity: Mapping[str, Any]) -> str:
+    return curl_for_record(exchange_record(exchange), identity)
+
+
+def _created_id(record: Mapping[str, Any]) -> str | None:
+    """The id of the response a recorded create made (JSON body or the stream's first event)."""
+    req, resp = record.get("request") or {}, record.get("response") or {}
+    if req.get("method") != "POST" or not str(req.get("path", "")).endswith("/responses"):
+        return None
+    body = resp.get("body")
+    if isinstance(body, dict) and isinstance(body.get("id"), str):
+        return str(body["id"])
+    for event in resp.get("events") or []:
+        data = event.get("data")
+        if isinstance(data, dict) and isinstance(data.get("response"), dict):
+            found = data["response"].get("id")
+            return str(found) if isinstance(found, str) else None
+    return None
+
+
+def _ids_in(record: Mapping[str, Any]) -> set[str]:
+    return set(_RESPONSE_ID.findall(json.dumps(record.get("request") or {}))) | (
+        {made} if (made := _created_id(record)) else set()
+    )
+
+
+def repro_chain(
+    records: list[Mapping[str, Any]], failing: list[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """The calls that reproduce ``failing``: each failing call and every earlier call of the test
+    that made or touched a response it uses (create -> delete -> retrieve), in order."""
+    if not failing:
+        return []
+    last = max(records.index(r) for r in failing)
+    wanted = set().union(*(_ids_in(r) for r in failing))
+    return [r for r in records[: last + 1] if r in failing or _ids_in(r) & wanted]
+
+
+def curl_sequence(records: list[Mapping[str, Any]], identity: Mapping[str, Any]) -> list[str]:
+    """The calls of a test in order. A response id that an earlier create made is read from that
+    create's answer into ``$RESP_n`` and spliced into the later calls, so the sequence replays on
+    a fresh server (where the ids differ)."""
+    variables: dict[str, str] = {}
+    commands = []
+    for index, record in enumerate(records):
+        command = curl_for_record(record, identity)
+        for rid, var in variables.items():  # URL and body are single-quoted: close, expand, reopen
+            command = command.replace(rid, "'\"${" + var + "}\"'")
+        made = _created_id(record)
+        if made and any(made in json.dumps(later) for later in records[index + 1:]):
+            var = variables[made] = f"RESP_{len(variables) + 1}"
+            command = f"{var}=$({command} | {_READ_ID})"
+        commands.append(command)
+    return commands
+
+
+# Reads the response id from a create's answer: a JSON body, or the first event naming a response.
+_READ_ID = (
+    "python3 -c 'import json,sys; t=sys.stdin.read(); "
+    "ds=[json.loads(l[5:]) for l in t.splitlines() if l.startswith(\"data:\") and l[5:].strip()[:1]==\"{\"]; "
+    "b=ds[0][\"response\"] if ds else json.loads(t); print(b[\"id\"])'"
+)
