@@ -117,6 +117,25 @@ def test_every_response_reported_completed_and_stored_is_retrievable(http):
         assert got.status_code == 200 and got.json()["status"] == "completed"
 
 
+def test_a_response_that_could_not_be_stored_is_never_reported_completed(tmp_path: Path):
+    with start_server(api_key=KEY, db_path=tmp_path / "s.sqlite3") as server, client_for(server) as client:
+        honest_save = server.store.save_response
+
+        def failing_save(response, *args, **kwargs):
+            if response.get("status") == "completed":
+                raise OSError("disk full")
+            return honest_save(response, *args, **kwargs)
+
+        server.store.save_response = failing_save  # type: ignore[method-assign]
+        body = {"model": "gpt-4o-mini", "input": "hi", "stream": True}
+        with client.stream("POST", "/responses", json=body) as s:
+            events = [json.loads(line[6:]) for line in s.iter_lines() if line.startswith("data: {")]
+        assert events and all(e["type"] != "response.completed" for e in events)
+        response_id = events[0]["response"]["id"]
+        server.store.save_response = honest_save  # type: ignore[method-assign]
+        assert client.get(f"/responses/{response_id}").status_code == 404
+
+
 hostile_strings = st.sampled_from(["\ud800", "\udfff", "a\udc00b", "ok", "\x00", "\U0010ffff"])
 hostile_scalars = (
     st.none()

@@ -51,6 +51,7 @@ class ResponseRun:
         self._cancel_requested = False
         self._reasoning_tokens = 0
         self._saved_items = False
+        self._saved_final = False
         # A stream's events are kept for resume; a plain JSON answer's stream is rebuilt on demand.
         self._keep_events = params.stream or params.background
         self._changed = asyncio.Event()  # replaced after each wake-up; followers wait on it
@@ -111,6 +112,14 @@ class ResponseRun:
 
     async def _emit(self, event: ev.Event) -> None:
         self.events.append(ev.sequenced(event, len(self.events)))
+        if event["type"] in ev.TERMINAL_EVENTS:
+            # Stored (with this event) before any client hears it: a response reported finished is
+            # retrievable. If storing fails, the event is withdrawn and the stream ends cut short.
+            try:
+                self._save_final()
+            except BaseException:
+                self.events.pop()
+                raise
         self._wake_followers()
 
     def release_followers(self) -> None:
@@ -126,11 +135,18 @@ class ResponseRun:
         if self.finished:
             return
         self.finished = True
+        try:
+            if not self._saved_final:  # cancelled, or stopped before its terminal event
+                self._save_final()
+        finally:
+            self._wake_followers()
+
+    def _save_final(self) -> None:
         if self.store is not None:
             items = None if self._saved_items else self.params.input_items
             self.store.save_response(self.response, items, self.events if self._keep_events else None)
             self._saved_items = True
-        self._wake_followers()
+        self._saved_final = True
 
     # ------------------------------------------------------------ the event sequence
 
