@@ -13,6 +13,11 @@ for Python's own traced peak (tracing inflates RSS, so the two are never measure
 
 The bound is 200 MB peak RSS per phase.
 
+A last phase, ``long_run``, measures what grows with the length of a run rather than with one
+exchange: 50 and then 200 exchanges of 7.5 MB each go through the run's recorder (spilled to
+disk as they happen) and every report handler (exchanges.jsonl, HAR, HTML, JUnit, Allure,
+summary, history). Its peak must not grow with the number of exchanges.
+
     .venv/bin/python bench/hostile.py [--rounds 3]
 """
 
@@ -80,6 +85,46 @@ def child(url: str, fault: str | None, rounds: int, trace: bool) -> dict[str, ob
     }
 
 
+def long_run(count: int, size_mb: float) -> dict[str, object]:
+    """``count`` exchanges of ``size_mb`` each through the recorder and every report handler."""
+    import tempfile
+    from pathlib import Path
+
+    from respcheck.exchange import Exchange, Request
+    from respcheck.reports import file_handlers
+    from respcheck.session.events import TestFinished
+    from respcheck.session.recording import Recorder
+    from respcheck.session.session import Session
+
+    started = time.monotonic()
+    text = "x" * int(size_mb * 1024 * 1024)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "run"
+        recorder = Recorder(report, "main", "bench")
+        session = Session(None, file_handlers(report, Path(tmp) / "history.sqlite"))
+        session.start()
+        for i in range(count):
+            recorder.test = f"suites/test_bench.py::test_{i}"
+            recorder(Exchange(
+                id=f"ex-{i}", request=Request("POST", "/v1/responses", body={"model": "m", "input": "hi"}),
+                status=200, headers={"content-type": "application/json"}, elapsed=0.1,
+                body={"id": f"resp_{i}", "object": "response", "status": "completed", "output_text": text},
+            ))
+            # the first test fails, so the page holds one repro
+            session.emit(TestFinished(recorder.test, area="bench", outcome="failed" if i == 0 else "passed"))
+        recorder.close()
+        session.finish()
+        written = sum(p.stat().st_size for p in report.rglob("*") if p.is_file())
+    return {
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "traced_peak_mb": None,
+        "elapsed_s": round(time.monotonic() - started, 2),
+        "exchanges": count,
+        "error_findings": 0,
+        "broken": [f"{written / 1e9:.1f} GB written"],
+    }
+
+
 def _run(command: list[str]) -> dict[str, object]:
     out = subprocess.run(command, capture_output=True, text=True, timeout=600, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -92,7 +137,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", nargs=2, metavar=("URL", "FAULT"), help=argparse.SUPPRESS)
     parser.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--long-run", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.long_run:
+        print(json.dumps(long_run(args.long_run, 7.5)))
+        return 0
     if args.child:
         url, fault = args.child
         print(json.dumps(child(url, None if fault == "-" else fault, args.rounds, args.trace)))
@@ -108,6 +157,8 @@ def main() -> int:
             command.append(fault or "-")
             results[phase] = _run(command)
             results[phase]["traced_peak_mb"] = _run([*command, "--trace"])["traced_peak_mb"]
+    for count in (50, 200):
+        results[f"long_run {count}"] = _run([sys.executable, __file__, "--long-run", str(count)])
     base = results["baseline"]["peak_rss_mb"]
     header = ("phase", "peak RSS", "over baseline", "traced peak", "time")
     print(
@@ -118,7 +169,7 @@ def main() -> int:
         outcome = "; ".join(r["broken"]) or f"{r['error_findings']} error findings"
         print(
             f"{phase:<16} {r['peak_rss_mb']:>7.1f} MB {r['peak_rss_mb'] - base:>+11.1f} MB "
-            f"{r['traced_peak_mb']:>9.1f} MB {r['elapsed_s']:>6.2f} s  {r['exchanges']:>9}  {outcome}"
+            f"{r['traced_peak_mb'] or 0:>9.1f} MB {r['elapsed_s']:>6.2f} s  {r['exchanges']:>9}  {outcome}"
         )
         over |= r["peak_rss_mb"] > BOUND_MB
     worst = max(r["peak_rss_mb"] for r in results.values())

@@ -18,7 +18,7 @@ for one of those fixtures or carries a capability marker.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -289,15 +289,18 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         item.user_properties.append((BUDGET_KEY, str(exc)))
         pytest.skip(str(exc))
     except TargetUnreachable as exc:
-        item.session.shouldstop = f"{UNREACHABLE_PREFIX}: {exc}"
-        pytest.fail(f"{UNREACHABLE_PREFIX}: {exc}", pytrace=False)
+        lost = f"{UNREACHABLE_PREFIX}: {exc}"
     finally:
         if live is not None:
             live.running(None)
+    item.session.shouldstop = lost  # outside the except: the failure is this one line, no chain
+    pytest.fail(lost, pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """The events this phase emitted ride in its report (a new list: pytest shares the item's)."""
     report = yield
     live = item.config.stash.get(_LIVE, None)
@@ -362,6 +365,7 @@ class _Controller:
         self.terminal = TerminalSummary()
         self.session: Session | None = None
         self.running: dict[str, TestFinished] = {}
+        self.lost = ""  # why the target stopped answering, as the first test that met it said
 
     def _session(self) -> Session:
         if self.session is None:
@@ -389,6 +393,8 @@ class _Controller:
                     test.exchanges.append(event.exchange_id)
                 session.emit(event)
         fold_phase(test, report, bool(props.get(BUDGET_KEY)))
+        if report.failed and test.message.startswith(UNREACHABLE_PREFIX):  # from any worker
+            self.lost = self.lost or test.message.splitlines()[0]
         if report.when == "teardown":
             session.emit(self.running.pop(report.nodeid))
 
@@ -413,7 +419,7 @@ class _Controller:
         for test in list(self.running.values()):  # a worker that crashed mid-test
             self.session.emit(test)
         self.running.clear()
-        lost = str(session.shouldstop) if str(session.shouldstop).startswith(UNREACHABLE_PREFIX) else ""
+        lost = self.lost
         handoff = handoff_of(self.config)
         if lost and handoff is not None:
             handoff.lost.append(lost)

@@ -67,5 +67,13 @@ def select_target(opts: TargetOptions) -> Target:
             )
     if given:
         set_by = {**target.budget.set_by, **{limit: BUDGET_OPTIONS[limit] for limit in given}}
-        target = replace(target, budget=replace(target.budget, **given, set_by=set_by))
+        b = target.budget
+        budget = replace(
+            b,
+            requests=b.requests if opts.budget_requests is None else opts.budget_requests,
+            output_tokens=b.output_tokens if opts.budget_output_tokens is None else opts.budget_output_tokens,
+            requests_per_second=b.requests_per_second if opts.budget_rps is None else opts.budget_rps,
+            set_by=set_by,
+        )
+        target = replace(target, budget=budget)
     return target

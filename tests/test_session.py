@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +102,27 @@ def test_events_and_the_target_travel_as_plain_data() -> None:
     assert [event_from_data(json.loads(json.dumps(to_data(e)))) for e in events] == events
     target = reference_target().with_base_url("http://127.0.0.1:1/v1")
     assert target_from_json(target_to_json(target)) == target
+
+
+def test_a_target_that_dies_after_the_preflight_is_exit_2_in_one_line(tmp_path: Path) -> None:
+    """The preflight's connection is the only one the target ever accepts: then it is gone."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def accept_once_then_die() -> None:
+        connection, _ = listener.accept()
+        connection.close()
+        listener.close()
+
+    threading.Thread(target=accept_once_then_die, daemon=True).start()
+    done = subprocess.run(
+        [*CLI, "run", "--base-url", f"http://127.0.0.1:{port}/v1", "--api-key-env", "RELAY_KEY",
+         "--suite", "create", "--report-dir", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "RELAY_KEY": "sk-relay-session-test"},
+    )
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert done.stderr.count("\n") == 1 and "stopped answering" in done.stderr, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["exit_code"] == 2 and summary["target_lost"].startswith("target unreachable")

@@ -181,7 +181,7 @@ def error_status(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     error = error_object(ex) if is_error_status(ex) else None
     if error is None:
         return
-    server_fault = ex.status >= 500
+    server_fault = (ex.status or 0) >= 500
     if ex.endpoint in ID_ENDPOINTS and ex.status != 404 and says_not_found(error, loosely=server_fault):
         yield Violation(
             f"HTTP {ex.status} for an unknown id ({snippet(error)}); {ex.endpoint} answers an unknown "

@@ -456,7 +456,7 @@ def function_call_problems(item: dict[str, Any], ptr: str, complete: bool) -> It
     elif complete:
         try:
             json.loads(arguments)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             yield Violation(
                 f"function_call arguments {shown(arguments)} is not valid JSON ({exc.msg}); "
                 "the client cannot decode the call",

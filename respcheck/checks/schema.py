@@ -166,8 +166,8 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         validator = validators[event_type]
         if validator is None:
             if not is_vendor_event(event_type):
-                first, count = unknown.get(event_type, (e.index, 0))
-                unknown[event_type] = (first, count + 1)
+                first_index, seen = unknown.get(event_type, (e.index, 0))
+                unknown[event_type] = (first_index, seen + 1)
             continue
         if validator.is_valid(data):
             continue
@@ -431,7 +431,9 @@ def open_enum(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     for response, ptr in response_objects(ex):
         for relaxed in opened:
             keys = OPEN_ENUM_PLACES.get(relaxed["component"])
-            holder = response.get(keys[0]) if keys else None
+            if not keys:
+                continue
+            holder = response.get(keys[0])
             field = relaxed["pointer"].rsplit("/", 1)[-1]
             value = holder.get(field) if isinstance(holder, dict) else None
             if isinstance(value, str) and value not in relaxed.get("values", ()):

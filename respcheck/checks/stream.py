@@ -15,7 +15,7 @@ openai-python's ``ResponseStream`` relies on (``lib/streaming/responses/_respons
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 from respcheck.checks import stream_items
 from respcheck.checks.common import (
@@ -554,7 +554,7 @@ def _sequence_fault(index: int, previous: int, seq: int) -> str:
     return f"event {index} goes back from sequence_number {previous} to {seq}: events out of order"
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return type(value) is int  # not isinstance: a boolean is no sequence number
 
 
@@ -729,10 +729,10 @@ def not_buffered(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     events = ex.events or []
     if not _responses_stream(ex) or len(events) < _BUFFERED_MIN_EVENTS:
         return
-    times = [e.arrived_at for e in events]
-    if any(t is None for t in times):
+    times = [e.arrived_at for e in events if e.arrived_at is not None]
+    if len(times) < len(events):
         return  # recordings keep no arrival times: nothing to judge
-    first, last = min(times), max(times)  # type: ignore[type-var]
+    first, last = min(times), max(times)
     burst = last - first
     if burst <= _BURST and first >= max(_MIN_WAIT, _BURST_RATIO * burst):
         yield Violation(

@@ -12,11 +12,12 @@ The walk is pure: ``walk(exchange)`` returns the violations it found, keyed by c
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, TypeGuard
 
 from respcheck.checks.common import TERMINAL_EVENTS, event_ptr
 from respcheck.checks.registry import Violation
@@ -79,7 +80,7 @@ class _Text:
     opened_at: int | None = None  # content_part.added / reasoning_summary_part.added
     closed_at: int | None = None  # content_part.done / reasoning_summary_part.done
     done_at: int | None = None  # response.<kind>.done
-    deltas: list[str] = field(default_factory=list)
+    deltas: list[str] = dataclasses.field(default_factory=list)  # ``field`` is a column here
     first_delta_at: int | None = None
     done_text: Any = None
     part_text: Any = None
@@ -143,7 +144,7 @@ class _Walker:
 
     def on_item_added(self, event: SSEEvent, data: dict[str, Any]) -> None:
         oi = data.get("output_index")
-        item = data.get("item") if isinstance(data.get("item"), dict) else {}
+        item = _object(data.get("item"))
         if not _is_index(oi):
             return  # the schema check names a missing or non-integer output_index
         if oi in self.items and not self.items[oi].partial:
@@ -168,7 +169,7 @@ class _Walker:
         item = self.item_for(event, data, "response.output_item.done")
         if item is None:
             return
-        done = data.get("item") if isinstance(data.get("item"), dict) else {}
+        done = _object(data.get("item"))
         if item.done_at is not None:
             self.report(
                 ITEM_ORDER,
@@ -289,7 +290,7 @@ class _Walker:
                 f"{expected}: part indexes count from 0 without gaps",
                 event_ptr(event.index, index_name),
             )
-        part = data.get("part") if isinstance(data.get("part"), dict) else {}
+        part = _object(data.get("part"))
         part_type = part.get("type")
         text = self.part_text(item, where, index)
         text.opened_at = event.index
@@ -454,7 +455,7 @@ class _Walker:
     # -- the end ----------------------------------------------------------------------------
 
     def on_terminal(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
-        response = data.get("response") if isinstance(data.get("response"), dict) else {}
+        response = _object(data.get("response"))
         output = response.get("output")
         final_ids = _final_ids(output)
         for item in self.items.values():
@@ -575,10 +576,10 @@ class _Walker:
         if text.deltas:
             reference_name, reference = "the concatenated deltas", "".join(text.deltas)
         else:
-            present = [(n, v) for n, v, _ in sources if isinstance(v, str)]
-            if not present:
+            named = [(n, v) for n, v, _ in sources if isinstance(v, str)]
+            if not named:
                 return
-            reference_name, reference = present[0]
+            reference_name, reference = named[0]
             if reference and text.check_id != ASSEMBLY_TOOL_INPUT:
                 # Text that never streamed: a client printing deltas shows nothing of it.
                 at = sources[0][2] if sources[0][2] is not None else text.opened_at
@@ -630,7 +631,12 @@ def walk(exchange: Exchange) -> dict[str, list[Violation]]:
     return walker.found
 
 
-def _is_index(value: Any) -> bool:
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object, or an empty one for anything else (the schema checks report the shape)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _is_index(value: Any) -> TypeGuard[int]:
     return type(value) is int and value >= 0  # not isinstance: True is no index
 
 

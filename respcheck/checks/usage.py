@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from respcheck.checks.common import RESPONSE_ENDPOINTS, at, body_ptr, is_success, response_objects
 from respcheck.checks.registry import CheckContext, Violation, check
@@ -47,7 +47,7 @@ CHAT_NAMES = TokenNames(
 )
 
 
-def is_count(value: Any) -> bool:
+def is_count(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 

@@ -125,7 +125,7 @@ class FaultLayer:
 
             wire = Wire(send, gone)
             takeover = next((f for f in reversed(faults) if f.respond is not None), None)
-            if takeover is not None:
+            if takeover is not None and takeover.respond is not None:
                 await takeover.respond(req, wire, forward, self._state(takeover))
             else:
                 await deliver(await forward(), wire)

@@ -47,7 +47,8 @@ def default_span(low: float | None, high: float | None, span: int) -> tuple[floa
     if low is None and high is None:
         return -span, span
     if low is None:
-        return high - 2 * span, high  # type: ignore[operator]
+        assert high is not None
+        return high - 2 * span, high
     if high is None:
         return low, low + 2 * span
     return low, high

@@ -34,7 +34,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any
 
 import jsonschema_rs
@@ -352,7 +351,7 @@ class SchemaCompiler:
                     self._shape(b, child_pointer(pointer, keyword, i), depth + 1)
                     for i, b in enumerate(node[keyword])
                 ]
-                types &= reduce(frozenset.union, (s[0] for s in subs), frozenset())
+                types &= frozenset().union(*(s[0] for s in subs))
         if "enum" in node or "const" in node:
             values = node["enum"] if "enum" in node else [node["const"]]
             types &= frozenset(json_type_of(v) for v in values) | (

@@ -9,17 +9,19 @@ has no field for (the test, event arrival times, why a connection broke) goes un
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.parse
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from respcheck import __version__
 from respcheck.exchange import endpoint_of
 from respcheck.redact import redact_headers, redact_query, redact_record, redact_text
-from respcheck.reports.records import load_records
+from respcheck.reports.records import iter_records
 from respcheck.session.session import FinishHandler
 from respcheck.session.target import origin_of
 
@@ -169,31 +171,50 @@ def har_entry(record: dict[str, Any], origin: str, started_at: float) -> dict[st
     }
 
 
-def build_har(records: list[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Any]:
-    origin = origin_of(summary.get("target") or {})
-    started = float(summary.get("started_at") or 0.0)
-    kept = [r for r in records if replayable(r)]
-    left_out = len(records) - len(kept)
+def _comment(summary: dict[str, Any], left_out: int) -> str:
     comment = f"respcheck run against {summary.get('target', {}).get('name', '?')}"
     if left_out:
         comment += (f"; {left_out} exchange(s) outside the Responses API (wrong-method probes) "
                     "are only in exchanges.jsonl")
-    return {
-        "log": {
-            "version": "1.2",
-            "creator": {"name": "respcheck", "version": __version__},
-            "comment": comment,
-            "entries": [har_entry(r, origin, started) for r in kept],
-        }
-    }
+    return comment
 
 
-def write_har(report_dir: Path, records: list[dict[str, Any]], summary: dict[str, Any]) -> Path:
-    """Write ``exchanges.har`` (redacted twice over: by record, then the final text)."""
-    har = redact_record(build_har(records, summary))
+def build_har(records: list[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Any]:
+    """The HAR of ``records`` as a dict (what ``write_har`` writes)."""
+    out = io.StringIO()
+    _write(out, records, summary)
+    har: dict[str, Any] = json.loads(out.getvalue())
+    return har
+
+
+def write_har(report_dir: Path, records: Iterable[dict[str, Any]], summary: dict[str, Any]) -> Path:
+    """Write ``exchanges.har`` one entry at a time (a long run's exchanges never sit in memory
+    together), each redacted twice over: by record, then as text."""
     path = report_dir / HAR_FILE
-    path.write_text(redact_text(json.dumps(har, ensure_ascii=False, indent=1)) + "\n", encoding="utf-8")
+    with open(path, "w", encoding="utf-8") as out:
+        _write(out, records, summary)
     return path
+
+
+def _write(out: TextIO, records: Iterable[dict[str, Any]], summary: dict[str, Any]) -> None:
+    origin = origin_of(summary.get("target") or {})
+    started = float(summary.get("started_at") or 0.0)
+    creator = json.dumps({"name": "respcheck", "version": __version__})
+    out.write(f'{{"log": {{"version": "1.2", "creator": {creator}, "entries": [')
+    left_out, separator = 0, "\n"
+    for record in records:
+        if not replayable(record):
+            left_out += 1
+            continue
+        entry = redact_record(har_entry(record, origin, started))
+        out.write(separator + redact_text(json.dumps(entry, ensure_ascii=False)))
+        separator = ",\n"
+    comment = f"respcheck run against {summary.get('target', {}).get('name', '?')}"
+    if left_out:
+        comment += (f"; {left_out} exchange(s) outside the Responses API (wrong-method probes) "
+                    "are only in exchanges.jsonl")
+    # the comment names what was left out, known only now (JSON does not care about key order)
+    out.write(f"\n], \"comment\": {json.dumps(redact_text(comment))}}}}}\n")
 
 
 class Har(FinishHandler):
@@ -203,4 +224,4 @@ class Har(FinishHandler):
         self.report_dir = report_dir
 
     def write(self, summary: dict[str, Any]) -> None:
-        write_har(self.report_dir, load_records(self.report_dir), summary)
+        write_har(self.report_dir, iter_records(self.report_dir), summary)

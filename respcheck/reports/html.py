@@ -358,4 +358,6 @@ class Html(FinishHandler):
         self.report_dir = report_dir
 
     def write(self, summary: dict[str, Any]) -> None:
-        write_index(self.report_dir, summary, load_records(self.report_dir))
+        # only the failed tests' exchanges are shown (their repros): the rest stays on disk
+        failed = {str(t.get("nodeid")) for t in summary.get("tests") or [] if t.get("outcome") == "failed"}
+        write_index(self.report_dir, summary, load_records(self.report_dir, failed))

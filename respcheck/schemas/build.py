@@ -316,8 +316,8 @@ class Spec:
             else:
                 raise BuildError(f"erratum at {name}{erratum.pointer}: unknown kind {erratum.kind!r}")
             self.relaxations.setdefault(name, []).append(erratum.provenance())
-        for rule in evolution.open_enums_in(profile):
-            self._open_enums(name, schema, rule)
+        for open_enum in evolution.open_enums_in(profile):
+            self._open_enums(name, schema, open_enum)
         item_type = self.tool_item_types().get(name)
         if item_type is not None:
             schema = self._relax_tool_item(name, schema, item_type)

@@ -50,7 +50,7 @@ def _resolve(error: Any) -> list[Any]:
     if not meant:
         return [error]  # no member accepts its type: described as an unknown type
     # Several members accept its type (e.g. the message shapes): explain the closest one.
-    return leaf_errors(min(meant, key=len))
+    return leaf_errors(min(meant, key=lambda branch: len(list(branch))))
 
 
 def _rejects_discriminator(branch: list[Any], depth: int) -> bool:

@@ -249,7 +249,8 @@ def instance_for(schema: Any, hints: _Hints, strict: bool = True, depth: int = 0
     if kind == "integer":
         return _bounded(int(hints.number() or 1), schema)
     if kind == "number":
-        return _bounded(hints.number() if hints.number() is not None else 1.0, schema)
+        number = hints.number()
+        return _bounded(number if number is not None else 1.0, schema)
     if kind == "boolean":
         return True
     if kind == "null":
@@ -485,8 +486,8 @@ def _recall(prompt: str, turn: Turn) -> str | None:
         return f"I don't know your {attribute} yet."
     if re.search(r"\bwhat did i ask you to remember\b", prompt, re.IGNORECASE):
         for text in reversed(earlier):
-            found = _REMEMBER.search(text)
-            if found:
-                return f"You asked me to remember {found.group(1).strip()}."
+            asked = _REMEMBER.search(text)
+            if asked:
+                return f"You asked me to remember {asked.group(1).strip()}."
         return "You have not asked me to remember anything yet."
     return None

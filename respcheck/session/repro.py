@@ -15,7 +15,7 @@ import json
 import re
 import shlex
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from respcheck.exchange import Exchange
@@ -144,9 +144,7 @@ def _ids_in(record: Mapping[str, Any]) -> set[str]:
     )
 
 
-def repro_chain(
-    records: list[Mapping[str, Any]], failing: list[Mapping[str, Any]]
-) -> list[Mapping[str, Any]]:
+def repro_chain(records: list[dict[str, Any]], failing: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The calls that reproduce ``failing``: each failing call and every earlier call of the test
     that made or touched a response it uses (create -> delete -> retrieve), in order."""
     if not failing:
@@ -156,7 +154,7 @@ def repro_chain(
     return [r for r in records[: last + 1] if r in failing or _ids_in(r) & wanted]
 
 
-def curl_sequence(records: list[Mapping[str, Any]], identity: Mapping[str, Any]) -> list[str]:
+def curl_sequence(records: Sequence[Mapping[str, Any]], identity: Mapping[str, Any]) -> list[str]:
     """The calls of a test in order. A response id that an earlier create made is read from that
     create's answer into ``$RESP_n`` and spliced into the later calls, so the sequence replays on
     a fresh server (where the ids differ)."""
