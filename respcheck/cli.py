@@ -20,6 +20,7 @@ import click
 
 from respcheck import __version__
 from respcheck.options import OPTIONS, target_values
+from respcheck.profiles import PROFILES
 from respcheck.session.tally import EXIT_COULD_NOT_RUN, EXIT_FAILURES, EXIT_OK
 
 
@@ -89,8 +90,7 @@ def checks_command(as_json: bool) -> None:
 
 @cli.command("replay")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--profile", default="openai", show_default=True,
-              help="openai | openresponses | doc:newapi | doc:mixroute | doc:12ai")
+@click.option("--profile", default="openai", show_default=True, help=" | ".join(PROFILES))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON verdict on stdout.")
 @click.option("--provider", default=None, help="Judge only recordings from this provider.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary.")

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from respcheck.profiles import PROFILES
+
 
 @dataclass(frozen=True)
 class Option:
@@ -29,7 +31,7 @@ OPTIONS = (
     Option("api_key_env", "--api-key-env", "Ad-hoc target: NAME of the variable holding the key."),
     Option("model", "--model", "Model name to use for every test."),
     Option("capabilities", "--capabilities", "Comma-separated capabilities the target claims."),
-    Option("profile", "--profile", "Schema profile(s), comma-separated: openai, openresponses, doc:<relay>.",
+    Option("profile", "--profile", f"Schema profile(s), comma-separated: {', '.join(PROFILES)}.",
            pytest_dest="respcheck_profile"),
     Option("budget_requests", "--budget-requests", "At most this many requests.", int),
     Option("budget_output_tokens", "--budget-output-tokens", "At most this many output tokens.", int),

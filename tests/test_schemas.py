@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
+from respcheck import jsonpointer
 from respcheck.schemas import build, doc_tables, evolution, explain
 from respcheck.schemas.registry import load_validator, schemas_root
 from tests.recorded import DOCS, SPECS
@@ -257,7 +258,7 @@ def test_spec_pointers_in_provenance_exist(provenance: dict[str, Any]) -> None:
     }
     for name, entry in provenance["schemas"].items():
         if entry["source"] != "doc":
-            assert build.resolve_pointer(specs[entry["file"]], entry["pointer"]) is not None, name
+            assert jsonpointer.resolve(specs[entry["file"]], entry["pointer"]) is not None, name
 
 
 def test_synthesized_schemas_say_why(provenance: dict[str, Any]) -> None:
@@ -286,10 +287,10 @@ def test_recently_required_fields_are_required_in_the_spec_but_not_in_the_schema
     spec = json.loads((SPECS / "openai-openapi.json").read_text(encoding="utf-8"))["components"]["schemas"]
     response = json.loads((built / "openai/response.json").read_text())
     for rule in evolution.RECENTLY_REQUIRED:
-        original = build.resolve_pointer(build.clean(spec[rule.component], rule.component), rule.pointer)
+        original = jsonpointer.resolve(build.clean(spec[rule.component], rule.component), rule.pointer)
         assert rule.field in original["required"], rule
         if rule.component in response["$defs"]:
-            relaxed = build.resolve_pointer(response["$defs"][rule.component], rule.pointer)
+            relaxed = jsonpointer.resolve(response["$defs"][rule.component], rule.pointer)
             assert rule.field not in relaxed.get("required", [])
 
 

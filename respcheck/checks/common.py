@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from respcheck import jsonpointer
 from respcheck.exchange import Exchange, SSEEvent
 
 T = TypeVar("T")
@@ -21,13 +22,9 @@ TERMINAL_EVENTS = ("response.completed", "response.failed", "response.incomplete
 RESPONSE_ENDPOINTS = frozenset({"create", "retrieve", "cancel"})
 
 
-def escape(token: Any) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
 def at(pointer: str, *parts: Any) -> str:
     """Extend a JSON pointer by raw (unescaped) tokens."""
-    return pointer + "".join("/" + escape(p) for p in parts)
+    return jsonpointer.join(pointer, *parts)
 
 
 def body_ptr(*parts: Any) -> str:

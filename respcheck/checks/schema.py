@@ -27,6 +27,7 @@ from collections.abc import Container, Iterator
 from functools import cache
 from typing import Any
 
+from respcheck import jsonpointer
 from respcheck.checks.common import (
     RESPONSE_ENDPOINTS,
     at,
@@ -65,7 +66,7 @@ def problems(
 
 
 def _path_of(pointer: str) -> tuple[str, ...]:
-    return tuple(p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:])
+    return tuple(jsonpointer.tokens(pointer))
 
 
 def dotted(path: tuple[Any, ...]) -> str:

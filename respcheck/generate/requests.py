@@ -31,6 +31,7 @@ import jsonschema_rs
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from respcheck import jsonpointer
 from respcheck.generate.strategies import OMIT, Always, Limits, SchemaCompiler
 from respcheck.schemas.registry import schemas_root
 
@@ -544,7 +545,7 @@ def _object_fields(root: dict, node: Any, pointer: str, depth: int) -> Iterator[
     if depth > 16 or not isinstance(node, dict):
         return
     if "$ref" in node:
-        target = _resolve(root, node["$ref"])
+        target = jsonpointer.resolve(root, node["$ref"])
         yield from _object_fields(root, target, node["$ref"], depth + 1)
     for keyword in ("allOf", "anyOf", "oneOf"):
         for sub in node.get(keyword, []):
@@ -558,7 +559,7 @@ def _alternatives(root: dict, node: Any, depth: int) -> list[dict]:
     if depth > 16 or not isinstance(node, dict):
         return [{}] if node is True else []
     if "$ref" in node:
-        target = _alternatives(root, _resolve(root, node["$ref"]), depth + 1)
+        target = _alternatives(root, jsonpointer.resolve(root, node["$ref"]), depth + 1)
         rest = {k: v for k, v in node.items() if k != "$ref"}
         return [{**t, **rest} for t in target] if rest else target
     branches = [b for keyword in ("anyOf", "oneOf") for b in node.get(keyword, [])]
@@ -568,12 +569,6 @@ def _alternatives(root: dict, node: Any, depth: int) -> list[dict]:
     return [node]
 
 
-def _resolve(root: dict, pointer: str) -> Any:
-    node: Any = root
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
-        node = node[int(token)] if isinstance(node, list) else node[token]
-    return node
 
 
 def _types_of(node: dict) -> set[str]:

@@ -40,6 +40,7 @@ import jsonschema_rs
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from respcheck import jsonpointer
 from respcheck.generate.merge import cartesian, merge_conjuncts, pointerize, shapes_disjoint
 from respcheck.generate.scalars import (
     MAP_KEYS,
@@ -60,14 +61,12 @@ from respcheck.generate.vocabulary import (
     child_pointer,
     constraints_of,
     declared_types,
-    escape_token,
     inferred_types,
     json_key,
     json_type_of,
     markers_to_refs,
     recursive_refs,
     rewrite_refs,
-    unescape_token,
     validator_document,
     validator_pointer,
     without,
@@ -157,7 +156,7 @@ class SchemaCompiler:
     def resolve(self, pointer: str) -> Any:
         if not pointer.startswith("#"):
             raise UnsupportedSchema("$ref", pointer, "only same-document references ('#/...') are supported")
-        tokens = [unescape_token(t) for t in pointer.split("/")[1:]]
+        tokens = jsonpointer.tokens(pointer)
         node: Any = self.root
         if len(tokens) >= 2 and tokens[0] == "$defs" and tokens[1] in self._extras:
             node, tokens = self._extras[tokens[1]], tokens[2:]
@@ -645,7 +644,7 @@ class SchemaCompiler:
         """The instance path of a property, tracked only while an instance-path override lies below."""
         if path is None or not self._path_overrides:
             return None
-        child = path + "/" + escape_token(name)
+        child = jsonpointer.join(path, name)
         if any(k == child or k.startswith(child + "/") for k in self._path_overrides):
             return child
         return None

@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from respcheck import jsonpointer
 from respcheck.jsontypes import json_type
 
 # Keywords that never constrain an instance (under the default, non-asserting format vocabulary).
@@ -64,23 +65,15 @@ class UnsupportedSchema(ValueError):
         )
 
 
-def escape_token(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def unescape_token(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
-
-
 def child_pointer(pointer: str, *tokens: str | int) -> str:
-    return pointer + "".join("/" + escape_token(str(t)) for t in tokens)
+    return jsonpointer.join(pointer, *tokens)
 
 
 def def_name(pointer: str) -> str | None:
     """The ``$defs`` entry a pointer lies in, if any."""
     parts = pointer.split("/")
     if len(parts) >= 3 and parts[0] == "#" and parts[1] in ("$defs", "definitions"):
-        return unescape_token(parts[2])
+        return jsonpointer.unescape(parts[2])
     return None
 
 
@@ -203,7 +196,7 @@ def recursive_refs(root: Any) -> frozenset[str]:
 def walk_pointer(root: Any, pointer: str) -> Any:
     node = root
     for token in pointer.split("/")[1:]:
-        token = unescape_token(token)
+        token = jsonpointer.unescape(token)
         try:
             node = node[int(token)] if isinstance(node, list) else node[token]
         except (KeyError, IndexError, ValueError, TypeError):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from respcheck import jsonpointer
 from respcheck.schemas import doc_tables, evolution
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -289,7 +290,7 @@ class Spec:
         """Apply this component's ``evolution`` rules, failing loudly if one no longer fits."""
         profile = self.source.profile
         for rule in evolution.recently_required_for(profile, name):
-            target = resolve_pointer(schema, rule.pointer)
+            target = jsonpointer.resolve(schema, rule.pointer)
             required = target.get("required", []) if isinstance(target, dict) else []
             if rule.field not in required:
                 raise BuildError(
@@ -306,7 +307,7 @@ class Spec:
                 self.relaxations.setdefault(name, []).append(erratum.provenance())
                 continue
             parent_ptr, _, key = erratum.pointer.rpartition("/")
-            parent = resolve_pointer(schema, parent_ptr)
+            parent = jsonpointer.resolve(schema, parent_ptr)
             if key not in parent:
                 raise BuildError(f"erratum at {name}{erratum.pointer}: no such schema")
             if erratum.kind == "nullable":
@@ -407,7 +408,7 @@ class Spec:
         return relaxed
 
     def at(self, pointer: str) -> Any:
-        return resolve_pointer(self.document, pointer)
+        return jsonpointer.resolve(self.document, pointer)
 
     def document_for(self, root: Any, rel_path: str) -> tuple[dict[str, Any], list[str]]:
         """A self-contained schema: ``root`` plus every component it reaches, in ``$defs``."""
@@ -441,12 +442,6 @@ def _property_maps(schema: Any, pointer: str) -> Iterable[tuple[str, dict[str, A
         yield from _property_maps(schema["items"], f"{pointer}/items")
 
 
-def resolve_pointer(document: Any, pointer: str) -> Any:
-    node = document
-    for token in pointer.lstrip("/").split("/") if pointer else []:
-        token = token.replace("~1", "/").replace("~0", "~")
-        node = node[int(token)] if isinstance(node, list) else node[token]
-    return node
 
 
 def component_ref(pointer: str) -> dict[str, str] | None:

@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 import jsonschema_rs
 
+from respcheck import jsonpointer
 from respcheck.resources import schemas_root
 
 
@@ -62,7 +63,7 @@ class SchemaValidator:
 
 
 def _pointer(path: Any) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+    return jsonpointer.join("", *path)
 
 
 @cache

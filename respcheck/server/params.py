@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from respcheck import jsonpointer
 from respcheck.jsontypes import json_type
 from respcheck.schemas.registry import load_validator
 from respcheck.server.errors import (
@@ -333,8 +334,7 @@ def check_against_schema(body: dict[str, Any]) -> None:
 def param_from_pointer(pointer: str) -> str:
     """``/input/0/content/1/type`` -> ``input[0].content[1].type`` (OpenAI's param notation)."""
     param = ""
-    for token in pointer.split("/")[1:]:
-        token = token.replace("~1", "/").replace("~0", "~")
+    for token in jsonpointer.tokens(pointer):
         param += f"[{token}]" if token.isdigit() else (f".{token}" if param else token)
     return param
 
