@@ -114,3 +114,23 @@ def test_an_installed_schemas_build_without_specs_says_what_to_pass(installed: P
 
 if sys.platform == "win32":  # pragma: no cover - the venv layout above is POSIX
     pytestmark = pytest.mark.skip("POSIX virtualenv layout")
+
+
+def test_plain_pytest_from_an_installed_respcheck_finds_the_suites(installed: Path, tmp_path: Path) -> None:
+    """``pytest --target reference --report-dir D`` with no path and no --pyargs: the installed
+    suites run, and the report folder is the one ``respcheck run`` writes (JUnit, Allure included)."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "RESPCHECK"))}
+    environ["PYTHONPATH"] = ""
+    report = tmp_path / "report"
+    done = subprocess.run(
+        [str(installed / "bin" / "python"), "-m", "pytest", "--target", "reference", "--report-dir",
+         str(report), "-k", "unknown", "-p", "no:cacheprovider", "-q"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=environ, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert {p.name for p in report.iterdir()} == {
+        "summary.json", "findings.ndjson", "exchanges.jsonl", "exchanges.har", "index.html", "junit.xml",
+        "allure-results",
+    }
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["tests"] and summary["totals"] == {"passed": len(summary["tests"])}
