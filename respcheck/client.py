@@ -30,7 +30,8 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,14 +40,25 @@ import httpx
 from respcheck import __version__
 from respcheck.budget import Budget, BudgetExhausted, BudgetTracker, RateLimiter, Spend
 from respcheck.config import Target
-from respcheck.exchange import Exchange, Request
-from respcheck.redact import redact_exchange, redact_headers, register_secret
-from respcheck.sse import SSEParser, parse_sse
+from respcheck.exchange import Exchange, Request, parse_json
+from respcheck.redact import redact_exchange, redact_headers, redact_url, register_secret
+from respcheck.sse import MAX_EVENTS, SSEParser, parse_sse
+from respcheck.wire import (
+    ACCEPTED_ENCODINGS,
+    ExchangeDeadline,
+    UnsupportedEncoding,
+    bound_transport,
+    content_codings,
+    decoded_chunks,
+)
 
 __all__ = ["BudgetExhausted", "ResponsesClient", "TargetUnreachable"]
 
 Recorder = Callable[[Exchange], None]
 RETRY_STATUSES = frozenset({429, 503})
+# More response header fields than this is a hostile answer (h11 already caps the header block
+# at 100 KiB, which alone would allow ~25,000 tiny fields).
+MAX_HEADER_FIELDS = 256
 _UNSET: Any = object()
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
@@ -102,14 +114,21 @@ class ResponsesClient:
         register_secret(self._api_key)
         self._ids = itertools.count(1)
         t = target.timeouts
+        self._deadline = ExchangeDeadline()
         self._http = httpx.Client(
             base_url=base_url,
-            headers={"user-agent": f"respcheck/{__version__}", **dict(target.headers)},
+            # only codings respcheck inflates within bounds (httpx would add br/zstd when installed)
+            headers={"user-agent": f"respcheck/{__version__}", "accept-encoding": ACCEPTED_ENCODINGS,
+                     **dict(target.headers)},
             timeout=httpx.Timeout(connect=t.connect, read=t.first_byte, write=t.total, pool=t.connect),
             transport=transport,
             follow_redirects=False,
             trust_env=not _is_loopback(base_url),  # a proxy from the environment must not catch 127.0.0.1
         )
+        # every socket operation of an exchange ends by its total deadline, headers included
+        # (httpx keeps the default transport and the proxy ones from the environment privately)
+        for pool in (self._http._transport, *self._http._mounts.values()):
+            bound_transport(pool, self._deadline)
 
     # -- endpoints ---------------------------------------------------------------------------
 
@@ -131,20 +150,34 @@ class ResponsesClient:
             params["starting_after"] = starting_after
         if include:
             params["include[]"] = include
-        return self.send("GET", f"/responses/{_seg(response_id)}", params=params, headers=headers)
+        return self._on_id("GET", response_id, "", params=params, headers=headers)
 
     def cancel(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> Exchange:
-        return self.send("POST", f"/responses/{_seg(response_id)}/cancel", headers=headers)
+        return self._on_id("POST", response_id, "/cancel", headers=headers)
 
     def delete(self, response_id: str, *, headers: Mapping[str, str] | None = None) -> Exchange:
-        return self.send("DELETE", f"/responses/{_seg(response_id)}", headers=headers)
+        return self._on_id("DELETE", response_id, "", headers=headers)
 
     def input_items(self, response_id: str, *, limit: int | None = None, after: str | None = None,
                     before: str | None = None, order: str | None = None, include: list[str] | None = None,
                     headers: Mapping[str, str] | None = None) -> Exchange:
         params = {"limit": limit, "after": after, "before": before, "order": order, "include[]": include}
-        return self.send("GET", f"/responses/{_seg(response_id)}/input_items",
-                         params={k: v for k, v in params.items() if v is not None}, headers=headers)
+        return self._on_id("GET", response_id, "/input_items",
+                           params={k: v for k, v in params.items() if v is not None}, headers=headers)
+
+    def _on_id(self, method: str, response_id: str, suffix: str, **kwargs: Any) -> Exchange:
+        """A request on /responses/{id}[suffix]; an id that cannot be one path segment is refused
+        (an exchange that was never sent, whose ``broken`` says why) instead of leaving that path."""
+        try:
+            segment = _seg(response_id)
+        except UnusableId as exc:
+            path = f"{self._http.base_url.path}responses/{{id}}{suffix}"
+            ex = Exchange(id=self._next_id(), request=Request(method, path),
+                          status=None, provider=self.target.name, broken=f"not sent: {exc}")
+            if self.recorder is not None:
+                self.recorder(ex)
+            return ex
+        return self.send(method, f"/responses/{segment}{suffix}", **kwargs)
 
     def input_tokens(self, body: Mapping[str, Any], *, headers: Mapping[str, str] | None = None) -> Exchange:
         return self.send("POST", "/responses/input_tokens", json=dict(body), headers=headers)
@@ -234,11 +267,23 @@ class ResponsesClient:
         if body is _UNSET and content is not None:
             record.body = _maybe_json(content)
         ex = Exchange(id=self._next_id(), request=record, status=None, provider=self.target.name)
+        self._deadline.set(deadline)
+        try:
+            return self._exchange(ex, request, started, deadline)
+        finally:
+            self._deadline.set(None)
+
+    def _exchange(self, ex: Exchange, request: httpx.Request, started: float, deadline: float) -> _Outcome:
+        """Send ``request`` and read the answer into ``ex``, all of it by ``deadline``."""
+        t = self.target.timeouts
         try:
             response = self._http.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
             raise TargetUnreachable(str(request.url.copy_with(query=None)), _reason(exc)) from None
         except httpx.ReadTimeout:
+            if time.monotonic() >= deadline - 0.01:  # the read was cut by the total, not first_byte
+                return self._broken(ex, started, f"the exchange exceeded the total timeout of {t.total:g} s "
+                                                 "before the response headers were complete (timeouts.total)")
             return self._broken(ex, started, f"no response headers within {min(t.first_byte, t.total):g} s "
                                              "(timeouts.first_byte)")
         except httpx.WriteTimeout:
@@ -250,13 +295,21 @@ class ResponsesClient:
             return self._broken(ex, started, f"the connection failed before any response: {_reason(exc)}")
         try:
             ex.status = response.status_code
-            ex.headers = {k.lower(): v for k, v in response.headers.items()}
+            fields = response.headers.multi_items()
+            ex.headers = {k.lower(): v for k, v in fields[:MAX_HEADER_FIELDS]}
+            timeouts = request.extensions["timeout"]
             timeouts["read"] = max(0.001, min(t.between_events, deadline - time.monotonic()))
             reader = _BodyReader(self.target, ex, response, started, deadline)
             reader.capped_by_total = timeouts["read"] < t.between_events
-            reader.read()
+            if len(fields) > MAX_HEADER_FIELDS:
+                ex.broken = f"the target sent {len(fields)} header fields (respcheck reads at most " \
+                            f"{MAX_HEADER_FIELDS}); respcheck stopped there"
+            else:
+                reader.read()
         finally:
             response.close()
+        if ex.status is not None and 300 <= ex.status < 400:
+            ex.broken = _redirect_cause(ex) + (f"; then {ex.broken}" if ex.broken else "")
         ex.elapsed = time.monotonic() - started
         redact_exchange(ex, [self._api_key] if self._api_key else None)
         return _Outcome(ex, _parse_retry_after(ex.headers.get("retry-after")))
@@ -328,18 +381,27 @@ class _BodyReader:
         success = 200 <= (self.ex.status or 0) < 300
         return success and _stream_requested(self.ex.request) and "json" not in media
 
+    def _chunks(self) -> Iterator[bytes]:
+        """The body as sent, every Content-Encoding layer undone within bounds (see respcheck.wire)."""
+        codings = content_codings(self.ex.headers.get("content-encoding"))
+        return decoded_chunks(self.response.iter_raw(), codings)
+
     def _read_stream(self) -> None:
-        parser = SSEParser(keep_text=False)
+        parser = SSEParser(keep_text=False, max_events=MAX_EVENTS)
         ex = self.ex
         ex.events = parser.events
         ex.framing = parser.framing
         idle = self.target.timeouts.between_events
         last_line = time.monotonic()
         try:
-            for chunk in self.response.iter_bytes():
+            for chunk in self._chunks():
                 now = time.monotonic()
                 chunk = self._within_cap(chunk)
                 parser.feed(chunk, now - self.started)
+                if parser.overflowed:
+                    ex.broken = (f"the stream sent more than {MAX_EVENTS} events; respcheck stopped reading "
+                                 f"it after {self.received} bytes")
+                    break
                 # a complete line (an event, or a keep-alive comment) is a sign of life; bytes alone are not
                 if b"\n" in chunk or b"\r" in chunk:
                     last_line = now
@@ -354,7 +416,7 @@ class _BodyReader:
                         f"({self.received} bytes, {len(parser.events)} events; timeouts.between_events)"
                     )
                     break
-        except (httpx.TransportError, httpx.DecodingError) as exc:
+        except (httpx.TransportError, httpx.DecodingError, UnsupportedEncoding, zlib.error) as exc:
             ex.broken = self._interrupted(exc)
         if self.timed_out.is_set() and not ex.broken:  # the cut socket can look like a clean end
             ex.broken = self._total_cause()
@@ -364,14 +426,14 @@ class _BodyReader:
         ex = self.ex
         buffer = bytearray()
         try:
-            for chunk in self.response.iter_bytes():
+            for chunk in self._chunks():
                 buffer += self._within_cap(chunk)
                 if ex.broken:
                     break
                 if time.monotonic() >= self.deadline:
                     ex.broken = self._total_cause()
                     break
-        except (httpx.TransportError, httpx.DecodingError) as exc:
+        except (httpx.TransportError, httpx.DecodingError, UnsupportedEncoding, zlib.error) as exc:
             ex.broken = self._interrupted(exc)
         if self.timed_out.is_set() and not ex.broken:  # the cut socket can look like a clean end
             ex.broken = self._total_cause()
@@ -387,7 +449,7 @@ class _BodyReader:
                 ex.broken = f"the body is not valid UTF-8 ({exc.reason} at byte {exc.start})"
         if text.lstrip().startswith(("{", "[", '"')) or text.strip() in ("null", "true", "false"):
             try:
-                ex.body = json.loads(text)
+                ex.body = parse_json(text)  # NaN, huge integers, deep nesting stay text (body.json says so)
                 return
             except ValueError:
                 pass
@@ -398,7 +460,7 @@ class _BodyReader:
         ex.body_text = text
 
     def _within_cap(self, chunk: bytes) -> bytes:
-        """The part of ``chunk`` under max_body_bytes; marks the exchange broken when the cap is hit."""
+        """The part of ``chunk`` under max_body_bytes (in decoded bytes); marks the exchange broken at it."""
         cap = self.target.max_body_bytes
         room = cap - self.received
         if len(chunk) > room:
@@ -434,7 +496,9 @@ class _BodyReader:
                 f"the body stalled: no bytes for {self.target.timeouts.between_events:g} s "
                 f"after {self.received} bytes (timeouts.between_events)"
             )
-        if isinstance(exc, httpx.DecodingError):
+        if isinstance(exc, UnsupportedEncoding):
+            return f"the body could not be decoded: {exc}"
+        if isinstance(exc, httpx.DecodingError | zlib.error):
             return f"the body could not be decoded ({_reason(exc)})"
         return f"the connection broke mid-response after {self.received} bytes: {_reason(exc)}"
 
@@ -472,9 +536,27 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+class UnusableId(ValueError):
+    """An id that cannot be one path segment (empty): the request is refused, not sent."""
+
+
 def _seg(value: str) -> str:
-    """A path segment: an id with '/' or '?' must not change the path."""
-    return urllib.parse.quote(str(value), safe="")
+    """An id as exactly one path segment: '/', '?', '#' and the dot segments '.' and '..' (which a
+    URL resolver would collapse, turning DELETE /responses/.. into DELETE /v1) are percent-encoded."""
+    text = str(value)
+    if not text:
+        raise UnusableId("the response id is empty, so it cannot name a /responses/{id} path")
+    if text.strip(".") == "":
+        return text.replace(".", "%2E")
+    return urllib.parse.quote(text, safe="")
+
+
+def _redirect_cause(ex: Exchange) -> str:
+    """What a 3xx answer is: a finding (the Responses API never redirects), never followed."""
+    location = ex.headers.get("location")
+    where = f" to {redact_url(location)}" if location else ""
+    return (f"the target answered {ex.status} (a redirect{where}); respcheck follows no redirect, "
+            "so the key is never sent elsewhere, and the Responses API never redirects")
 
 
 def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -6,6 +6,8 @@ Everything respcheck judges is an Exchange. Checks read it and never do I/O.
 from __future__ import annotations
 
 import json as _json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,3 +158,106 @@ def endpoint_of(method: str, path: str) -> str:
     if len(parts) == 2 and parts[1] == "input_items" and method == "GET":
         return "input_items"
     return "unknown"
+
+
+# -- JSON from a target: what respcheck parses, and what it writes -------------------------------
+
+# Deeper than this a target's JSON is not judged (a Response nests about 10 levels; Python's parser,
+# validators and serialisers recurse and give up near 1,000): a finding, not a RecursionError.
+MAX_JSON_DEPTH = 64
+# Integers beyond 64 bits are not read by SDKs (JavaScript loses precision past 2**53 already).
+INT_LIMIT = 2**64
+_LONG_DIGITS = re.compile(r"\d{20}")
+_HUGE_EXPONENT = re.compile(r"[eE][+-]?\d{3}")
+
+
+class JSONProblem(ValueError):
+    """Text that Python's json module would read but other JSON readers cannot (the message names it)."""
+
+
+def _refuse_constant(token: str) -> Any:
+    raise JSONProblem(f"{token} is not a JSON number (RFC 8259 has no NaN or Infinity)")
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads`` for a target's text, refusing what strict JSON readers refuse or cannot hold.
+
+    Raises ``ValueError``: ``JSONProblem`` naming the token for NaN/Infinity, a number that
+    overflows to infinity, an integer beyond 64 bits, or nesting deeper than ``MAX_JSON_DEPTH``;
+    ``json.JSONDecodeError`` for text that is not JSON at all. The extra scans run only when the
+    text could hold such a value (cheap C-level searches first), so ordinary JSON costs nothing more.
+    """
+    try:
+        value = _json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise JSONProblem(f"nested deeper than {MAX_JSON_DEPTH} levels (too deep to parse)") from None
+    except JSONProblem:
+        raise
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):  # int() refuses 4,300+ digits
+            raise JSONProblem("an integer of more than 4,300 digits is beyond 64 bits") from None
+        raise
+    if (
+        text.count("[") + text.count("{") > MAX_JSON_DEPTH
+        or _LONG_DIGITS.search(text)
+        or _HUGE_EXPONENT.search(text)
+    ):
+        problem = json_value_problem(value)
+        if problem:
+            raise JSONProblem(problem)
+    return value
+
+
+def json_value_problem(value: Any) -> str | None:
+    """Why a parsed value cannot be judged or written as JSON: too deep, a huge or non-finite number."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return f"nested deeper than {MAX_JSON_DEPTH} levels"
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list | int | float))
+        elif isinstance(node, float) and not math.isfinite(node):
+            return f"a number that overflows to {node} is not a finite JSON number"
+        elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= INT_LIMIT:
+            digits = len(str(abs(node))) if node.bit_length() < 14_000 else None
+            token = f"{str(node)[:24]}... ({digits} digits)" if digits else f"of {node.bit_length()} bits"
+            return f"the integer {token} is beyond 64 bits; SDKs cannot read it"
+    return None
+
+
+def json_problem(text: str) -> str | None:
+    """Why ``text`` is not JSON a client can use (the reason a check quotes), or None if it is."""
+    try:
+        parse_json(text)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def to_json_line(record: Any) -> str:
+    """``record`` as one line of strictly valid JSON, whatever a target put in it.
+
+    NaN and Infinity become the strings ``"NaN"``/``"Infinity"``/``"-Infinity"``, integers beyond
+    64 bits their decimal string (or ``"<integer of N bits>"``), nesting deeper than twice
+    ``MAX_JSON_DEPTH`` a marker string: other tools can read every line, and nothing raises.
+    """
+    try:
+        return _json.dumps(record, ensure_ascii=False, allow_nan=False, default=str)
+    except (ValueError, RecursionError):
+        return _json.dumps(_json_safe(record, 0), ensure_ascii=False, allow_nan=False, default=str)
+
+
+def _json_safe(value: Any, depth: int) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= INT_LIMIT:
+        return str(value) if value.bit_length() < 14_000 else f"<integer of {value.bit_length()} bits>"
+    if isinstance(value, dict | list | tuple):
+        if depth >= 2 * MAX_JSON_DEPTH:
+            return f"<nested deeper than {2 * MAX_JSON_DEPTH} levels>"
+        if isinstance(value, dict):
+            return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
+        return [_json_safe(v, depth + 1) for v in value]
+    return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -34,6 +34,7 @@ class Finding:
     exchange_id: str | None = None
     # Schema findings this one explains ("schema.deleted: ..."): kept as evidence, not counted.
     evidence: tuple[str, ...] = ()
+    count: int = 1  # how many findings of this check on this exchange this one stands for (fold_repeats)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -42,4 +43,32 @@ class Finding:
             del data["evidence"]
         else:
             data["evidence"] = list(self.evidence)
+        if self.count == 1:
+            del data["count"]  # the common case stays as it always read
         return data
+
+
+# More findings than this from one check on one exchange are folded into one (a flood of a million
+# bad events is one finding with a count, not a million lines in every report).
+FOLD_AFTER = 5
+
+
+def fold_repeats(findings: list[Finding]) -> list[Finding]:
+    """``findings`` with each check's findings on one exchange folded into one when there are more than
+    ``FOLD_AFTER``: the first, its message saying how many more there were, ``count`` the total."""
+    by_check: dict[tuple[str, str | None], list[Finding]] = {}
+    for finding in findings:
+        by_check.setdefault((finding.check_id, finding.exchange_id), []).append(finding)
+    if all(len(group) <= FOLD_AFTER for group in by_check.values()):
+        return findings
+    folded: list[Finding] = []
+    for group in by_check.values():
+        if len(group) <= FOLD_AFTER:
+            folded.extend(group)
+            continue
+        first, more = group[0], len(group) - 1
+        severity = max((f.severity for f in group), key=lambda s: s.rank)
+        message = f"{first.message} (and {more} more findings of this check in this exchange)"
+        evidence = tuple(e for f in group for e in f.evidence)[:FOLD_AFTER]
+        folded.append(replace(first, severity=severity, message=message, count=len(group), evidence=evidence))
+    return folded

@@ -4,6 +4,11 @@
 sequence checks over the ordered exchanges of one scenario (a live test, a recording file);
 ``judge_recording`` does both for a whole recording. Where a semantic check explains a fault,
 a schema finding on the same pointer is folded into it (``fold``): one fault, one finding.
+
+Two more things hold for every finding, whatever check made it: a check that fires more than
+``FOLD_AFTER`` times on one exchange gives one finding with a count (``fold_repeats``), and any
+text a finding quotes from the target is scrubbed of secrets, fragments of a key included (a
+20-character quote of text assembled from deltas can hold part of one).
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from collections.abc import Iterable, Sequence
 
 from respcheck.checks.registry import Check, CheckContext, all_checks
 from respcheck.exchange import Exchange
-from respcheck.findings import Finding, Severity
+from respcheck.findings import Finding, Severity, fold_repeats
 from respcheck.profiles import Profile, get_profile
+from respcheck.redact import redact_quoted
 
 SCHEMA_PREFIX = "schema."
 # Pointers of whole Response objects (or events): a schema finding there is about the object,
@@ -33,7 +39,7 @@ def judge(
     for c in checks if checks is not None else all_checks():
         if c.scope == "exchange" and c.relevant(exchange):
             findings.extend(c.run(exchange, ctx))
-    return fold(findings)
+    return [scrubbed(f) for f in fold_repeats(fold(findings))]
 
 
 def judge_sequence(
@@ -49,7 +55,7 @@ def judge_sequence(
     for c in checks if checks is not None else all_checks():
         if c.scope == "sequence":
             findings.extend(c.run_sequence(exchanges, ctx))
-    return findings
+    return [scrubbed(f) for f in findings]
 
 
 def judge_recording(
@@ -82,6 +88,15 @@ def judge_latest(
                 seen.add(key)
                 out.append((chosen.name, f))
     return out
+
+
+def scrubbed(finding: Finding) -> Finding:
+    """The finding with every secret, or piece of one, masked in what it quotes."""
+    message, location = redact_quoted(finding.message), redact_quoted(finding.location)
+    evidence = tuple(redact_quoted(e) for e in finding.evidence)
+    if (message, location, evidence) == (finding.message, finding.location, finding.evidence):
+        return finding
+    return dataclasses.replace(finding, message=message, location=location, evidence=evidence)
 
 
 def _profile(profile: Profile | str) -> Profile:

@@ -14,6 +14,7 @@ through here first. Two layers:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import threading
@@ -47,7 +48,8 @@ SECRET_PARAMS = frozenset(
 # Shorter values are not treated as secrets: masking every "ab" would destroy the record.
 MIN_SECRET_LENGTH = 4
 
-_secrets: set[str] = set()
+_secrets: set[str] = set()  # every form of every registered secret
+_raw_secrets: set[str] = set()  # the registered values themselves
 _lock = threading.Lock()
 
 
@@ -57,6 +59,7 @@ def register_secret(value: str | None) -> None:
         return
     with _lock:
         _secrets.update(_variants(value))
+        _raw_secrets.add(value)
 
 
 def known_secrets() -> frozenset[str]:
@@ -65,12 +68,45 @@ def known_secrets() -> frozenset[str]:
 
 
 def _variants(value: str) -> set[str]:
-    """The forms a key takes on the wire: as is, URL-encoded, JSON-escaped, inside HTTP Basic auth."""
+    """The forms a key takes on the wire: as is, URL-encoded (either hex case), JSON-escaped (also with
+    ``\\/``), and base64 (standard and URL-safe) at each of the three byte alignments, so a key inside
+    any base64 text (HTTP Basic auth, an echoed ``Bearer <key>`` header) is found."""
     forms = {value, urllib.parse.quote(value, safe=""), urllib.parse.quote_plus(value)}
-    forms.add(json.dumps(value)[1:-1])
-    for user_pass in (f":{value}", f"{value}:"):
+    forms |= {_lower_hex(f) for f in list(forms)}
+    escaped = json.dumps(value)[1:-1]
+    forms |= {escaped, escaped.replace("/", "\\/")}
+    for user_pass in (f":{value}", f"{value}:"):  # HTTP Basic auth, masked whole
         forms.add(base64.b64encode(user_pass.encode()).decode().rstrip("="))
+    for core in base64_cores(value):
+        forms |= {core, core.translate(_URL_SAFE)}
     return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
+
+
+_URL_SAFE = str.maketrans("+/", "-_")
+_PERCENT = re.compile(r"%[0-9A-F]{2}")
+
+
+def _lower_hex(text: str) -> str:
+    return _PERCENT.sub(lambda m: m.group(0).lower(), text)
+
+
+def base64_cores(value: str) -> list[str]:
+    """The base64 characters that encode ``value`` whatever bytes precede it, one per alignment.
+
+    base64 works in groups of 3 bytes. Behind 0, 1 or 2 other bytes the key starts at another point
+    of a group; the groups that hold only key bytes encode the same way wherever the text is, so
+    each alignment has one fixed run of characters (a few key bytes at either edge share a group
+    with unknown bytes and are left out).
+    """
+    raw = value.encode()
+    cores = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw).decode()
+        start = -(-offset // 3) * 4  # skip the group that holds the filler bytes
+        end = (offset + len(raw)) // 3 * 4  # drop the last group if it is partial
+        if end - start >= MIN_SECRET_LENGTH:
+            cores.append(encoded[start:end])
+    return cores
 
 
 class _Resolved(list):
@@ -94,6 +130,47 @@ def redact_text(text: str, secrets: Iterable[str] | None = None) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+# A quote cut out of a longer text (20 characters at a difference) can hold a piece of a key.
+MIN_FRAGMENT = 8
+
+
+def redact_quoted(text: str, secrets: Iterable[str] | None = None) -> str:
+    """Text a message quotes from a target: every secret masked, and every run of ``MIN_FRAGMENT`` or
+    more characters of one (a quote may start or end in the middle of a key)."""
+    text = redact_text(text, secrets)
+    if len(text) < MIN_FRAGMENT:
+        return text
+    with _lock:
+        raw = set(_raw_secrets)
+    if not isinstance(secrets, _Resolved):  # raw values given by the caller (a resolved list holds forms)
+        raw.update(s for s in secrets or () if s and len(s) >= MIN_SECRET_LENGTH)
+    for secret in sorted(raw, key=len, reverse=True):
+        text = _mask_fragments(text, secret)
+    return text
+
+
+def _mask_fragments(text: str, secret: str) -> str:
+    grams = _grams(secret)
+    out, last, i = [], 0, 0
+    while i <= len(text) - MIN_FRAGMENT:
+        if text[i : i + MIN_FRAGMENT] not in grams:
+            i += 1
+            continue
+        j = i + MIN_FRAGMENT
+        while j < len(text) and text[i : j + 1] in secret:
+            j += 1
+        out += [text[last:i], MASK]
+        last = i = j
+    if not out:
+        return text
+    return "".join(out) + text[last:]
+
+
+@functools.lru_cache(maxsize=256)
+def _grams(secret: str) -> frozenset[str]:
+    return frozenset(secret[i : i + MIN_FRAGMENT] for i in range(len(secret) - MIN_FRAGMENT + 1))
 
 
 def redact_header(name: str, value: str, secrets: Iterable[str] | None = None) -> str:

@@ -8,13 +8,16 @@ the file runs in seconds; the time bounds asserted are generous "did not hang" l
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import functools
 import json
 import socket
 import struct
 import threading
 import time
 import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -648,3 +651,231 @@ def test_usage_in_chat_naming_is_counted_and_spends_add_up() -> None:
     total = Spend(1, 2, 3, 0) + Spend.from_dict({"requests": 4, "output_tokens": 5})
     assert total == Spend(5, 2, 8, 0)
     assert Budget(requests=10, output_tokens=3, requests_per_second=2).split(2) == Budget(5, 1, 1.0)
+
+
+# -- hostile targets, second pass (issue 13) ----------------------------------------------------
+
+
+def _gzip(data_chunks: Iterator[bytes] | list[bytes], wbits: int = 31) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    return b"".join(packer.compress(c) for c in data_chunks) + packer.flush()
+
+
+@functools.cache
+def _bomb(decoded_mib: int) -> bytes:
+    """``decoded_mib`` MiB of spaces, gzipped twice: a few KB on the wire."""
+    return _gzip([_gzip(b" " * (1 << 20) for _ in range(decoded_mib))])
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_a_gzip_bomb_stops_at_the_cap_in_decoded_bytes(server: RawServer, stream: bool) -> None:
+    bomb = _bomb(64)  # 64 MiB once inflated (httpx would inflate it in one call), ~200 bytes sent
+
+    def handler(c: Conn) -> None:
+        kind = "text/event-stream" if stream else "application/json"
+        c.head(content_type=kind, length=len(bomb), extra="Content-Encoding: gzip, gzip\r\n")
+        c.send(bomb)
+
+    server.handler = handler
+    tracemalloc.start()
+    try:
+        with make_client(server.url, max_body_bytes=1024 * 1024) as client:
+            ex = client.create({"model": "m", "input": "hi", "stream": stream})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(bomb) < 1024 * 1024
+    assert "exceeded max_body_bytes (1048576 bytes)" in ex.broken
+    assert peak < 8 * 1024 * 1024  # the cap plus a few decoder pieces, not 64 MiB
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "gzip, deflate", "identity"])
+def test_honest_compressed_bodies_are_decoded(server: RawServer, coding: str) -> None:
+    body = json.dumps(RESPONSE).encode()
+    for name in [c.strip() for c in coding.split(",")]:  # applied in the order listed
+        body = {"gzip": _gzip([body]), "deflate": _gzip([body], 15), "identity": body}[name]
+
+    def handler(c: Conn) -> None:
+        c.head(length=len(body), extra=f"Content-Encoding: {coding}\r\n")
+        c.send(body)
+
+    server.handler = handler
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert ex.broken is None and ex.body == RESPONSE
+    assert server.requests[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+def test_an_encoding_not_asked_for_is_a_finding(server: RawServer) -> None:
+    def handler(c: Conn) -> None:
+        c.head(length=4, extra="Content-Encoding: br\r\n")
+        c.send(b"\x0b\x01\x80{")
+
+    server.handler = handler
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert "Content-Encoding 'br' is not one respcheck asked for" in ex.broken
+
+
+@pytest.mark.parametrize("drip", ["status line", "header lines"])
+def test_dripped_headers_end_at_the_total_timeout(server: RawServer, drip: str) -> None:
+    """Each byte comes well within first_byte, so only a total bound from connect ends it."""
+
+    def handler(c: Conn) -> None:
+        if drip == "status line":
+            for byte in b"HTTP/1.1 200 OK\r\n" * 100:
+                if c.wait(0.05):
+                    return
+                c.send(bytes([byte]))
+        c.send(b"HTTP/1.1 200 OK\r\n")
+        n = 0
+        while not c.wait(0.1):
+            c.send(f"X-Drip-{n}: 1\r\n")
+            n += 1
+
+    server.handler = handler
+    started = time.monotonic()
+    with make_client(server.url, timeouts=Timeouts(1, 1, 1, 0.8)) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert time.monotonic() - started < 2
+    assert ex.status is None
+    assert "total timeout of 0.8 s before the response headers were complete" in ex.broken
+
+
+def test_too_many_header_fields_are_a_finding(server: RawServer) -> None:
+    def handler(c: Conn) -> None:
+        c.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" + "".join(f"X-{n}: 1\r\n" for n in range(3000))
+               + "\r\n{}")
+
+    server.handler = handler
+    with make_client(server.url) as client:
+        ex = client.create({"model": "m", "input": "hi"})
+    assert "the target sent 3001 header fields" in ex.broken
+    assert len(ex.headers) <= 256
+
+
+def test_an_event_flood_stops_at_the_events_cap(server: RawServer) -> None:
+    from respcheck.sse import MAX_EVENTS
+
+    def flood(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        block = b"data:1\n\n" * 8192
+        for _ in range(128):  # 8 MiB, a million events
+            c.send(block)
+
+    server.handler = flood
+    started = time.monotonic()
+    with make_client(server.url, max_body_bytes=8 * 1024 * 1024, timeouts=Timeouts(1, 1, 5, 20)) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    assert time.monotonic() - started < 10
+    assert len(ex.events) == MAX_EVENTS
+    assert f"more than {MAX_EVENTS} events" in ex.broken
+
+
+@pytest.mark.parametrize("response_id", ["..", ".", "...", "a/../..", "%2e%2e", "?x", "#y"])
+def test_ids_never_leave_their_path_segment(server: RawServer, response_id: str) -> None:
+    server.handler = lambda c: c.json({"error": {"message": "no such response"}}, status=404)
+    with make_client(server.url) as client:
+        for call in (client.retrieve, client.delete, client.cancel, client.input_items):
+            call(response_id)
+    prefix = "/v1/responses/"
+    for conn in server.requests:
+        assert conn.path.startswith(prefix), conn.path
+        segment, _, rest = conn.path[len(prefix):].partition("/")
+        assert segment not in ("", ".", "..") and "?" not in segment and "#" not in segment
+        assert rest.split("?")[0] in ("", "cancel", "input_items")
+    assert len(server.requests) == 4
+
+
+def test_an_empty_id_is_refused_not_sent(server: RawServer) -> None:
+    recorded: list[Exchange] = []
+    with make_client(server.url, recorder=recorded.append) as client:
+        exchanges = [client.retrieve(""), client.delete(""), client.cancel(""), client.input_items("")]
+    assert server.requests == []
+    assert client.spend.requests == 0
+    assert all(ex.broken.startswith("not sent: the response id is empty") for ex in exchanges)
+    assert [ex.request.path for ex in recorded] == [
+        "/v1/responses/{id}", "/v1/responses/{id}", "/v1/responses/{id}/cancel",
+        "/v1/responses/{id}/input_items",
+    ]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_a_finding_never_followed(server: RawServer, status: int) -> None:
+    elsewhere = RawServer()
+    try:
+        location = f"{elsewhere.url}/responses?key={KEY}"
+        server.handler = lambda c: c.json({}, status=status, extra=f"Location: {location}\r\n")
+        with make_client(server.url) as client:
+            ex = client.create({"model": "m", "input": "hi"})
+    finally:
+        elsewhere.stop()
+    assert ex.status == status and len(server.requests) == 1
+    assert elsewhere.requests == []  # never followed, so the key went nowhere else
+    assert ex.broken.startswith(f"the target answered {status} (a redirect to http://127.0.0.1:")
+    assert KEY not in ex.broken
+    from respcheck.judge import judge
+
+    assert "transport.complete" in {f.check_id for f in judge(ex) if f.severity.value == "error"}
+
+
+@pytest.mark.parametrize("token, named", [
+    ("NaN", "NaN is not a JSON number"),
+    ("-Infinity", "-Infinity is not a JSON number"),
+    ("1e999", "overflows to inf"),
+    ("9" * 400, "(400 digits) is beyond 64 bits"),
+    ("9" * 5000, "more than 4,300 digits"),
+    ("[" * 100_000 + "]" * 100_000, "nested deeper than 64 levels"),
+    ('{"k":' * 300 + "1" + "}" * 300, "nested deeper than 64 levels"),
+])
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_unreadable_json_is_a_finding_recorded_as_strict_json(
+    server: RawServer, token: str, named: str, stream: bool
+) -> None:
+    from respcheck.exchange import to_json_line
+    from respcheck.judge import judge
+    from respcheck.replay.jsonl import exchange_from_record, exchange_to_record
+
+    text = f'{{"type": "response.created", "sequence_number": 0, "metadata": {{"v": {token}}}}}'
+
+    def handler(c: Conn) -> None:
+        if stream:
+            c.head(content_type="text/event-stream")
+            c.send(f"event: response.created\ndata: {text}\n\nretry: {'7' * 5000}\n\n")
+        else:
+            c.head(length=len(text))
+            c.send(text)
+
+    server.handler = handler
+    lines: list[str] = []
+    record_line = lambda ex: lines.append(to_json_line(exchange_to_record(ex)))  # noqa: E731
+    with make_client(server.url, recorder=record_line) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": stream})
+    findings = judge(ex)
+    assert any(named in f.message for f in findings), [f.message for f in findings]
+    record = json.loads(lines[0], parse_constant=lambda t: pytest.fail(f"{t} written raw"))
+    judge(exchange_from_record(record))  # its own recording replays without an internal error
+    if stream:
+        assert any("retry value of 5000 digits" in f.message for f in findings)
+
+
+def test_a_flood_of_bad_events_is_a_few_findings_with_counts(server: RawServer) -> None:
+    from respcheck.findings import FOLD_AFTER
+    from respcheck.judge import judge
+
+    def flood(c: Conn) -> None:
+        c.head(content_type="text/event-stream")
+        c.send(b"data:1\n\n" * 300_000 + b"nonsense\n" * 1000)
+
+    server.handler = flood
+    with make_client(server.url, max_body_bytes=8 * 1024 * 1024, timeouts=Timeouts(1, 1, 5, 20)) as client:
+        ex = client.create({"model": "m", "input": "hi", "stream": True})
+    started = time.monotonic()
+    findings = judge(ex)
+    assert time.monotonic() - started < 20
+    assert len(findings) < 40
+    by_check = collections.Counter(f.check_id for f in findings)
+    assert max(by_check.values()) <= FOLD_AFTER
+    folded = [f for f in findings if f.count > 1]
+    assert folded and all("more findings of this check in this exchange" in f.message for f in folded)
+    assert max(f.count for f in folded) >= 50_000

@@ -23,7 +23,7 @@ from typing import Any
 
 from respcheck.checks.common import at, body_ptr, is_success, path_response_id
 from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.exchange import Exchange
+from respcheck.exchange import Exchange, json_problem
 from respcheck.jsontypes import clipped, shown
 
 SDK_EXPECTATION = (
@@ -103,6 +103,8 @@ def envelope_problem(ex: Exchange) -> str:
             return "empty"
         if text.startswith("<"):
             return f"HTML, not JSON (a proxy or server error page?): {snippet(text)}"
+        if text.startswith(("{", "[")) and (problem := json_problem(text)):
+            return f"not JSON a client can read ({problem}): {snippet(text)}"
         return f"a bare string, not JSON: {snippet(text)}"
     if isinstance(body, dict):
         if body.get("object") == "error":
@@ -242,7 +244,9 @@ JSON_ENDPOINTS = ("create", "retrieve", "cancel", "delete", "input_items", "inpu
 def success_body_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if is_success(ex) and ex.body is None:
         text = (ex.body_text or "").strip()
-        shown = "empty" if not text else f"not JSON: {snippet(text)}"
+        problem = json_problem(text) if text.startswith(("{", "[")) else None
+        reason = f" ({problem})" if problem else ""
+        shown = f"not JSON{reason}: {snippet(text)}" if text else "empty"
         yield Violation(
             f"HTTP {ex.status} body of {ex.endpoint} is {shown}; SDKs decode it as JSON and fail",
             at=body_ptr(),

@@ -4,12 +4,11 @@ The ``exchanges.jsonl`` handler (respcheck.reports.exchanges) joins the parts at
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TextIO
 
-from respcheck.exchange import Exchange
+from respcheck.exchange import Exchange, to_json_line
 from respcheck.redact import redact_record
 from respcheck.session.repro import exchange_record
 
@@ -33,7 +32,7 @@ class Recorder:
         record["started_at"] = round(time.time() - (exchange.elapsed or 0.0), 6)  # wall clock, for the HAR
         record["test"] = self.test
         record["target"] = self.target
-        self._out.write(json.dumps(redact_record(record), ensure_ascii=False) + "\n")
+        self._out.write(to_json_line(redact_record(record)) + "\n")  # strict JSON, whatever the target sent
         self._out.flush()
 
     def close(self) -> None:
