@@ -197,7 +197,8 @@ def schemas_build(specs: Path | None, docs: Path | None, out: Path | None) -> No
 @click.option("--targets-file", default=None, help="Path to targets.yaml (default: ./targets.yaml).")
 def targets_command(targets_file: str | None) -> None:
     """List the targets of targets.yaml and whether each can be tested here (its key variable set)."""
-    from respcheck.config import ConfigError, load_targets, skip_reason
+    from respcheck.config import ConfigError, load_targets, skip_reason, url_problem
+    from respcheck.redact import redact_url
 
     try:
         config = load_targets(targets_file)
@@ -205,8 +206,13 @@ def targets_command(targets_file: str | None) -> None:
         fail(str(exc))
     for name in config.names():
         target = config.get(name)
-        where = "embedded" if target.embedded else (target.resolved_base_url() or f"${target.base_url_env}")
+        url = target.resolved_base_url()
+        # a URL from base_url_env is not validated until a run: never print credentials it holds
+        where = "embedded" if target.embedded else (redact_url(url) if url else f"${target.base_url_env}")
+        problem = url_problem(url) if url and target.base_url_env else None
         status = skip_reason(target) or "ready"
+        if problem:
+            status = f"cannot run: {target.base_url_env}: {problem}"
         click.echo(f"{name:<12} {where:<40} {','.join(target.profiles):<24} {status}")
 
 

@@ -39,7 +39,7 @@ import httpx
 
 from respcheck import __version__
 from respcheck.budget import Budget, BudgetExhausted, BudgetTracker, RateLimiter, Spend
-from respcheck.config import Target
+from respcheck.config import Target, url_problem
 from respcheck.exchange import Exchange, Request, parse_json
 from respcheck.redact import redact_exchange, redact_headers, redact_url, register_secret
 from respcheck.sse import MAX_EVENTS, SSEParser, parse_sse
@@ -101,6 +101,9 @@ class ResponsesClient:
                 if target.embedded
                 else f"target {target.name} has no base URL (see config.skip_reason)"
             )
+        problem = url_problem(base_url)
+        if problem:  # config refuses these first; a URL built in code must not slip by either
+            raise ValueError(f"target {target.name}: {problem}")
         self.target = target
         self.base_url = base_url
         if isinstance(budget, BudgetTracker):

@@ -879,3 +879,38 @@ def test_a_flood_of_bad_events_is_a_few_findings_with_counts(server: RawServer) 
     folded = [f for f in findings if f.count > 1]
     assert folded and all("more findings of this check in this exchange" in f.message for f in folded)
     assert max(f.count for f in folded) >= 50_000
+
+
+@pytest.mark.parametrize("answer", ["redirect", "error", "empty-stream"])
+def test_suites_never_crash_on_unexpected_answers(server: RawServer, tmp_path, answer: str) -> None:
+    """Every answer a 3xx, an error envelope, or an empty 200: tests fail with findings or one line each,
+    never with a KeyError/IndexError traceback."""
+    import subprocess
+    import sys
+
+    def handler(c: Conn) -> None:
+        if answer == "redirect":
+            c.json({}, status=302, extra=f"Location: http://127.0.0.1:9/elsewhere?key={KEY}\r\n")
+        elif answer == "error":
+            c.json({"error": {"message": "nope", "type": "invalid_request_error", "param": None,
+                              "code": None}}, status=400)
+        else:
+            c.head(content_type="text/event-stream" if b'"stream": true' in c.body else "application/json",
+                   length=0)
+
+    server.handler = handler
+    done = subprocess.run(
+        [sys.executable, "-m", "respcheck.cli", "run", "--base-url", server.url, "--api-key-env",
+         "RESPCHECK_TEST_KEY", "--suite", "lifecycle", "--suite", "background", "--suite", "streaming",
+         "--suite", "conversation", "--budget-rps", "1000", "--report-dir", str(tmp_path / "run"),
+         "--hypothesis-profile", "smoke"],
+        capture_output=True, text=True, timeout=300, env={**__import__("os").environ, **ENV}, cwd=tmp_path,
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-3000:]
+    junit = (tmp_path / "run" / "junit.xml").read_text()
+    for crash in ("KeyError", "IndexError", "TypeError", "Traceback"):
+        assert crash not in out and crash not in junit, out[-3000:]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["totals"].get("failed", 0) > 5
+    assert KEY not in out and KEY not in junit

@@ -180,8 +180,8 @@ BAD_FILES = [
     ),
     pytest.param(
         T + "    api_key_env: sk-abc123secret\n",
-        "targets.yaml:4: targets.x.api_key_env: 'sk-abc123secret' is not an environment variable name — "
-        "give the variable's NAME",
+        "targets.yaml:4: targets.x.api_key_env: not an environment variable name (the value is not "
+        "repeated here: it may be the key itself) — give the variable's NAME",
         id="key-instead-of-variable",
     ),
     pytest.param(
@@ -299,8 +299,10 @@ def test_adhoc_target_claims_the_full_surface_unless_narrowed() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({"base_url": "127.0.0.1:9"}, "--base-url: '127.0.0.1:9' is not an http(s) URL — pass e.g."),
-        ({"api_key_env": "sk-live-123"}, "--api-key-env: 'sk-live-123' is not an environment variable name"),
+        ({"base_url": "127.0.0.1:9"},
+         "--base-url: the value given (not repeated here: it may be a key) is not an http(s) URL — pass"),
+        ({"api_key_env": "sk-live-123"}, "--api-key-env: not an environment variable name (the value is not "
+         "repeated here: it may be the key itself)"),
         ({"capabilities": "stream,backgroud"},
          "--capabilities: 'backgroud' is not a capability (did you mean 'background'?) — use"),
         ({"profile": "doc:newap"},
@@ -380,5 +382,5 @@ def test_a_base_url_no_socket_can_open_is_a_file_error_too(monkeypatch: pytest.M
         parse_targets("targets:\n  x:\n    base_url: https://h:99999/v1\n")
     monkeypatch.setenv("RELAY_URL", "http://[::1/v1")
     relay = parse_targets("targets:\n  x:\n    base_url_env: RELAY_URL\n    api_key_env: null\n")
-    with pytest.raises(ConfigError, match=r"base_url_env: RELAY_URL='http://\[::1/v1' is not an http\(s\)"):
+    with pytest.raises(ConfigError, match=r"base_url_env: RELAY_URL: 'http://\[::1/v1' is not an http\(s\)"):
         relay.select("x")

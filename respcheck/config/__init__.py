@@ -28,6 +28,7 @@ from respcheck.config.target import (
     reference_target,
     require_runnable,
     skip_reason,
+    url_problem,
 )
 from respcheck.config.targets_file import (
     SCHEMA_PATH,
@@ -69,4 +70,5 @@ __all__ = [
     "require_runnable",
     "skip_reason",
     "targets_schema",
+    "url_problem",
 ]

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import yaml
 
-from respcheck.config.target import ConfigError, did_you_mean
+from respcheck.config.target import NOT_A_NAME, ConfigError, did_you_mean, url_problem
 
 
 def fail_at(node: yaml.Node | None, label: str, path: list[Any], message: str) -> NoReturn:
@@ -115,12 +115,10 @@ def _wrong_type(types: list[str], value: Any) -> str:
 def bad_pattern(path: list[Any], value: Any) -> str:
     key = path[-1] if path else ""
     if key in ("api_key_env", "base_url_env"):
-        return (
-            f"{value!r} is not an environment variable name — give the variable's NAME (letters, digits, _), "
-            "never the key itself"
-        )
+        return f"{NOT_A_NAME} — give the variable's NAME (letters, digits, _), never the key itself"
     if key == "base_url":
-        return f"{value!r} is not an http(s) URL — set e.g. https://relay.example/v1, or 'embedded'"
+        problem = url_problem(str(value)) or f"{value!r} is not an http(s) URL"
+        return f"{problem} — set e.g. https://relay.example/v1, or 'embedded'"
     return f"{value!r} has the wrong form — fix this value"
 
 

@@ -57,6 +57,30 @@ def is_http_url(url: str | None) -> bool:
     return True
 
 
+# What an error says instead of a rejected value that may be a key (never echoed: stderr is logged).
+NOT_A_NAME = "not an environment variable name (the value is not repeated here: it may be the key itself)"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a base URL, in words that never repeat a credential it may hold; None if it can.
+
+    Credentials before '@' are refused, not stripped: httpx would send them as Basic auth instead
+    of the Bearer key, and every report would print them. A query string or fragment is where keys
+    hide (``?api-key=``), so that URL is not repeated either.
+    """
+    if "@" in url:  # userinfo (a password holding '/' moves the '@' past the authority: look everywhere)
+        return ("the URL holds credentials before '@' (not repeated here) — remove them: respcheck sends "
+                "the key from the key variable as a Bearer header")
+    if "?" in url or "#" in url:
+        return ("the URL has a query string or fragment (not repeated here: keys hide there) — give the "
+                "base URL alone, e.g. https://relay.example/v1, and the key in the key variable")
+    if not is_http_url(url):
+        shown = repr(url) if _SCHEME.match(url) else "the value given (not repeated here: it may be a key)"
+        return f"{shown} is not an http(s) URL"
+    return None
+
+
 class ConfigError(ValueError):
     """A mistake in targets.yaml or in target options: one line, ready to print (exit 2)."""
 
@@ -200,9 +224,10 @@ def require_runnable(target: Target, environ: Mapping[str, str] | None = None) -
     if url is None:
         where = f"export {target.base_url_env}=https://<your server>/v1" if target.base_url_env else "set it"
         raise ConfigError(f"{target.source}.base_url: {target.name} has no base URL — {where}")
-    if target.base_url_env and not is_http_url(url):  # base_url itself was validated with the file
+    problem = url_problem(url) if target.base_url_env else None  # base_url was validated with the file
+    if problem:
         raise ConfigError(
-            f"{target.source}.base_url_env: {target.base_url_env}={url!r} is not an http(s) URL — "
+            f"{target.source}.base_url_env: {target.base_url_env}: {problem} — "
             f"export {target.base_url_env}=https://<your server>/v1"
         )
     return target
@@ -238,12 +263,12 @@ def adhoc_target(
     The key variable is not required here: a missing key shows up as the target's 401, and an
     unreachable URL must still be reported as such.
     """
-    if not is_http_url(base_url):
-        raise ConfigError(f"--base-url: {base_url!r} is not an http(s) URL — pass e.g. https://relay.example/v1")
+    problem = url_problem(base_url)
+    if problem:
+        raise ConfigError(f"--base-url: {problem} — pass e.g. https://relay.example/v1")
     if api_key_env is not None and not _ENV_NAME.match(api_key_env):
         raise ConfigError(
-            f"--api-key-env: {api_key_env!r} is not an environment variable name — pass the variable's "
-            "NAME (letters, digits, _), not the key"
+            f"--api-key-env: {NOT_A_NAME} — pass the variable's NAME (letters, digits, _), not the key"
         )
     caps = parse_capabilities(capabilities)
     profiles = parse_profiles(profile) or ("openai",)

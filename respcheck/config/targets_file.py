@@ -27,9 +27,9 @@ from respcheck.config.target import (
     ConfigError,
     Target,
     did_you_mean,
-    is_http_url,
     reference_target,
     require_runnable,
+    url_problem,
 )
 from respcheck.redact import SECRET_HEADERS
 
@@ -148,7 +148,7 @@ def _validate(data: Any, node: yaml.Node | None, label: str) -> None:
         fail_at(node, label, *explain_error(error))
     for name, raw in data["targets"].items():
         base_url = (raw or {}).get("base_url")
-        if isinstance(base_url, str) and base_url != EMBEDDED and not is_http_url(base_url):
+        if isinstance(base_url, str) and base_url != EMBEDDED and url_problem(base_url):
             path = ["targets", name, "base_url"]
             fail_at(node, label, path, bad_pattern(path, base_url))
         # a relay needs an address; null or 'embedded' (the reference server) must be said explicitly
