@@ -37,7 +37,8 @@ def pytest_runtest_call(item: pytest.Item):
 
 def unexpected_answer(exc: BaseException) -> str:
     """One line: what the scenario looked for, at which line of which suite, and the answer's fault."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().parent == SUITES]
+    suite_frames = traceback.extract_tb(exc.__traceback__)
+    frames = [f for f in suite_frames if Path(f.filename).resolve().parent == SUITES]
     where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno} ({frames[-1].line})" if frames else ""
     missing = {KeyError: "no field", IndexError: "no item", TypeError: "a value of another type for"}
     what = next(v for k, v in missing.items() if isinstance(exc, k))
