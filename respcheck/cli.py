@@ -208,8 +208,9 @@ def targets_command(targets_file: str | None) -> None:
         target = config.get(name)
         url = target.resolved_base_url()
         # a URL from base_url_env is not validated until a run: never print credentials it holds
-        where = "embedded" if target.embedded else (redact_url(url) if url else f"${target.base_url_env}")
         problem = url_problem(url) if url and target.base_url_env else None
+        shown = redact_url(url) if url and not problem else f"${target.base_url_env}"
+        where = "embedded" if target.embedded else shown
         status = skip_reason(target) or "ready"
         if problem:
             status = f"cannot run: {target.base_url_env}: {problem}"

@@ -765,9 +765,9 @@ def test_an_event_flood_stops_at_the_events_cap(server: RawServer) -> None:
 
     server.handler = flood
     started = time.monotonic()
-    with make_client(server.url, max_body_bytes=8 * 1024 * 1024, timeouts=Timeouts(1, 1, 5, 20)) as client:
+    with make_client(server.url, max_body_bytes=8 * 1024 * 1024, timeouts=Timeouts(5, 5, 30, 60)) as client:
         ex = client.create({"model": "m", "input": "hi", "stream": True})
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 45  # ~1 s alone: a generous "did not read a million events"
     assert len(ex.events) == MAX_EVENTS
     assert f"more than {MAX_EVENTS} events" in ex.broken
 
@@ -868,11 +868,11 @@ def test_a_flood_of_bad_events_is_a_few_findings_with_counts(server: RawServer) 
         c.send(b"data:1\n\n" * 300_000 + b"nonsense\n" * 1000)
 
     server.handler = flood
-    with make_client(server.url, max_body_bytes=8 * 1024 * 1024, timeouts=Timeouts(1, 1, 5, 20)) as client:
+    with make_client(server.url, max_body_bytes=8 * 1024 * 1024, timeouts=Timeouts(5, 5, 30, 60)) as client:
         ex = client.create({"model": "m", "input": "hi", "stream": True})
     started = time.monotonic()
     findings = judge(ex)
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 60
     assert len(findings) < 40
     by_check = collections.Counter(f.check_id for f in findings)
     assert max(by_check.values()) <= FOLD_AFTER

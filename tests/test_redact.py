@@ -182,3 +182,34 @@ def test_one_list_of_credential_headers_for_reports_repros_and_targets_yaml() ->
     assert "sk-unregistered" not in curl
     with pytest.raises(ConfigError, match=r"credentials do not belong in targets\.yaml"):
         parse_targets("targets:\n  x:\n    base_url: https://h/v1\n    headers: {OpenAI-Api-Key: sk-x}\n")
+
+
+def test_a_key_split_across_deltas_is_masked_in_the_assembly_and_its_quotes() -> None:
+    """A target that echoes the key in its text, split over two deltas: the .done copy was masked when
+    recorded, the deltas only together hold it. The assembly compares the masked whole (no false
+    finding), and any finding quoting a piece of the key shows the mask instead."""
+    from respcheck.exchange import Exchange, Request
+    from respcheck.judge import judge
+    from respcheck.redact import redact_exchange, redact_quoted, register_secret
+    from respcheck.sse import parse_sse
+
+    key = "sk-split-0123456789abcdefghijklmnopqrstuvwxyz"
+    register_secret(key)
+    text = f"the key is {key}."
+    parts = [text[:25], text[25:]]  # the cut falls inside the key
+    events = [
+        {"type": "response.output_text.delta", "item_id": "m", "output_index": 0, "content_index": 0,
+         "delta": part, "sequence_number": i} for i, part in enumerate(parts)
+    ] + [{"type": "response.output_text.done", "item_id": "m", "output_index": 0, "content_index": 0,
+          "text": text, "sequence_number": 2}]
+    raw = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events)
+    ex = Exchange(id="x", request=Request("POST", "/v1/responses", body={"stream": True}), status=200,
+                  headers={"content-type": "text/event-stream"})
+    ex.events, ex.framing = parse_sse(raw)
+    redact_exchange(ex)
+    assert key not in ex.events[2].data and key[:10] in ex.events[0].data and key[-10:] in ex.events[1].data
+    findings = judge(ex)
+    assert not [f for f in findings if f.check_id == "stream.assembly.output_text"]
+    assert all(key[:8] not in f.message and key[-8:] not in f.message for f in findings)
+    quote = f"first difference at char 11: {key[:20]!r} vs {key[15:35]!r}"
+    assert key[:8] not in redact_quoted(quote) and key[15:23] not in redact_quoted(quote)

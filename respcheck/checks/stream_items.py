@@ -23,6 +23,7 @@ from respcheck.checks.common import TERMINAL_EVENTS, event_ptr
 from respcheck.checks.registry import Violation
 from respcheck.exchange import Exchange, SSEEvent
 from respcheck.findings import Severity
+from respcheck.redact import redact_text
 
 ITEM_ORDER = "stream.item.order"
 ITEM_INDEX = "stream.item.output_index"
@@ -574,7 +575,8 @@ class _Walker:
         if text.partial:
             return
         if text.deltas:
-            reference_name, reference = "the concatenated deltas", "".join(text.deltas)
+            # a key split across deltas is whole only here: mask it as the recorded .done copies are
+            reference_name, reference = "the concatenated deltas", redact_text("".join(text.deltas))
         else:
             named = [(n, v) for n, v, _ in sources if isinstance(v, str)]
             if not named:
