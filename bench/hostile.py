@@ -254,6 +254,7 @@ def main() -> int:
                 url, rounds = server.base_url, args.rounds
                 command = [sys.executable, __file__]
                 if fault == "raw":
+                    _bomb()  # built before the phase: building it must not count as the target's silence
                     url, rounds, fault = stack.enter_context(raw_server(RAW_HANDLERS[phase])), 1, None
                     command += ["--total", str(RAW_TOTAL[phase])]
                 command += ["--rounds", str(rounds), "--child", url, fault or "-"]
