@@ -148,3 +148,59 @@ def test_tool_choice_none_answers_in_text():
     tool = {"type": "function", "name": "book", "parameters": {"type": "object", "properties": {}}}
     planned = reply(turn("book it", tools=[tool], tool_choice="none"), GPT)
     assert planned.calls == [] and planned.text == "You said: book it"
+
+
+OPENAI_WEATHER_TOOL = {  # the tool of OpenAI's function-calling guide, as clients send it
+    "type": "function",
+    "name": "get_weather",
+    "description": "Get the current weather in a given location",
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+        },
+        "required": ["location"],
+    },
+}
+
+
+def test_asking_for_what_a_tool_provides_calls_it_with_arguments_from_the_prompt():
+    planned = reply(turn("What's the weather like in San Francisco?", tools=[OPENAI_WEATHER_TOOL]), GPT)
+    [call] = planned.calls
+    assert call.name == "get_weather"
+    assert json.loads(call.arguments) == {"location": "San Francisco"}
+    assert planned.text is None
+
+
+def test_the_description_says_what_a_tool_provides():
+    tool = {
+        "type": "function",
+        "name": "lookup",
+        "description": "Exchange rates between two currencies.",
+        "parameters": {"type": "object", "properties": {"pair": {"type": "string"}}, "required": ["pair"]},
+    }
+    [call] = reply(turn("What is the exchange rate for Euro to Yen?", tools=[tool]), GPT).calls
+    assert call.name == "lookup" and json.loads(call.arguments) == {"pair": "Euro"}
+
+
+def test_only_the_tool_asked_for_is_called():
+    time_tool = {
+        "type": "function",
+        "name": "get_time",
+        "description": "Current local time in a city.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    planned = reply(turn("What time is it in Tokyo?", tools=[OPENAI_WEATHER_TOOL, time_tool]), GPT)
+    assert [c.name for c in planned.calls] == ["get_time"]
+
+
+def test_a_prompt_asking_for_nothing_a_tool_provides_gets_text():
+    planned = reply(turn("Say hello in three words.", tools=[OPENAI_WEATHER_TOOL]), GPT)
+    assert planned.calls == [] and planned.text
+
+
+def test_what_a_tool_takes_or_how_it_works_does_not_trigger_it():
+    # "location" is the tool's parameter and "current" how it works: neither is what it provides
+    planned = reply(turn("Tell me your current location.", tools=[OPENAI_WEATHER_TOOL]), GPT)
+    assert planned.calls == []

@@ -2,8 +2,9 @@
 
 It has a few honest skills that conformance scenarios need, tried in this order:
 1. after a ``function_call_output`` it reports what the tool returned;
-2. it calls the function the prompt or ``tool_choice`` asks for, with arguments valid
-   against the function's ``parameters``;
+2. it calls the function the prompt or ``tool_choice`` asks for (by name, or by asking for what
+   the tool's name or description says it provides), with arguments valid against the function's
+   ``parameters`` and drawn from the prompt;
 3. it answers in JSON valid against a ``json_schema`` text format (or ``json_object``);
 4. small arithmetic ("What is 2 + 3 * 4?");
 5. recall of facts stated earlier ("My name is Ada" ... "What is my name?"), so a
@@ -177,7 +178,7 @@ def _function_calls(turn: Turn) -> list[FunctionCallPlan]:
         wanted = [t for t in _function_tools(turn) if t["name"] == turn.tool_choice.get("name")]
     else:
         candidates = _allowed_tools(turn)
-        wanted = [] if after_tool_output else [t for t in candidates if _mentions(prompt, t["name"])]
+        wanted = [] if after_tool_output else [t for t in candidates if _asks_for(prompt, t)]
         if mode == "required" and not wanted and candidates:
             wanted = candidates[:1]
     if not turn.parallel_tool_calls:
@@ -188,6 +189,33 @@ def _function_calls(turn: Turn) -> list[FunctionCallPlan]:
 def _mentions(prompt: str, name: str) -> bool:
     lowered = prompt.lower()
     return name.lower() in lowered or name.replace("_", " ").lower() in lowered
+
+
+# Words that say how a tool works or what it takes, not what it provides: "get", "current", "city".
+_NOT_PROVIDED = """a an and the of for in on at to by with from or as is are be it its this that any given
+    get gets set sets fetch fetches return returns retrieve retrieves look lookup looks find finds
+    search searches call calls use uses query queries provide provides give gives list lists
+    current currently latest now today specified specific named particular some
+    tool function api data info information value values result results"""
+
+
+def _words(text: str) -> set[str]:
+    """Lower-case words, a plural or possessive ``s`` taken off (weather's, cities -> weather, citie)."""
+    return {re.sub(r"(?<=[a-z]{3})s$", "", w) for w in re.findall(r"[a-z]+", text.lower())}
+
+
+def _provides(tool: dict[str, Any]) -> set[str]:
+    """What a tool provides, in words: its name's and description's, less how it works and what it takes."""
+    described = " ".join([tool["name"].replace("_", " "), str(tool.get("description") or "")])
+    schema = tool.get("parameters")
+    takes = set(schema.get("properties") or {}) if isinstance(schema, dict) else set()
+    return _words(described) - _words(_NOT_PROVIDED) - _words(" ".join(takes))
+
+
+def _asks_for(prompt: str, tool: dict[str, Any]) -> bool:
+    """The prompt names the tool, or asks for something its name or description says it provides
+    ("What's the weather like in San Francisco?" and a get_weather tool)."""
+    return _mentions(prompt, tool["name"]) or bool(_provides(tool) & _words(prompt))
 
 
 def _arguments_for(tool: dict[str, Any], prompt: str) -> str:
