@@ -135,6 +135,8 @@ class Target:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     base_url_env: str | None = None
     description: str = ""
+    tags: tuple[str, ...] = ()  # labels that select targets together (``real``: the servers in targets/)
+    upstream: str | None = None  # ``reference``: respcheck's reference server answers behind this relay
     source: str = "targets.yaml"  # where it was defined, for messages ("targets.yaml: targets.x")
 
     @property

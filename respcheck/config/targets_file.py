@@ -118,6 +118,8 @@ def _target_from_raw(name: str, raw: Mapping[str, Any], label: str) -> Target:
         max_body_bytes=raw.get("max_body_bytes", base.max_body_bytes),
         base_url_env=raw.get("base_url_env"),
         description=raw.get("description", base.description),
+        tags=tuple(raw.get("tags", ())),
+        upstream=raw.get("upstream"),
         source=source,
     )
 

@@ -1,0 +1,48 @@
+"""The light real targets (targets/agentserver: Microsoft's azure-ai-agentserver-responses;
+targets/aimock: CopilotKit's aimock), installed from the registries (cached after the first time),
+started on free loopback ports and run by respcheck. Each one's set of findings is pinned: every
+check id below was verified by reading its exchange (COMPATIBILITY.md), so a respcheck change that
+stops finding one of them, or starts finding something new, fails here.
+
+The hypothesis-generated tests are left out (-k) to keep this under a minute; the matrix runs them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.real_targets import finding_ids, respcheck_run, running
+
+EXPECTED = {
+    "agentserver": {
+        "error.envelope",  # a 405 on PUT/PATCH/GET /v1/responses is text/plain "Method Not Allowed"
+        "response.echo",  # max_output_tokens and instructions are not echoed in the Response
+        "response.id",  # ids are caresp_..., not resp_...
+        "schema.response",  # tools, tool_choice, metadata, instructions, error, incomplete_details omitted
+        "usage.present",  # completed responses carry no usage
+    },
+    "aimock": {
+        "error.fields",  # error objects lack code and param
+        "response.echo",  # instructions, metadata, max_output_tokens not echoed
+        "response.id",  # ids are resp-..., not resp_...
+        "response.model",  # model null when the request had none (it echoes what it got)
+        "schema.error_body",  # the same missing code/param, as the schema sees it
+        "schema.event",  # events carry no sequence_number; text deltas no logprobs
+        "schema.recently_required",  # output_text parts without logprobs
+        "schema.response",  # usage details, error, incomplete_details, instructions omitted
+        "stream.sequence_number.present",  # no event is numbered
+        "usage.nonzero",  # usage is 0/0/0 on every answer
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_real_target_finding_set(name, tmp_path):
+    report = tmp_path / "report"
+    with running(name, tmp_path / "scratch") as env:
+        code = respcheck_run(name, env, report, "-k", "not generated")
+    summary = json.loads((report / "summary.json").read_text())
+    assert code == 1, f"{name}: exit {code}, expected 1 (conformance failures)"
+    assert not summary["budget_exhausted"], f"{name}: {summary['budget_exhausted']}"
+    assert finding_ids(report) == EXPECTED[name]
