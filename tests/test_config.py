@@ -50,7 +50,9 @@ def test_schema_ships_inside_the_package_and_the_yaml_points_editors_at_it() -> 
 
 def test_shipped_file_has_reference_and_one_entry_per_documented_relay() -> None:
     config = load_targets(SHIPPED)
-    assert config.names() == ["reference", *DOCUMENTED_RELAYS]
+    # the real third-party servers of targets/ (tagged real) follow the documented relays
+    documented = [n for n in config.names() if "real" not in config.get(n).tags]
+    assert documented == ["reference", *DOCUMENTED_RELAYS]
     reference = config.get("reference")
     assert reference.embedded and reference.capabilities == frozenset(CAPABILITIES)
     for name in DOCUMENTED_RELAYS:
@@ -100,7 +102,7 @@ def test_unknown_target_name_suggests_the_closest() -> None:
         load_targets(SHIPPED).get("mixrout")
     assert str(caught.value) == (
         f"{SHIPPED}: unknown target 'mixrout' (did you mean 'mixroute'?) — "
-        "choose one of: reference, mixroute, newapi, 12ai"
+        "choose one of: reference, mixroute, newapi, 12ai, agentserver, aimock"
     )
 
 
@@ -384,3 +386,18 @@ def test_a_base_url_no_socket_can_open_is_a_file_error_too(monkeypatch: pytest.M
     relay = parse_targets("targets:\n  x:\n    base_url_env: RELAY_URL\n    api_key_env: null\n")
     with pytest.raises(ConfigError, match=r"base_url_env: RELAY_URL: 'http://\[::1/v1' is not an http\(s\)"):
         relay.select("x")
+
+
+def test_tags_and_upstream_are_read():
+    text = (
+        "targets:\n  r:\n    base_url: http://127.0.0.1:1/v1\n"
+        "    tags: [real, light]\n    upstream: reference\n"
+    )
+    target = parse_targets(text).get("r")
+    assert target.tags == ("real", "light") and target.upstream == "reference"
+    assert parse_targets("targets:\n  r: {base_url: http://127.0.0.1:1/v1}\n").get("r").tags == ()
+
+
+def test_shipped_real_targets_are_tagged():
+    shipped = load_targets(SHIPPED)
+    assert {n for n, t in shipped.targets.items() if "real" in t.tags} >= {"agentserver", "aimock"}
