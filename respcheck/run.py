@@ -34,6 +34,7 @@ SUITES = (
     "inputs",
     "errors",
     "generated",
+    "sdk",
 )
 
 
