@@ -35,6 +35,7 @@ SUITES = (
     "errors",
     "generated",
     "sdk",
+    "differential",
 )
 
 

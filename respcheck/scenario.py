@@ -103,3 +103,12 @@ def poll(
 def is_terminal(exchange: Exchange) -> bool:
     body = exchange.body if isinstance(exchange.body, dict) else {}
     return exchange.status != 200 or body.get("status") in TERMINAL_STATUSES
+
+
+def record_findings(node: pytest.Item, findings: list[Any], profile: str = "openai") -> None:
+    """Hand findings made outside the check registry (SDK exceptions, differential checks) to the
+    reports, as ``conforms`` hands the registry's."""
+    from respcheck.plugin import FINDINGS_KEY
+
+    if findings:
+        node.user_properties.append((FINDINGS_KEY, [dict(f.to_dict(), profile=profile) for f in findings]))

@@ -49,14 +49,14 @@ def _skip_unless_keyed(target):
         pytest.skip(f"unsupported (target {target.name} takes no key: api_key_env is null)")
 
 
-def test_no_key_is_401(client, models, conforms, target):
-    _skip_unless_keyed(target)
+def test_no_key_is_401(client, models, conforms):
+    _skip_unless_keyed(client.target)
     ex = conforms(client.send("POST", "/responses", json={"model": models.text, "input": "hi"}, auth=False))
     _assert_error(ex, (401, 401))
 
 
-def test_wrong_key_is_401(client, models, conforms, target):
-    _skip_unless_keyed(target)
+def test_wrong_key_is_401(client, models, conforms):
+    _skip_unless_keyed(client.target)
     ex = conforms(
         client.send(
             "POST",

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from respcheck.findings import Finding, Severity
-from respcheck.plugin import FINDINGS_KEY
+from respcheck.scenario import record_findings
 
 openai = pytest.importorskip("openai")
 
@@ -62,7 +62,7 @@ def sdk_call(request) -> Callable[..., Any]:
             )
             if expect is not None and isinstance(exc, expect):
                 return exc
-            request.node.user_properties.append((FINDINGS_KEY, [dict(finding.to_dict(), profile="openai")]))
+            record_findings(request.node, [finding])
             pytest.fail(f"the openai SDK raised on responses.{operation}: {message}", pytrace=False)
 
     return call
