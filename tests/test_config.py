@@ -102,7 +102,8 @@ def test_unknown_target_name_suggests_the_closest() -> None:
         load_targets(SHIPPED).get("mixrout")
     assert str(caught.value) == (
         f"{SHIPPED}: unknown target 'mixrout' (did you mean 'mixroute'?) — "
-        "choose one of: reference, mixroute, newapi, 12ai, agentserver, aimock"
+        "choose one of: reference, mixroute, newapi, 12ai, agentserver, aimock, "
+        "litellm-passthrough, litellm-bridge"
     )
 
 
