@@ -58,8 +58,10 @@ def evidence(finding: dict[str, Any], exchanges: dict[str, dict[str, Any]]) -> s
 
 def target_section(report: Path) -> list[str]:
     summary = json.loads((report / "summary.json").read_text())
-    target = summary["target"]
-    name = target["name"]
+    # the report folder is named after its target (targets/matrix.sh); a summary written by pytest-xdist
+    # workers may carry "unknown" as the name
+    name = summary["target"].get("name") or "unknown"
+    name = report.name if name == "unknown" else name
     exchanges = {e["id"]: e for e in _lines(report / "exchanges.jsonl")}
     by_check: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for finding in _lines(report / "findings.ndjson"):
