@@ -63,6 +63,8 @@ def test_pytest_suites_with_xdist_passes(tmp_path: Path) -> None:
             "-q",
             "-p",
             "no:randomly",
+            "--report-dir",
+            str(tmp_path / "r"),
         ],
         capture_output=True,
         text=True,
@@ -71,6 +73,8 @@ def test_pytest_suites_with_xdist_passes(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout.splitlines()[-1]
+    # the summary, written by the xdist controller, names the target (it once said "unknown")
+    assert _summary(tmp_path / "r")["target"]["name"] == "reference"
 
 
 def test_unclaimed_background_is_unsupported_not_failed(tmp_path: Path) -> None:
