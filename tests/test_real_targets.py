@@ -37,6 +37,10 @@ EXPECTED = {
 }
 
 
+# checks whose verdict depends on timing (a loaded CI machine can make any fast stream look buffered)
+TIMING_DEPENDENT = {"stream.buffered"}
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_real_target_finding_set(name, tmp_path):
     report = tmp_path / "report"
@@ -45,4 +49,4 @@ def test_real_target_finding_set(name, tmp_path):
     summary = json.loads((report / "summary.json").read_text())
     assert code == 1, f"{name}: exit {code}, expected 1 (conformance failures)"
     assert not summary["budget_exhausted"], f"{name}: {summary['budget_exhausted']}"
-    assert finding_ids(report) == EXPECTED[name]
+    assert finding_ids(report) - TIMING_DEPENDENT == EXPECTED[name]
