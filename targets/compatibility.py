@@ -96,6 +96,12 @@ def main(out: str, reports: list[str]) -> None:
         "the finding was made in (the reports' `exchanges.jsonl`); a finding is a deviation from",
         "OpenAI's contract as respcheck's `openai` profile states it, warnings included.",
         "",
+        "What no run here can see, for any target: behaviour with a real model behind it (the upstreams",
+        "are fixtures, a repeating handler or respcheck's deterministic reference), load and concurrency,",
+        "restarts and persistence, and authentication schemes other than a bearer key. A check that did",
+        "not fire is not proof of conformance in an area the target does not claim (its tests are",
+        "reported unsupported, never passed).",
+        "",
     ]
     for report in reports:
         lines += target_section(Path(report))
