@@ -28,9 +28,13 @@ NOT_SEEN = {
     "record/proxy modes and chaos options are not exercised.",
     "litellm-passthrough": "The upstream is respcheck's reference server, so what LiteLLM does with "
     "OpenAI's own fields (e.g. new event types) is only seen as far as the reference emits them. "
-    "Its database-backed features (spend logs, virtual keys) are off: no database here.",
+    "Not LiteLLM's own: `usage.at_limit` is the upstream's answer that fits max_output_tokens exactly, "
+    "passed through unchanged (the differential suite found no difference there), and "
+    "`stream.buffered` is an upstream that streams with no delay between events, so buffering cannot "
+    "be told apart here. Its database-backed features (spend logs, virtual keys) are off: no database.",
     "litellm-bridge": "The bridge stores nothing upstream; lifecycle endpoints are not claimed. Only the "
-    "chat-completions path through hosted_vllm/ was used; other providers' translations may differ.",
+    "chat-completions path through hosted_vllm/ was used; other providers' translations may differ. "
+    "`stream.buffered` cannot be told apart from an upstream that answers at once (see pass-through).",
 }
 
 
