@@ -24,7 +24,7 @@ REQUESTS = {
 
 
 @pytest.fixture(scope="module")
-def upstream(target, respcheck_run):
+def upstream(target, respcheck_live):
     """A client straight to the upstream (its exchanges go to the report beside the relay's)."""
     if target.upstream != "reference":
         pytest.skip(f"unsupported (target {target.name} declares no upstream: reference)")
@@ -32,13 +32,13 @@ def upstream(target, respcheck_run):
     if not url:
         pytest.fail(f"{target.name} declares upstream: reference but ${UPSTREAM_URL_ENV} is not set", False)
     direct = Target(name=f"{target.name}-upstream", base_url=url, headers={"Authorization": "Bearer sk-up"})
-    client = ResponsesClient(direct, recorder=respcheck_run.record)
+    client = ResponsesClient(direct, recorder=respcheck_live.recorder)
     yield client
     client.close()
 
 
-def _judged(request, findings):
-    record_findings(request.node, findings)
+def _judged(live, findings):
+    record_findings(live, findings)
     assert not findings, "\n".join(f"{f.check_id}: {f.message}" for f in findings)
 
 
@@ -49,19 +49,20 @@ def upstream_model(model: str) -> str:
 
 @JSON_AND_SSE
 @pytest.mark.parametrize("kind", sorted(REQUESTS))
-def test_same_answer_as_the_upstream(request, client, upstream, models, stream, kind):
+def test_same_answer_as_the_upstream(respcheck_live, client, upstream, models, stream, kind):
     body = {"model": models.text, "stream": stream, **REQUESTS[kind]}
     straight = {**body, "model": upstream_model(models.text)}
-    _judged(request, differential.compare(client.create(body), upstream.create(straight)))
+    _judged(respcheck_live, differential.compare(client.create(body), upstream.create(straight)))
 
 
 @pytest.mark.store
 @pytest.mark.retrieve
-def test_ids_round_trip(request, client, upstream, models, target):
+def test_ids_round_trip(respcheck_live, client, upstream, models, target):
     created = client.create({"model": models.text, "input": "Say hello.", "store": True})
     response_id = (created.body or {}).get("id") if isinstance(created.body, dict) else None
     if not response_id:
         pytest.fail(f"create answered {created.status} with no id", False)
     # a pass-through relay hands back the upstream's own ids; a bridge mints its own
     upstream_has_it = upstream.retrieve(response_id) if "passthrough" in target.tags else None
-    _judged(request, differential.id_round_trip(created, client.retrieve(response_id), upstream_has_it))
+    retrieved = client.retrieve(response_id)
+    _judged(respcheck_live, differential.id_round_trip(created, retrieved, upstream_has_it))

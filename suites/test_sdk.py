@@ -38,7 +38,7 @@ def sdk(target) -> Iterator[Any]:
 
 
 @pytest.fixture
-def sdk_call(request) -> Callable[..., Any]:
+def sdk_call(respcheck_live) -> Callable[..., Any]:
     """``sdk_call("create", fn, *args)``: fn(*args); an SDK exception becomes a finding and a failure,
     unless it is the ``expect``-ed one (returned then: a 404 after a delete is what users want)."""
 
@@ -62,7 +62,7 @@ def sdk_call(request) -> Callable[..., Any]:
             )
             if expect is not None and isinstance(exc, expect):
                 return exc
-            record_findings(request.node, [finding])
+            record_findings(respcheck_live, [finding])
             pytest.fail(f"the openai SDK raised on responses.{operation}: {message}", pytrace=False)
 
     return call

@@ -47,7 +47,7 @@ def _lines(path: Path) -> list[dict[str, Any]]:
 def evidence(finding: dict[str, Any], exchanges: dict[str, dict[str, Any]]) -> str:
     """One line from the finding's exchange: the request, the status, where, what."""
     exchange_id = finding.get("exchange_id")
-    if exchange_id is None:  # findings made outside an exchange (the SDK's exceptions)
+    if exchange_id in (None, "sdk"):  # findings made outside an exchange (the SDK's exceptions)
         return f"`{finding['test']}`: {finding['message']}"
     exchange = exchanges.get(exchange_id)
     if exchange is None:

@@ -1,6 +1,6 @@
-"""Targets that take no key (api_key_env: null, e.g. the real servers of targets/): respcheck's two
-false alarms on them, fixed: the 401 tests demanded a refusal such a server never promises, and the
-curl repro carried 'Authorization: Bearer $None'."""
+"""Targets that take no key (api_key_env: null, e.g. the real servers of targets/): the 401 tests
+demanded a refusal such a server never promises (a false alarm, fixed), and its curl repro must
+carry no Authorization placeholder (it once said 'Bearer $None')."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from respcheck.config import Target
 from respcheck.exchange import Exchange, Request
-from respcheck.plugin import repro
+from respcheck.session.repro import curl_for_exchange
+from respcheck.session.target import identity
 from suites.test_errors import _skip_unless_keyed
 
 KEYLESS = Target(name="keyless", base_url="http://127.0.0.1:1/v1", api_key_env=None)
@@ -22,6 +23,6 @@ def test_the_401_tests_are_unsupported_on_a_keyless_target() -> None:
 
 
 def test_a_keyless_targets_repro_sends_no_authorization() -> None:
-    exchange = Exchange(id="x", request=Request("POST", "/v1/responses", body={"input": "hi"}), status=200)
-    assert "Authorization" not in repro(exchange, KEYLESS) and "$None" not in repro(exchange, KEYLESS)
-    assert '"Authorization: Bearer $RELAY_KEY"' in repro(exchange, KEYED)
+    sent = Exchange(id="x", request=Request("POST", "/v1/responses", body={"input": "hi"}), status=200)
+    repro = curl_for_exchange(sent, identity(KEYLESS))  # the client sent no Authorization header
+    assert "Authorization" not in repro and "$None" not in repro
