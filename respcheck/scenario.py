@@ -104,17 +104,3 @@ def is_terminal(exchange: Exchange) -> bool:
     body = exchange.body if isinstance(exchange.body, dict) else {}
     return exchange.status != 200 or body.get("status") in TERMINAL_STATUSES
 
-
-def record_findings(live: Any, findings: list[Any], profile: str = "openai") -> None:
-    """Hand findings made outside the check registry (SDK exceptions, differential checks) to the
-    reports, as ``conforms`` hands the registry's: one ``ExchangeJudged`` per exchange they are
-    about (``sdk`` for the SDK's, which see no exchange of respcheck's)."""
-    from respcheck.session.events import ExchangeJudged
-
-    by_exchange: dict[str, list[Any]] = {}
-    for finding in findings:
-        by_exchange.setdefault(finding.exchange_id or "sdk", []).append(finding)
-    nodeid = live.recorder.test if live.recorder is not None else None
-    for exchange_id, found in by_exchange.items():
-        data = [dict(f.to_dict(), profile=profile) for f in found]
-        live.outbox.append(ExchangeJudged(nodeid=nodeid, exchange_id=exchange_id, findings=data))

@@ -12,7 +12,7 @@ import pytest
 from respcheck import differential
 from respcheck.client import ResponsesClient
 from respcheck.config import Target
-from respcheck.scenario import JSON_AND_SSE, WEATHER_TOOL, record_findings
+from respcheck.scenario import JSON_AND_SSE, WEATHER_TOOL
 
 pytestmark = [pytest.mark.area("differential")]
 
@@ -38,7 +38,7 @@ def upstream(target, respcheck_live):
 
 
 def _judged(live, findings):
-    record_findings(live, findings)
+    live.report(findings)
     assert not findings, "\n".join(f"{f.check_id}: {f.message}" for f in findings)
 
 

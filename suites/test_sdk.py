@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from respcheck.findings import Finding, Severity
-from respcheck.scenario import record_findings
 
 openai = pytest.importorskip("openai")
 
@@ -62,7 +61,7 @@ def sdk_call(respcheck_live) -> Callable[..., Any]:
             )
             if expect is not None and isinstance(exc, expect):
                 return exc
-            record_findings(respcheck_live, [finding])
+            respcheck_live.report([finding])
             pytest.fail(f"the openai SDK raised on responses.{operation}: {message}", pytrace=False)
 
     return call

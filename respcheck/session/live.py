@@ -72,6 +72,18 @@ class LiveSession:
         ))
         return findings
 
+    def report(self, findings: list[Finding], profile: str = "openai") -> None:
+        """Findings made outside the check registry (the openai SDK's exceptions, the differential
+        checks) go to the reports as the registry's do: one ``ExchangeJudged`` per exchange they are
+        about (``sdk`` for the SDK's, which see no exchange of respcheck's)."""
+        by_exchange: dict[str, list[Finding]] = {}
+        for finding in findings:
+            by_exchange.setdefault(finding.exchange_id or "sdk", []).append(finding)
+        nodeid = self.recorder.test if self.recorder else None
+        for exchange_id, found in by_exchange.items():
+            data = [dict(f.to_dict(), profile=profile) for f in found]
+            self.outbox.append(ExchangeJudged(nodeid=nodeid, exchange_id=exchange_id, findings=data))
+
     def drain(self) -> list[Event]:
         events, self.outbox = self.outbox, []
         return events

@@ -30,6 +30,7 @@ def target_to_data(target: Target) -> dict[str, Any]:
     data["budget"] = {**asdict(target.budget), "set_by": dict(target.budget.set_by)}
     data["headers"] = dict(target.headers)
     data["profiles"] = list(target.profiles)
+    data["tags"] = list(target.tags)
     data["capabilities"] = sorted(target.capabilities)
     return data
 
@@ -41,6 +42,7 @@ def target_from_data(data: dict[str, Any]) -> Target:
     given["retries"] = Retries(**given["retries"])
     given["budget"] = Budget(**given["budget"])
     given["profiles"] = tuple(given["profiles"])
+    given["tags"] = tuple(given.get("tags", ()))
     given["capabilities"] = frozenset(given["capabilities"])
     return Target(**given)
 
