@@ -62,8 +62,8 @@ def _usage_finding(relay_usage: Any, upstream_usage: Any) -> str | None:
         return f"usage is {relay_usage!r} where the upstream reported {_counts(upstream_usage)}"
     if all(relay_usage.get(k) == upstream_usage.get(k) for k in keys):
         return None  # passed through
-    counts = [relay_usage.get(k) for k in keys]
-    if not all(isinstance(c, int) for c in counts) or counts[2] != counts[0] + counts[1]:
+    counts = [c for c in (relay_usage.get(k) for k in keys) if isinstance(c, int)]
+    if len(counts) != len(keys) or counts[2] != counts[0] + counts[1]:
         return f"usage {_counts(relay_usage)} is not a sum (upstream: {_counts(upstream_usage)})"
     theirs = upstream_usage.get("output_tokens") or 0
     if abs(counts[1] - theirs) > max(2, USAGE_TOLERANCE * theirs):
