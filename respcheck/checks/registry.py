@@ -65,17 +65,21 @@ class Check:
     scope: str = "exchange"
 
     def relevant(self, exchange: Exchange) -> bool:
-        if self.endpoints is not None and exchange.endpoint not in self.endpoints:
+        return self.applies_to(exchange.endpoint, exchange.events is not None)
+
+    def applies_to(self, endpoint: str, streamed: bool) -> bool:
+        """Whether the check judges exchanges of this endpoint, streamed or with a body."""
+        if self.endpoints is not None and endpoint not in self.endpoints:
             return False
         if self.applies == "stream":
-            return exchange.events is not None
+            return streamed
         if self.applies == "body":
-            return exchange.events is None
+            return not streamed
         return True
 
-    def run(self, exchange: Exchange, ctx: CheckContext) -> Iterator[Finding]:
-        for violation in self.func(exchange, ctx):
-            yield self._finding(violation, exchange.id)
+    def run(self, exchange: Exchange, ctx: CheckContext) -> list[Finding]:
+        # A list, not a generator: judge() runs every check on every exchange, and most find nothing.
+        return [self._finding(violation, exchange.id) for violation in self.func(exchange, ctx)]
 
     def run_sequence(self, exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Finding]:
         for violation in self.func(exchanges, ctx):
@@ -94,6 +98,9 @@ class Check:
 
 
 _REGISTRY: dict[str, Check] = {}
+# (endpoint, streamed) -> the registered checks relevant to such an exchange, in id order: judge()
+# asks for every exchange, and relevance depends on nothing else (cleared by each registration).
+_RELEVANT: dict[tuple[str, bool], tuple[Check, ...]] = {}
 
 
 def check(
@@ -115,6 +122,7 @@ def check(
     def decorate(func: Any) -> Any:
         if id in _REGISTRY:
             raise ValueError(f"check id {id!r} registered twice")
+        _RELEVANT.clear()
         _REGISTRY[id] = Check(
             id=id,
             severity=Severity(severity),
@@ -135,6 +143,18 @@ def all_checks() -> list[Check]:
     import respcheck.checks  # noqa: F401  (registers the built-in checks)
 
     return sorted(_REGISTRY.values(), key=lambda c: c.id)
+
+
+def relevant_checks(endpoint: str, streamed: bool) -> tuple[Check, ...]:
+    """The registered per-exchange checks relevant to an exchange of ``endpoint`` (streamed or
+    not), by id."""
+    key = (endpoint, streamed)
+    found = _RELEVANT.get(key)
+    if found is None:
+        found = _RELEVANT[key] = tuple(
+            c for c in all_checks() if c.scope == "exchange" and c.applies_to(endpoint, streamed)
+        )
+    return found
 
 
 def get_check(check_id: str) -> Check:
