@@ -48,18 +48,23 @@ def once_per_fault(func: CheckFunc) -> CheckFunc:
     """
 
     @functools.wraps(func)
-    def grouped(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    def grouped(ex: Exchange, ctx: CheckContext) -> list[Violation]:
+        found = list(func(ex, ctx))
+        if len(found) < 2:
+            return found  # nothing repeated (the common case: no violation at all)
         seen: dict[str, list[Any]] = {}  # message -> [first violation, repeats]
-        for violation in func(ex, ctx):
+        for violation in found:
             if violation.message in seen:
                 seen[violation.message][1] += 1
             else:
                 seen[violation.message] = [violation, 0]
+        out = []
         for violation, repeats in seen.values():
             if repeats:
                 times = "once more" if repeats == 1 else f"{repeats} more times"
                 violation = replace(violation, message=f"{violation.message} (and {times} in this exchange)")
-            yield violation
+            out.append(violation)
+        return out
 
     return grouped
 
