@@ -127,19 +127,15 @@ class _Walker:
         kind = data.get("type")
         if not isinstance(kind, str):
             return
-        if kind in TERMINAL_EVENTS:
-            self.terminal_seen = True
-            self.on_terminal(event, kind, data)
-        elif kind == "response.output_item.added":
-            self.on_item_added(event, data)
-        elif kind == "response.output_item.done":
-            self.on_item_done(event, data)
-        elif kind in ("response.content_part.added", "response.reasoning_summary_part.added"):
-            self.on_part_added(event, kind, data)
-        elif kind in ("response.content_part.done", "response.reasoning_summary_part.done"):
-            self.on_part_done(event, kind, data)
+        route = _ROUTES.get(kind)
+        if route is not None:
+            route(self, event, kind, data)
         elif "output_index" in data:
             self.on_item_event(event, kind, data)
+
+    def on_terminal_event(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
+        self.terminal_seen = True
+        self.on_terminal(event, kind, data)
 
     # -- items ------------------------------------------------------------------------------
 
@@ -209,18 +205,18 @@ class _Walker:
         item = self.item_for(event, data, kind)
         if item is None:
             return
-        prefix, suffix = _split(kind)
-        if prefix in _CONTENT_STREAMS:
+        family, prefix, suffix = _text_stream(kind)
+        if family == "content":
             self.on_content_text(event, item, prefix, suffix, data)
-        elif prefix == _SUMMARY_STREAM:
+        elif family == "summary":
             self.on_summary_text(event, item, suffix, data)
-        elif prefix in _ITEM_STREAMS:
+        elif family == "item":
             self.on_item_text(event, item, prefix, suffix, data)
 
     def item_for(self, event: SSEEvent, data: dict[str, Any], kind: str) -> _Item | None:
         """The open item an event belongs to (reporting an unknown, closed or mismatched one)."""
         oi = data.get("output_index")
-        if not _is_index(oi):
+        if type(oi) is not int or oi < 0:  # _is_index, inlined: every item event passes here
             return None
         item = self.items.get(oi)
         if item is None:
@@ -643,10 +639,30 @@ def _is_index(value: Any) -> TypeGuard[int]:
 
 
 @cache
-def _split(kind: str) -> tuple[str, str]:
-    """``response.output_text.delta`` -> (``response.output_text``, ``delta``); memoised (hot path)."""
+def _text_stream(kind: str) -> tuple[str | None, str, str]:
+    """``response.output_text.delta`` -> (``content``, ``response.output_text``, ``delta``): the
+    family of text stream an item event writes to (content part, summary part, the item's own
+    text, or None), its prefix and suffix; memoised (every delta passes here)."""
     prefix, _, suffix = kind.rpartition(".")
-    return prefix, suffix
+    if prefix in _CONTENT_STREAMS:
+        return "content", prefix, suffix
+    if prefix == _SUMMARY_STREAM:
+        return "summary", prefix, suffix
+    if prefix in _ITEM_STREAMS:
+        return "item", prefix, suffix
+    return None, prefix, suffix
+
+
+# The event types with their own handler (the rest: item events, when they carry output_index).
+_ROUTES = {
+    **dict.fromkeys(TERMINAL_EVENTS, _Walker.on_terminal_event),
+    "response.output_item.added": lambda walker, event, kind, data: walker.on_item_added(event, data),
+    "response.output_item.done": lambda walker, event, kind, data: walker.on_item_done(event, data),
+    "response.content_part.added": _Walker.on_part_added,
+    "response.reasoning_summary_part.added": _Walker.on_part_added,
+    "response.content_part.done": _Walker.on_part_done,
+    "response.reasoning_summary_part.done": _Walker.on_part_done,
+}
 
 
 def _part_address(kind: str) -> tuple[str, str]:
