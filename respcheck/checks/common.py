@@ -8,7 +8,7 @@ reads the same in a recording, a HAR and a report: ``/response/body/usage``,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -123,6 +123,29 @@ def typed_events(exchange: Exchange) -> tuple[TypedEvent, ...]:
         for e in exchange.events or ()
         if isinstance(e.json, dict) and isinstance(e.json.get("type"), str)
     )
+
+
+@per_exchange
+def positions_by_type(exchange: Exchange) -> dict[str, list[int]]:
+    """Where each event type occurs among ``typed_events`` (ascending positions in that tuple).
+
+    Checks about a few kinds of event (lifecycle, terminal, error) look them up here instead
+    of each scanning the whole stream, which is mostly deltas.
+    """
+    found: dict[str, list[int]] = {}
+    for position, (_, _, kind) in enumerate(typed_events(exchange)):
+        if kind in found:
+            found[kind].append(position)
+        else:
+            found[kind] = [position]
+    return found
+
+
+def typed_events_of(exchange: Exchange, kinds: Iterable[str]) -> list[TypedEvent]:
+    """The typed events of these types, in stream order."""
+    positions = positions_by_type(exchange)
+    typed = typed_events(exchange)
+    return [typed[p] for p in sorted(p for kind in kinds for p in positions.get(kind, ()))]
 
 
 def final_response(exchange: Exchange) -> tuple[dict[str, Any], str] | None:

@@ -25,7 +25,9 @@ from respcheck.checks.common import (
     is_success,
     is_vendor_event,
     per_exchange,
+    positions_by_type,
     typed_events,
+    typed_events_of,
 )
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange, SSEEvent
@@ -364,11 +366,11 @@ def _background(ex: Exchange, first: dict[str, Any]) -> bool:
 def terminal_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    last: tuple[SSEEvent, str] | None = None
-    for e, _, kind in typed_events(ex):
-        if kind in TERMINAL_EVENTS:
-            return
-        last = (e, kind)
+    positions = positions_by_type(ex)
+    if any(kind in positions for kind in TERMINAL_EVENTS):
+        return
+    typed = typed_events(ex)
+    last = (typed[-1][0], typed[-1][2]) if typed else None
     if last is not None and last[1] == "error":
         return  # a stream that ends on an error event is reported by stream.error_event
     if last is None:
@@ -394,9 +396,7 @@ def terminal_unique(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
     first: SSEEvent | None = None
-    for e, _, kind in typed_events(ex):
-        if kind not in TERMINAL_EVENTS:
-            continue
+    for e, _, kind in typed_events_of(ex, TERMINAL_EVENTS):
         if first is None:
             first = e
             continue
@@ -417,12 +417,14 @@ def terminal_unique(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 def terminal_last(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    terminal: SSEEvent | None = None
-    for e, _, kind in typed_events(ex):
-        if terminal is None:
-            if kind in TERMINAL_EVENTS:
-                terminal = e
-        elif kind not in TERMINAL_EVENTS:  # a second terminal is stream.terminal.unique's
+    positions = positions_by_type(ex)
+    at = min((positions[kind][0] for kind in TERMINAL_EVENTS if kind in positions), default=None)
+    if at is None:
+        return
+    typed = typed_events(ex)
+    terminal = typed[at][0]
+    for e, _, kind in typed[at + 1 :]:
+        if kind not in TERMINAL_EVENTS:  # a second terminal is stream.terminal.unique's
             yield Violation(
                 f"event {e.index} ({kind}) comes after the terminal event {terminal.type} "
                 f"(event {terminal.index}); clients have stopped listening by then",
@@ -442,18 +444,17 @@ def terminal_last(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 def error_event(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    for e, data, kind in typed_events(ex):
-        if kind == "error":
-            code = data.get("code")
-            message = data.get("message")
-            if isinstance(data.get("error"), dict):  # a Chat-style nesting some relays use
-                code = code or data["error"].get("code")
-                message = message or data["error"].get("message")
-            yield Violation(
-                f"event {e.index} is an error event (code {code!r}: {str(message)[:120]!r}); the "
-                "response failed inside a 200 stream",
-                event_ptr(e.index),
-            )
+    for e, data, _ in typed_events_of(ex, ("error",)):
+        code = data.get("code")
+        message = data.get("message")
+        if isinstance(data.get("error"), dict):  # a Chat-style nesting some relays use
+            code = code or data["error"].get("code")
+            message = message or data["error"].get("message")
+        yield Violation(
+            f"event {e.index} is an error event (code {code!r}: {str(message)[:120]!r}); the "
+            "response failed inside a 200 stream",
+            event_ptr(e.index),
+        )
 
 
 def _sequenced(ex: Exchange) -> Iterator[TypedEvent]:
@@ -573,10 +574,8 @@ def _is_int(value: Any) -> TypeGuard[int]:
 def lifecycle_status(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    for e, data, kind in typed_events(ex):
-        allowed = LIFECYCLE_STATUS.get(kind)
-        if allowed is None:
-            continue
+    for e, data, kind in typed_events_of(ex, LIFECYCLE_STATUS):
+        allowed = LIFECYCLE_STATUS[kind]
         response = data.get("response")
         if not isinstance(response, dict):
             continue  # the event schema requires the response; that check names it
@@ -600,9 +599,9 @@ def lifecycle_response_id(ex: Exchange, ctx: CheckContext) -> Iterator[Violation
     if not _responses_stream(ex):
         return
     first: tuple[int, Any] | None = None
-    for e, data, kind in typed_events(ex):
+    for e, data, kind in typed_events_of(ex, LIFECYCLE_STATUS):
         response = data.get("response")
-        if kind not in LIFECYCLE_STATUS or not isinstance(response, dict) or "id" not in response:
+        if not isinstance(response, dict) or "id" not in response:
             continue
         if first is None:
             first = (e.index, response["id"])
@@ -625,14 +624,18 @@ def lifecycle_response_id(ex: Exchange, ctx: CheckContext) -> Iterator[Violation
 def in_progress_before_output(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not _responses_stream(ex):
         return
-    output_started: int | None = None
-    for e, _, kind in typed_events(ex):
-        if output_started is None and (kind == _ITEM_STARTED or ".delta" in kind):
-            output_started = e.index
-        elif kind == "response.in_progress" and output_started is not None:
+    positions = positions_by_type(ex)
+    starts = [p[0] for kind, p in positions.items() if kind == _ITEM_STARTED or ".delta" in kind]
+    if not starts:
+        return
+    started = min(starts)  # the first output event: an item added, or any delta
+    typed = typed_events(ex)
+    for position in positions.get("response.in_progress", ()):
+        if position > started:
+            e = typed[position][0]
             yield Violation(
                 f"response.in_progress (event {e.index}) comes after output already started at event "
-                f"{output_started}",
+                f"{typed[started][0].index}",
                 event_ptr(e.index, "type"),
             )
 
