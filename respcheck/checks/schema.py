@@ -331,8 +331,10 @@ def _judged_objects(ex: Exchange, top_level_types: Container[str]) -> Iterator[t
     inside (the stream's bulk, so this keeps the check cheap).
     """
     if ex.events is not None:
-        for e in ex.json_events:
+        for e in ex.events:  # not ex.json_events: that list would be built for one look at each
             data = e.json
+            if not isinstance(data, dict):
+                continue
             kind = data.get("type")  # a garbled event's type may be a list: not hashable
             if not CARRIERS.isdisjoint(data) or (isinstance(kind, str) and kind in top_level_types):
                 yield data, event_ptr(e.index)
