@@ -268,12 +268,14 @@ def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypo
 @click.option("--api-key", default=None, help="Accept only this key (default: any Bearer key).")
 @click.option("--latency", default=0.0, show_default=True, type=float,
               help="Seconds between streamed tokens (to exercise background and cancel).")
+@click.option("--latency-ttfb", default=0.0, show_default=True, type=float,
+              help="Seconds a (foreground) create waits before answering: a slow model's time to first byte.")
 @click.option("--fault", "faults", default=None, metavar="NAME[,NAME...]",
               help="Break the server on purpose: faults from the catalogue (respcheck selftest --list).")
 @click.option("--profile", default="openai", show_default=True,
               help="Speak the wire form of this profile (or comma-separated list), e.g. openresponses.")
 def serve_command(host: str, port: int, db: Path | None, api_key: str | None, latency: float,
-                  faults: str | None, profile: str) -> None:
+                  latency_ttfb: float, faults: str | None, profile: str) -> None:
     """Run the embedded reference Responses API server."""
     from respcheck.profiles import UnknownProfile
     from respcheck.server.run import serve_main
@@ -298,7 +300,7 @@ def serve_command(host: str, port: int, db: Path | None, api_key: str | None, la
             return FaultLayer(app, chosen)
 
     sys.exit(serve_main(host=host, port=port, db=db, api_key=api_key, latency=latency, app_wrapper=wrapper,
-                        profile=profile))
+                        profile=profile, first_byte=latency_ttfb))
 
 
 @cli.command("selftest")

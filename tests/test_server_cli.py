@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -93,3 +94,22 @@ def test_an_unopenable_database_is_one_line_and_exit_2(tmp_path: Path):
     assert result.returncode == 2
     assert result.stderr == f"respcheck serve: cannot open the database {db}: unable to open database file\n"
     assert result.stdout == ""
+
+
+def test_latency_ttfb_delays_every_foreground_create_like_a_slow_model():
+    process, url = start("--latency-ttfb", "0.4")
+    try:
+        headers = {"Authorization": "Bearer k"}
+        body = {"model": "gpt-4o-mini", "input": "hi"}
+        for stream in (False, True):
+            started = time.monotonic()
+            with httpx.stream("POST", url + "/responses", json={**body, "stream": stream}, headers=headers,
+                              timeout=10) as answer:
+                waited = time.monotonic() - started  # until the headers arrived
+                assert answer.status_code == 200
+                answer.read()
+            assert waited >= 0.4
+        listed = httpx.get(url + "/models", headers=headers)
+        assert listed.elapsed.total_seconds() < 0.4  # only a create waits for the model
+    finally:
+        interrupt(process)

@@ -63,6 +63,9 @@ class ServerState:
     models: dict[str, ModelSpec]
     api_key: str | None = None
     latency: float = 0.0
+    # Seconds a foreground create waits before it answers (a model's time to first byte), so the
+    # server can stand in for a slow relay.
+    first_byte: float = 0.0
     wire: WireForm = field(default_factory=WireForm)
     live: dict[str, ResponseRun] = field(default_factory=dict)  # stored runs still in flight
     running: set[ResponseRun] = field(default_factory=set)  # every run in flight, stored or not
@@ -268,6 +271,8 @@ async def create_response(request: Request, state: ServerState) -> Response:
     body = await read_json(request)
     params, conversation, input_tokens = await off_loop(request, prepare_create, state, body)
     run = ResponseRun(params, conversation, input_tokens, state.store, state.latency, state.wire)
+    if state.first_byte > 0 and not params.background:
+        await asyncio.sleep(state.first_byte)
     if params.background:
         run.save_initial()
         _start(state, run, pace=True)
@@ -489,6 +494,7 @@ def build_app(
     api_key: str | None = None,
     latency: float = 0.0,
     profile: str | Iterable[str] = "openai",
+    first_byte: float = 0.0,
 ) -> Starlette:
     """The app; ``profile`` (one or a list) picks the wire form it speaks (``respcheck.server.wire``)."""
     routes = [
@@ -509,6 +515,7 @@ def build_app(
         models={m.name: m for m in (models or DEFAULT_MODELS)},
         api_key=api_key,
         latency=latency,
+        first_byte=first_byte,
         wire=wire_form(profile),
     )
     _fail_unfinished(store)

@@ -153,6 +153,7 @@ def serve_main(
     latency: float,
     app_wrapper: AppWrapper | None = None,
     profile: str | Iterable[str] = "openai",
+    first_byte: float = 0.0,
 ) -> int:
     """``respcheck serve``: print the URL, serve until Ctrl-C, exit 0 without a traceback."""
     encoding()
@@ -172,7 +173,7 @@ def serve_main(
         print(f"respcheck serve: cannot open the database {db}: {exc}", file=sys.stderr)
         return 2
     try:
-        app = build_app(store, None, api_key, latency, profile)
+        app = build_app(store, None, api_key, latency, profile, first_byte)
         server = _Server(app, app_wrapper(app) if app_wrapper else None)
         print(f"respcheck reference server listening on {_url(host, sock)}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
