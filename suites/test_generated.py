@@ -1,14 +1,19 @@
 """Generated valid requests: hypothesis draws create bodies from the request schema; every
-answer must be 2xx and silent under every check."""
+answer must be 2xx and silent under every check.
+
+The bodies are drawn ahead (as many as the hypothesis profile's ``max_examples``) and sent one
+at a time, each while the previous answer is judged (``respcheck.generate.ahead``): the run
+then goes at nearly the target's pace. A failing body is reported whole, with its curl repro;
+it is not shrunk, which against a live target would mean more requests.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
+from respcheck.generate.ahead import draw_examples, send_ahead
 from respcheck.generate.requests import valid_create_requests
 
 pytestmark = pytest.mark.area("generated")
@@ -24,30 +29,29 @@ def _valid(models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool):
     return valid_create_requests(list(models), stream=stream, store=False, tools=tools, reasoning=reasoning)
 
 
-def _check(client, conforms, body):
-    ex = conforms(client.create(body))
-    assert ex.status is not None and 200 <= ex.status < 300, (
-        f"a valid request was answered {ex.status}: {ex.body or ex.body_text!r:.300}"
-    )
+def _check_all(client, conforms, strategy) -> None:
+    for _, ex in send_ahead(client.create, draw_examples(strategy)):
+        conforms(ex)
+        assert ex.status is not None and 200 <= ex.status < 300, (
+            f"a valid request was answered {ex.status}: {ex.body or ex.body_text!r:.300}; "
+            f"request: {ex.request.body!r:.300}"
+        )
 
 
 @with_and_without_tools
-@given(data=st.data())
-def test_generated_request_json(client, models, conforms, tools, data):
-    _check(client, conforms, data.draw(_valid((models.text,), False, tools, False), label="request"))
+def test_generated_request_json(client, models, conforms, tools):
+    _check_all(client, conforms, _valid((models.text,), False, tools, False))
 
 
 @pytest.mark.stream
 @with_and_without_tools
-@given(data=st.data())
-def test_generated_request_sse(client, models, conforms, tools, data):
-    _check(client, conforms, data.draw(_valid((models.text,), True, tools, False), label="request"))
+def test_generated_request_sse(client, models, conforms, tools):
+    _check_all(client, conforms, _valid((models.text,), True, tools, False))
 
 
 @pytest.mark.reasoning
 @pytest.mark.parametrize(
     "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
 )
-@given(data=st.data())
-def test_generated_reasoning_request(client, models, conforms, stream, data):
-    _check(client, conforms, data.draw(_valid((models.reasoning,), stream, False, True), label="request"))
+def test_generated_reasoning_request(client, models, conforms, stream):
+    _check_all(client, conforms, _valid((models.reasoning,), stream, False, True))

@@ -1,0 +1,70 @@
+"""Generated requests near the wire: draw the examples ahead, send each while the last is judged.
+
+Under ``@given``, hypothesis runs one test case per request, and its per-case bookkeeping (choice
+tree, spans, health checks) cost about twice what drawing the request itself costs, on every
+request. ``draw_examples`` draws them ahead instead, many per test case (measured with cProfile:
+~2 ms per example one per case, ~0.75 ms twenty per case), under the active hypothesis profile
+(its ``max_examples`` and ``derandomize``), so a run sends the same number of requests as before.
+
+``send_ahead`` keeps exactly one request in flight: while the target answers one, the caller
+judges the previous answer, so respcheck's own work hides behind the target's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Examples drawn per hypothesis test case: large enough to spread its per-case cost, small
+# enough to stay far below its limit on the choices one case may make.
+BATCH = 20
+
+
+def draw_examples(strategy: st.SearchStrategy[T], count: int | None = None) -> list[T]:
+    """``count`` examples of ``strategy`` (default: the active profile's ``max_examples``)."""
+    wanted = settings.default.max_examples if count is None else count
+    if wanted <= 0:
+        return []
+    batch = min(BATCH, wanted)
+    drawn: list[T] = []
+
+    @settings(
+        settings.default,
+        max_examples=math.ceil(wanted / batch),
+        phases=[Phase.generate],  # drawing only: nothing here can fail, so nothing to shrink
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.lists(strategy, min_size=batch, max_size=batch))
+    def draw(examples: list[T]) -> None:
+        drawn.extend(examples)
+
+    draw()
+    return drawn[:wanted]
+
+
+def send_ahead(send: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
+    """``(item, send(item))`` in order, with ``send`` of the next item running meanwhile.
+
+    One request at a time reaches the target, in the same order as a plain loop; the caller's
+    work on one answer overlaps the next request. When the caller stops early (a failed
+    assertion), the one request already under way completes before this returns.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="respcheck-send") as sender:
+        pending: tuple[T, Future[R]] | None = None
+        for item in items:
+            future = sender.submit(send, item)
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = (item, future)
+        if pending is not None:
+            yield pending[0], pending[1].result()
