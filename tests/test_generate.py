@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import threading
+import time
 from collections import Counter
 
 import jsonschema
@@ -11,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
+from respcheck.generate.ahead import draw_examples, send_ahead
 from respcheck.generate.requests import (
     API_REQUIRED,
     INVALID_KINDS,
@@ -589,3 +592,62 @@ def test_every_committed_schema_compiles_to_valid_instances(name):
         check.validate(instance)
 
     generated()
+
+
+# -- drawn ahead, sent one ahead (respcheck.generate.ahead) ----------------------------------------
+
+
+def test_examples_drawn_ahead_are_as_many_as_asked_and_valid(request_validator):
+    bodies = draw_examples(valid_create_requests(MODELS, stream=False, store=False), 45)
+    assert len(bodies) == 45
+    assert len({json.dumps(b, sort_keys=True) for b in bodies}) > 10  # drawn, not one body repeated
+    for body in bodies:
+        assert request_validator.is_valid(body)
+
+
+def test_examples_drawn_ahead_follow_the_active_profile():
+    with_profile = settings(max_examples=7, derandomize=True, database=None)
+    settings.register_profile("respcheck-test-seven", with_profile)
+    previous = settings.default
+    settings.load_profile("respcheck-test-seven")
+    try:
+        first = draw_examples(st.integers())
+        again = draw_examples(st.integers())
+    finally:
+        settings.register_profile("respcheck-test-previous", previous)
+        settings.load_profile("respcheck-test-previous")
+    assert len(first) == 7
+    assert first == again  # derandomize: the same examples every run
+
+
+def test_send_ahead_keeps_order_and_one_request_in_flight():
+    in_flight, most, sent = 0, 0, []
+    lock = threading.Lock()
+
+    def send(item: int) -> int:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        time.sleep(0.002)
+        sent.append(item)
+        with lock:
+            in_flight -= 1
+        return item * 10
+
+    answers = list(send_ahead(send, range(20)))
+    assert answers == [(i, i * 10) for i in range(20)]
+    assert sent == list(range(20)) and most == 1
+
+
+def test_send_ahead_stopped_early_sends_at_most_one_more():
+    sent: list[int] = []
+
+    def send(item: int) -> int:
+        sent.append(item)
+        return item
+
+    for item, _ in send_ahead(send, range(10)):
+        if item == 3:
+            break
+    assert sent == [0, 1, 2, 3, 4]
