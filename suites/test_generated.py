@@ -16,7 +16,8 @@ import pytest
 from respcheck.generate.ahead import draw_examples, send_ahead
 from respcheck.generate.requests import valid_create_requests
 
-pytestmark = pytest.mark.area("generated")
+# ``hypothesis``: the examples come from hypothesis (drawn ahead), so the selftest leaves these out.
+pytestmark = [pytest.mark.area("generated"), pytest.mark.hypothesis]
 
 with_and_without_tools = pytest.mark.parametrize(
     "tools",

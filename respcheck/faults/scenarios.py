@@ -85,6 +85,16 @@ def _expand(mark: Any) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def _uses_hypothesis(func: Any, module: Any) -> bool:
+    """A ``@given`` test, or one marked ``hypothesis`` (examples drawn ahead, as the generated suite does)."""
+    if getattr(func, "is_hypothesis_test", False) or hasattr(func, "hypothesis"):
+        return True
+    module_marks = getattr(module, "pytestmark", [])
+    if not isinstance(module_marks, list):
+        module_marks = [module_marks]
+    return any(m.name == "hypothesis" for m in [*getattr(func, "pytestmark", []), *module_marks])
+
+
 def cases(selector: str) -> list[Case]:
     """The cases a selector names: ``path::test`` (every parametrisation) or ``path::test[id]``.
 
@@ -92,10 +102,11 @@ def cases(selector: str) -> list[Case]:
     relpath, _, rest = selector.partition("::")
     name, _, wanted = rest.partition("[")
     wanted = wanted[:-1] if wanted.endswith("]") else wanted
-    func = getattr(_module(relpath), name, None)
+    module = _module(relpath)
+    func = getattr(module, name, None)
     if func is None or not callable(func):
         raise UnknownScenario(f"{selector}: no test {name!r} in {relpath}")
-    if getattr(func, "is_hypothesis_test", False) or hasattr(func, "hypothesis"):
+    if _uses_hypothesis(func, module):
         raise UnknownScenario(f"{selector}: a hypothesis test; the selftest runs plain scenarios only")
     marks = [m for m in getattr(func, "pytestmark", []) if m.name == "parametrize"]
     expanded = [_expand(m) for m in marks]
