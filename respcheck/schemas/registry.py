@@ -91,8 +91,12 @@ def provenance() -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def relaxations(profile_dir: str, kind: str) -> list[dict[str, Any]]:
-    """The build's relaxations of one kind in a profile's schemas, each once (by component)."""
+@cache
+def relaxations(profile_dir: str, kind: str) -> tuple[dict[str, Any], ...]:
+    """The build's relaxations of one kind in a profile's schemas, each once (by component).
+
+    Read once per process (schema.open_enum asks for every exchange); callers must not change them.
+    """
     found: dict[str, dict[str, Any]] = {}
     for rel_path, origin in sorted(provenance().get("schemas", {}).items()):
         if rel_path.startswith(profile_dir + "/"):
@@ -100,4 +104,4 @@ def relaxations(profile_dir: str, kind: str) -> list[dict[str, Any]]:
                 if relaxation.get("kind") == kind:
                     key = f"{relaxation.get('component')}{relaxation.get('pointer', '')}"
                     found.setdefault(key, relaxation)
-    return list(found.values())
+    return tuple(found.values())
