@@ -2,6 +2,8 @@
 
     python bench/latency.py [--ttfb 1.0] [--concurrency 8] [--fault NAME] [--sequential-only]
 
+(`respcheck run --concurrency` is not built yet: until it is, only --sequential-only runs.)
+
 ``respcheck serve --latency-ttfb T`` makes every foreground create wait T seconds before it
 answers, as a real model does. The script runs the whole default suite against it once one test
 at a time and once with ``--concurrency N``, and prints for each: the wall time, the time in
