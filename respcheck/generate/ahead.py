@@ -30,14 +30,15 @@ BATCH = 20
 
 def draw_examples(strategy: st.SearchStrategy[T], count: int | None = None) -> list[T]:
     """``count`` examples of ``strategy`` (default: the active profile's ``max_examples``)."""
-    wanted = settings.default.max_examples if count is None else count
+    active = settings()  # the loaded profile's settings
+    wanted = active.max_examples if count is None else count
     if wanted <= 0:
         return []
     batch = min(BATCH, wanted)
     drawn: list[T] = []
 
     @settings(
-        settings.default,
+        active,
         max_examples=math.ceil(wanted / batch),
         phases=[Phase.generate],  # drawing only: nothing here can fail, so nothing to shrink
         database=None,
