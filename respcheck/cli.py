@@ -108,6 +108,8 @@ def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provide
     verdict: dict[str, dict] = {}
     bad: list[LoadError] = []
     by_check: Counter[tuple[str, str]] = Counter()
+    ids_taken: set[str] = set()
+    times_seen: Counter[str] = Counter()  # ids repeat (a recording replayed twice): each one is judged
     for source in iter_files(list(paths)):
         items = [source] if isinstance(source, LoadError) else list(load_file(source))
         exchanges = []
@@ -116,6 +118,7 @@ def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provide
                 bad.append(item)
                 click.echo(f"respcheck: {item}", err=True)
             elif provider is None or item.provider == provider:
+                item.id = _unique_id(item.id, ids_taken, times_seen)
                 exchanges.append(item)
         # One file is one scenario: the sequence checks see its exchanges in order.
         judged = judge_recording(exchanges, chosen)
@@ -154,6 +157,16 @@ def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provide
     if bad:
         sys.exit(EXIT_COULD_NOT_RUN)
     sys.exit(EXIT_FAILURES if errors else EXIT_OK)
+
+
+def _unique_id(exchange_id: str, taken: set[str], times_seen: Counter[str]) -> str:
+    """``id``, or ``id#2``, ``id#3``... for its repeats: every exchange is judged and counted on its own."""
+    unique = exchange_id
+    while unique in taken:
+        times_seen[exchange_id] += 1
+        unique = f"{exchange_id}#{times_seen[exchange_id] + 1}"
+    taken.add(unique)
+    return unique
 
 
 def _verdict(findings: list) -> str:
@@ -262,9 +275,9 @@ def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypo
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8787, show_default=True, type=int, help="0 picks a free port.")
+@click.option("--port", default=8787, show_default=True, type=int, help="0 to 65535; 0 picks a free port.")
 @click.option("--db", type=click.Path(path_type=Path), default=None,
-              help="SQLite file (default: a temporary one).")
+              help="SQLite file: a new one, or one an earlier serve wrote (default: a temporary one).")
 @click.option("--api-key", default=None, help="Accept only this key (default: any Bearer key).")
 @click.option("--latency", default=0.0, show_default=True, type=float,
               help="Seconds between streamed tokens (to exercise background and cancel).")
@@ -285,6 +298,9 @@ def serve_command(host: str, port: int, db: Path | None, api_key: str | None, la
         wire_form(profile)
     except UnknownProfile as exc:
         fail(f"--profile: {exc}")
+
+    if not 0 <= port <= 65535:
+        fail(f"--port {port}: not a TCP port — choose one from 1 to 65535, or 0 for a free one")
 
     wrapper = None
     if faults:

@@ -7,6 +7,7 @@ got 'ten' — set a whole number``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any, NoReturn
 
@@ -58,7 +59,7 @@ def explain_error(error: Any) -> tuple[list[Any], str]:
         return _explain_union(error)
     if kind == "type":
         return path, _wrong_type([error.validator_value] if isinstance(error.validator_value, str)
-                                 else list(error.validator_value), value)
+                                 else list(error.validator_value), value, [error.schema])
     if kind == "additionalProperties":
         allowed = list(error.schema.get("properties", {}))
         extra = [k for k in value if k not in allowed]
@@ -73,15 +74,17 @@ def explain_error(error: Any) -> tuple[list[Any], str]:
         choices = [c for c in error.validator_value]
         hint = did_you_mean(str(value), [str(c) for c in choices])
         return path, f"{value!r} is not allowed{hint} — use one of: {', '.join(map(str, choices))}"
-    if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        bound = {"minimum": "≥", "exclusiveMinimum": ">", "maximum": "≤", "exclusiveMaximum": "<"}[kind]
-        return path, f"{value!r} is out of range — set a value {bound} {error.validator_value}"
+    if kind in _BOUNDS:
+        return path, f"{_describe(value)} is out of range — set a value {_range(error.schema)}"
     if kind == "uniqueItems":
         return path, "lists the same entry twice — remove the duplicate"
     if kind == "minItems":
         return path, "is an empty list — list at least one entry or remove the key"
     if kind == "minLength":
         return path, "is empty — set a name or remove the key"
+    if kind == "pattern" and "propertyNames" in error.absolute_schema_path:
+        return [*path, value], (f"{value!r} is not a valid name — use letters, digits, '_', '-', '.' "
+                                "(starting with a letter or digit)")
     if kind == "pattern":
         return path, bad_pattern(path, value)
     if kind == "propertyNames":
@@ -103,13 +106,28 @@ def _explain_union(error: Any) -> tuple[list[Any], str]:
         for t in [vv] if isinstance(vv, str) else vv:
             if t not in types:
                 types.append(t)
-    return path, _wrong_type(types, error.instance)
+    return path, _wrong_type(types, error.instance, [e.schema for e in context])
 
 
-def _wrong_type(types: list[str], value: Any) -> str:
+def _wrong_type(types: list[str], value: Any, schemas: list[Any]) -> str:
     wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
     fix = next((_TYPE_FIXES[t] for t in types if t in _TYPE_FIXES), "change the value")
+    bounds = next((_range(s) for s in schemas if isinstance(s, dict) and _range(s)), "")
+    if bounds and fix in (_TYPE_FIXES["integer"], _TYPE_FIXES["number"]):
+        fix = f"{fix} {bounds}"
     return f"expected {wanted}, got {_describe(value)} — {fix}"
+
+
+_BOUNDS = {"exclusiveMinimum": ">", "minimum": "≥", "exclusiveMaximum": "<", "maximum": "≤"}
+
+
+def _range(schema: dict[str, Any]) -> str:
+    """The bounds a schema sets on a number, as a user reads them: '> 0 and ≤ 3600' ('' when none)."""
+    return " and ".join(f"{sign} {_number(schema[key])}" for key, sign in _BOUNDS.items() if key in schema)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def bad_pattern(path: list[Any], value: Any) -> str:
@@ -131,6 +149,8 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, float) and not math.isfinite(value):  # as YAML spells them: .inf, -.inf, .nan
+        return ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
     return repr(value)
 
 

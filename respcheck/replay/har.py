@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from respcheck.exchange import Exchange, Request
+from respcheck.replay.body import decode_body
 from respcheck.sse import parse_sse
 
 
@@ -17,14 +18,15 @@ def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[A
         entries = json.loads(text)["log"]["entries"]
         if not isinstance(entries, list):
             raise TypeError("log.entries is not a list")
-    except (ValueError, KeyError, TypeError) as exc:
+    # RecursionError: JSON nested past Python's limit; that file is unreadable, the others are judged
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         yield error(source, f"not a HAR 1.2 file ({type(exc).__name__}: {exc})")
         return
     for number, entry in enumerate(entries):
         where = f"{source}: entry {number}"
         try:
             exchange = entry_to_exchange(entry, f"{source}#{number}")
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             yield error(where, f"not a readable HAR entry ({type(exc).__name__}: {exc})")
             continue
         if not is_responses_path(exchange.request.path):
@@ -65,7 +67,9 @@ def entry_to_exchange(entry: dict[str, Any], exchange_id: str) -> Exchange:
     if mime:
         headers.setdefault("content-type", mime)
     raw = content.get("text") or ""
-    data = base64.b64decode(raw) if content.get("encoding") == "base64" else raw.encode("utf-8")
+    # HAR keeps the body decoded (content.text); it is capped like a live body all the same
+    recorded = base64.b64decode(raw) if content.get("encoding") == "base64" else raw.encode("utf-8")
+    data, cut = decode_body(recorded)
     exchange = Exchange(
         id=entry.get("comment") or exchange_id,
         request=request,
@@ -76,6 +80,7 @@ def entry_to_exchange(entry: dict[str, Any], exchange_id: str) -> Exchange:
         elapsed=(entry.get("time") or 0) / 1000 or None,
     )
     fill_body(exchange, data)
+    exchange.broken = cut
     times = (entry.get("_respcheck") or {}).get("event_times")  # respcheck's own HAR keeps arrival times
     if exchange.events is not None and isinstance(times, list) and len(times) == len(exchange.events):
         for event, arrived_at in zip(exchange.events, times, strict=True):

@@ -124,4 +124,6 @@ def loads_line(line: str) -> Exchange:
         record = json.loads(line)
     except ValueError as exc:
         raise RecordError(f"not JSON ({exc})") from None
+    except RecursionError:
+        raise RecordError("JSON nested deeper than Python can read (RecursionError)") from None
     return exchange_from_record(record)

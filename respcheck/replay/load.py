@@ -52,30 +52,42 @@ def load_file(path: Path) -> Iterator[Exchange | LoadError]:
     if kind is None:
         yield LoadError(str(path), "unknown recording format (expected .jsonl, .har, .yaml or .yml)")
         return
+    if kind == "jsonl":
+        yield from _jsonl(path)
+        return
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         yield LoadError(str(path), f"cannot read: {exc}")
         return
-    if kind == "jsonl":
-        yield from _jsonl(path, text)
-    elif kind == "har":
+    if kind == "har":
         yield from har.load(str(path), text, LoadError)
     else:
         yield from vcr.load(str(path), text, LoadError)
 
 
-def _jsonl(path: Path, text: str) -> Iterator[Exchange | LoadError]:
-    # Lines end at "\n" only: str.splitlines would also cut at U+2028, U+2029 and U+0085, which
-    # JSON leaves unescaped inside strings (respcheck's own exchanges.jsonl writes them raw).
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            exchange = jsonl.loads_line(line)
-        except jsonl.RecordError as exc:
-            yield LoadError(f"{path}:{number}", str(exc))
-            continue
-        if not exchange.id:
-            exchange.id = f"{path.name}#{number}"
-        yield exchange
+def _jsonl(path: Path) -> Iterator[Exchange | LoadError]:
+    """One exchange per line, read line by line (the whole text is never held, nor split into a copy).
+
+    Lines end at "\n" only (binary lines): str.splitlines would also cut at U+2028, U+2029 and
+    U+0085, which JSON leaves unescaped inside strings (respcheck's own exchanges.jsonl writes them raw).
+    """
+    try:
+        with path.open("rb") as lines:
+            for number, raw in enumerate(lines, start=1):
+                if raw.strip():
+                    yield _jsonl_line(path, number, raw)
+    except OSError as exc:
+        yield LoadError(str(path), f"cannot read: {exc}")
+
+
+def _jsonl_line(path: Path, number: int, raw: bytes) -> Exchange | LoadError:
+    try:
+        exchange = jsonl.loads_line(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return LoadError(f"{path}:{number}", f"not UTF-8 ({exc.reason} at byte {exc.start})")
+    except jsonl.RecordError as exc:
+        return LoadError(f"{path}:{number}", str(exc))
+    if not exchange.id:
+        exchange.id = f"{path.name}#{number}"
+    return exchange

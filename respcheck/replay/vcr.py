@@ -2,34 +2,40 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-import yaml
-
+from respcheck.config.loader import YAMLProblem, load_yaml
 from respcheck.exchange import Exchange, Request
+from respcheck.replay.body import decode_body
 from respcheck.replay.har import fill_body, is_responses_path
 
 
 def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[Any]:
     try:
-        document = yaml.safe_load(text)
+        # bounded: PyYAML writes aliases for shared objects, and a "billion laughs" cassette is all aliases
+        document, _ = load_yaml(text)
+    except YAMLProblem as exc:
+        where = f"line {exc.line}: " if exc.line else ""
+        yield error(source, f"not a VCR.py cassette ({where}{exc.message})")
+        return
+    try:
         interactions = document["interactions"]
         if not isinstance(interactions, list):
             raise TypeError("interactions is not a list")
-    except (yaml.YAMLError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         yield error(source, f"not a VCR.py cassette ({type(exc).__name__}: {str(exc).splitlines()[0]})")
         return
     for number, interaction in enumerate(interactions):
         where = f"{source}: interaction {number}"
         try:
             exchange = interaction_to_exchange(interaction, f"{source}#{number}")
-        # A truncated gzip body raises EOFError, a corrupt one OSError (BadGzipFile) or zlib.error.
-        except (KeyError, TypeError, ValueError, AttributeError, OSError, EOFError, zlib.error) as exc:
+        # A truncated gzip body raises EOFError, a corrupt one zlib.error; JSON nested past Python's
+        # recursion limit a RecursionError (that interaction is unreadable, the others are judged).
+        except (KeyError, TypeError, ValueError, AttributeError, EOFError, zlib.error, RecursionError) as exc:
             yield error(where, f"not a readable interaction ({type(exc).__name__}: {exc})")
             continue
         if not is_responses_path(exchange.request.path):
@@ -72,12 +78,7 @@ def interaction_to_exchange(interaction: dict[str, Any], exchange_id: str) -> Ex
     )
     resp = interaction["response"]
     headers = _headers(resp.get("headers"))
-    data = _bytes(resp.get("body"))
-    encoding = headers.get("content-encoding", "")
-    if "gzip" in encoding or data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    elif "deflate" in encoding:
-        data = zlib.decompress(data)
+    data, cut = decode_body(_bytes(resp.get("body")), headers.get("content-encoding", ""))
     status = resp["status"]
     exchange = Exchange(
         id=exchange_id,
@@ -88,4 +89,5 @@ def interaction_to_exchange(interaction: dict[str, Any], exchange_id: str) -> Ex
         headers_recorded=bool(headers),
     )
     fill_body(exchange, data)
+    exchange.broken = cut
     return exchange

@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 
 from respcheck.server.app import build_app
 from respcheck.server.model import ModelSpec
-from respcheck.server.store import DatabaseInUse, Store
+from respcheck.server.store import SCHEMA, DatabaseInUse, Store
 from respcheck.server.tokens import encoding
 
 # Wraps the app in another ASGI app (the fault-injection layer of respcheck.faults); the
@@ -145,6 +145,51 @@ def start_server(
     )
 
 
+_DB_FIX = "pass a new file name (it is created) or the --db of an earlier respcheck serve"
+
+
+def db_problem(path: str | Path) -> str | None:
+    """Why ``--db path`` cannot be the server's database (one line, with the fix), or None.
+
+    Checked before anything is written: a file that is not SQLite (corrupt, or another format),
+    or a database of something else (other tables, or ours without the columns the server
+    reads), is refused rather than changed or failed on at the first request.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return f"--db {path}: is a folder — {_DB_FIX}"
+    if not path.exists():
+        if not path.parent.is_dir():
+            return f"--db {path}: the folder {path.parent} does not exist — create it or {_DB_FIX}"
+        return None
+    try:
+        found = _columns(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+    except sqlite3.Error as exc:
+        return f"--db {path}: cannot read it as SQLite ({exc}) — {_DB_FIX}"
+    expected = _columns(sqlite3.connect(":memory:"), SCHEMA)
+    foreign = sorted(set(found) - set(expected))
+    if foreign:
+        return f"--db {path}: not a respcheck serve database (it has table {foreign[0]!r}) — {_DB_FIX}"
+    for table, columns in found.items():
+        missing = sorted(expected[table] - columns)
+        if missing:
+            return (f"--db {path}: not a respcheck serve database (table {table!r} has no column "
+                    f"{missing[0]!r}) — {_DB_FIX}")
+    return None
+
+
+def _columns(db: sqlite3.Connection, schema: str = "") -> dict[str, set[str]]:
+    """{table: its column names} of ``db`` (after running ``schema``), sqlite's own tables left out."""
+    try:
+        if schema:
+            db.executescript(schema)
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: {row[1] for row in db.execute("SELECT * FROM pragma_table_info(?)", (t,))}
+                for t in tables if not t.startswith("sqlite_")}
+    finally:
+        db.close()
+
+
 def serve_main(
     host: str,
     port: int,
@@ -156,11 +201,17 @@ def serve_main(
     first_byte: float = 0.0,
 ) -> int:
     """``respcheck serve``: print the URL, serve until Ctrl-C, exit 0 without a traceback."""
+    problem = db_problem(db) if db is not None else None
+    if problem is not None:
+        print(f"respcheck serve: {problem}", file=sys.stderr)
+        return 2
     encoding()
     try:
         sock = _bind(host, port)
-    except OSError as exc:
-        print(f"respcheck serve: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
+        reason = exc.strerror if isinstance(exc, OSError) else "the port must be 0 to 65535"
+        print(f"respcheck serve: cannot listen on {host}:{port}: {reason} — choose another --port",
+              file=sys.stderr)
         return 2
     try:
         store, scratch = _open_store(db)
@@ -170,17 +221,26 @@ def serve_main(
         return 2
     except sqlite3.Error as exc:
         sock.close()
-        print(f"respcheck serve: cannot open the database {db}: {exc}", file=sys.stderr)
+        print(f"respcheck serve: --db {db}: cannot use it ({exc}) — {_DB_FIX}", file=sys.stderr)
         return 2
     try:
-        app = build_app(store, None, api_key, latency, profile, first_byte)
+        app = build_app(store, None, api_key, latency, profile, first_byte)  # reads the store (unfinished responses)
+    except sqlite3.Error as exc:
+        print(f"respcheck serve: --db {db}: cannot use it ({exc}) — {_DB_FIX}", file=sys.stderr)
+        _close(sock, store, scratch)
+        return 2
+    try:
         server = _Server(app, app_wrapper(app) if app_wrapper else None)
         print(f"respcheck reference server listening on {_url(host, sock)}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(server.serve(sockets=[sock]))
     finally:
-        sock.close()
-        store.close()
-        if scratch is not None:
-            scratch.cleanup()
+        _close(sock, store, scratch)
     return 0
+
+
+def _close(sock: socket.socket, store: Store, scratch: tempfile.TemporaryDirectory[str] | None) -> None:
+    sock.close()
+    store.close()
+    if scratch is not None:
+        scratch.cleanup()
