@@ -92,7 +92,10 @@ def test_an_unopenable_database_is_one_line_and_exit_2(tmp_path: Path):
     db = tmp_path / "missing" / "serve.sqlite3"
     result = subprocess.run([*SERVE, "--db", str(db)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert result.stderr == f"respcheck serve: cannot open the database {db}: unable to open database file\n"
+    assert result.stderr == (
+        f"respcheck serve: --db {db}: the folder {db.parent} does not exist — create it or pass a new file "
+        "name (it is created) or the --db of an earlier respcheck serve\n"
+    )
     assert result.stdout == ""
 
 
