@@ -61,14 +61,15 @@ def cheap(action: Callable[[], Any], seconds: float = 5.0, megabytes: float = 64
     return result
 
 
+# Peak RSS is VmHWM: ru_maxrss of a child also counts the parent's memory at fork (a pytest worker's)
 _LOAD_AND_MEASURE = """
-import json, resource, sys, time
+import json, pathlib, re, sys, time
 from respcheck.replay.load import LoadError, load
 started = time.perf_counter()
 items = [str(i) if isinstance(i, LoadError) else {"broken": i.broken, "body_text": len(i.body_text or "")}
-         for i in load([__import__("pathlib").Path(sys.argv[1])])]
-print(json.dumps({"items": items, "seconds": time.perf_counter() - started,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+         for i in load([pathlib.Path(sys.argv[1])])]
+peak_kb = int(re.search(r"VmHWM:\\s*(\\d+)", pathlib.Path("/proc/self/status").read_text()).group(1))
+print(json.dumps({"items": items, "seconds": time.perf_counter() - started, "peak_rss_mb": peak_kb / 1024}))
 """
 
 
