@@ -43,6 +43,10 @@ class _Refused(yaml.MarkedYAMLError):
     """A limit of this loader, with the fix already in the problem text."""
 
 
+def _refused(message: str, mark: Any) -> _Refused:
+    return _Refused(None, None, message, mark)
+
+
 class _BoundedLoader(yaml.SafeLoader):
     """SafeLoader with the limits of the module docstring (one instance per document)."""
 
@@ -60,16 +64,16 @@ class _BoundedLoader(yaml.SafeLoader):
         # the scanner looks ahead over every open '[' or '{' for a possible key (quadratic: 5,000 of
         # them took 10 s), so a flow collection too deep is refused here, before the composer sees it
         if self.flow_level >= MAX_DEPTH:
-            raise _Refused(None, None, f"nested deeper than {MAX_DEPTH} levels — flatten the file",
+            raise _refused(f"nested deeper than {MAX_DEPTH} levels — flatten the file",
                            self.get_mark())
         super().fetch_flow_collection_start(token_class)
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             return self._compose_alias(event, parent, index)
         if self.depth >= MAX_DEPTH:
-            raise _Refused(None, None, f"nested deeper than {MAX_DEPTH} levels — flatten the file",
+            raise _refused(f"nested deeper than {MAX_DEPTH} levels — flatten the file",
                            event.start_mark)
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
@@ -79,21 +83,22 @@ class _BoundedLoader(yaml.SafeLoader):
             node = super().compose_node(parent, index)
         finally:
             self.depth -= 1
-            self.open_anchors.discard(anchor)  # type: ignore[arg-type]
-        self.sizes[id(node)] = self._size(node)
+            self.open_anchors.discard(anchor)
+        if node is not None:
+            self.sizes[id(node)] = self._size(node)
         return node
 
-    def _compose_alias(self, event: yaml.AliasEvent, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def _compose_alias(self, event: yaml.AliasEvent, parent: Any, index: Any) -> yaml.Node | None:
         if not self.allow_aliases:
-            raise _Refused(None, None, f"alias *{event.anchor}: anchors and aliases are not allowed in this "
+            raise _refused(f"alias *{event.anchor}: anchors and aliases are not allowed in this "
                            "file — write the value out in full", event.start_mark)
         if event.anchor in self.open_anchors:
-            raise _Refused(None, None, f"alias *{event.anchor} refers to a value that contains it (a cycle) "
+            raise _refused(f"alias *{event.anchor} refers to a value that contains it (a cycle) "
                            "— remove the alias", event.start_mark)
         node = super().compose_node(parent, index)  # the anchored node (or "found undefined alias")
         self.alias_added += self.sizes.get(id(node), 1)
         if self.alias_added > self.alias_allowance:
-            raise _Refused(None, None, f"aliases expand the document by more than {self.alias_allowance:,} "
+            raise _refused(f"aliases expand the document by more than {self.alias_allowance:,} "
                            "characters (a 'billion laughs' file) — write the values out or remove the "
                            "aliases", event.start_mark)
         return node
@@ -109,7 +114,7 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.keys_as_text:
             for key_node, _ in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
-                    raise _Refused(None, None, "a key must be a name, not a list or mapping — write a plain "
+                    raise _refused("a key must be a name, not a list or mapping — write a plain "
                                    "name before the ':'", key_node.start_mark)
                 key_node.tag = _STR_TAG  # the text written, whatever YAML 1.1 would make of it
         seen: set[Any] = set()
@@ -118,10 +123,10 @@ class _BoundedLoader(yaml.SafeLoader):
             try:
                 duplicate = key in seen
             except TypeError:  # a list or mapping as a key
-                raise _Refused(None, None, "a list or mapping cannot be a key — write a plain key before "
+                raise _refused("a list or mapping cannot be a key — write a plain key before "
                                "the ':'", key_node.start_mark) from None
             if duplicate:
-                raise _Refused(None, None, f"duplicate key {key!r} — keep one of them", key_node.start_mark)
+                raise _refused(f"duplicate key {key!r} — keep one of them", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
