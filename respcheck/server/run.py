@@ -224,7 +224,8 @@ def serve_main(
         print(f"respcheck serve: --db {db}: cannot use it ({exc}) — {_DB_FIX}", file=sys.stderr)
         return 2
     try:
-        app = build_app(store, None, api_key, latency, profile, first_byte)  # reads the store (unfinished responses)
+        # build_app reads the store (its unfinished responses): a foreign db can fail here too
+        app = build_app(store, None, api_key, latency, profile, first_byte)
     except sqlite3.Error as exc:
         print(f"respcheck serve: --db {db}: cannot use it ({exc}) — {_DB_FIX}", file=sys.stderr)
         _close(sock, store, scratch)
