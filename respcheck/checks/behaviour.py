@@ -32,7 +32,7 @@ from respcheck.checks.common import (
 )
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.checks.response import UNFINISHED_STATUSES, once_per_fault
-from respcheck.checks.usage import is_count, names_in, usages
+from respcheck.checks.usage import is_count, names_in, usages_with_limit
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 from respcheck.jsontypes import shown
@@ -158,12 +158,9 @@ def background_honoured(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 )
 @once_per_fault
 def completed_at_limit(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
-    request = ex.request.body if ex.endpoint == "create" else None
-    requested = request.get("max_output_tokens") if isinstance(request, dict) else None
-    for usage, ptr, response in usages(ex):
+    for usage, ptr, response, limit in usages_with_limit(ex):
         if response.get("status") != "completed":
             continue
-        limit = requested if is_count(requested) else response.get("max_output_tokens")
         used = usage.get(names_in(usage, ctx).output)
         if is_count(limit) and used == limit:
             yield Violation(

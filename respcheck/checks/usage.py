@@ -62,6 +62,15 @@ def usages(ex: Exchange) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]
             yield usage, f"{ptr}/usage", carrier
 
 
+def usages_with_limit(ex: Exchange) -> Iterator[tuple[dict[str, Any], str, dict[str, Any], Any]]:
+    """``usages`` with the max_output_tokens each was bound by: the create request's, else the one
+    the Response echoes (a retrieve has no request body to read it from)."""
+    request = ex.request.body if ex.endpoint == "create" else None
+    requested = request.get("max_output_tokens") if isinstance(request, dict) else None
+    for usage, ptr, response in usages(ex):
+        yield usage, ptr, response, requested if is_count(requested) else response.get("max_output_tokens")
+
+
 def names_in(usage: dict[str, Any], ctx: CheckContext) -> TokenNames:
     """The names to judge ``usage`` by: the profile's style, unless only the other is present."""
     preferred, other = (
@@ -211,10 +220,7 @@ def usage_details(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 )
 @once_per_fault
 def usage_within_limit(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
-    request = ex.request.body if ex.endpoint == "create" else None
-    requested = request.get("max_output_tokens") if isinstance(request, dict) else None
-    for usage, ptr, response in usages(ex):
-        limit = requested if is_count(requested) else response.get("max_output_tokens")
+    for usage, ptr, _response, limit in usages_with_limit(ex):
         names = names_in(usage, ctx)
         used = usage.get(names.output)
         if is_count(limit) and is_count(used) and used > limit:
