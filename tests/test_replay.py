@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from respcheck.exchange import Exchange
 from respcheck.replay.load import LoadError, load
 from tests import recorded
 
@@ -196,3 +197,34 @@ def test_jsonl_line_separators_inside_strings_do_not_split_a_record(tmp_path: Pa
     loaded = list(load([path]))
     assert [type(i).__name__ for i in loaded] == ["Exchange", "Exchange"]
     assert loaded[0].request.body["input"] == "one\u2028two\u2029three\x85four"
+
+
+def _nested(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def test_a_recorded_value_too_deep_to_judge_is_the_live_finding_not_a_crash(tmp_path: Path) -> None:
+    """A JSONL record parses (Python reads ~1,000 levels) yet holds a body or event deeper than the
+    live client parses: replay judges it as the same finding the live run gave (13.5)."""
+    from respcheck.judge import judge
+
+    json_record = recorded.first(
+        lambda r: not r["streaming"] and r["endpoint"] == "create" and isinstance(r["response"]["body"], dict)
+    )
+    json_record["response"]["body"]["metadata"] = _nested(300)
+    sse_record = recorded.first(lambda r: r["streaming"] and r["provider"] == "openai")
+    last = [e for e in sse_record["response"]["events"] if isinstance(e["data"], dict)][-1]
+    last["data"]["response"]["metadata"] = _nested(300)
+    path = tmp_path / "deep.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (json_record, sse_record)), encoding="utf-8")
+
+    body_exchange, stream_exchange = load([path])
+    assert isinstance(body_exchange, Exchange) and isinstance(stream_exchange, Exchange)
+    assert body_exchange.body is None and "nested deeper than 64 levels" in (
+        " ".join(f.message for f in judge(body_exchange, "openai") if f.check_id == "body.json")
+    )
+    stream_findings = {f.check_id for f in judge(stream_exchange, "openai")}
+    assert "stream.data.json" in stream_findings

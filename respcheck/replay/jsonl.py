@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from respcheck.exchange import Exchange, Request, SSEEvent
+from respcheck.exchange import MAX_JSON_DEPTH, Exchange, Request, SSEEvent, json_value_problem
 
 
 class RecordError(ValueError):
@@ -37,6 +37,7 @@ def exchange_from_record(record: dict[str, Any]) -> Exchange:
         if resp.get("events") is not None:
             events = [_event(i, e) for i, e in enumerate(resp["events"])]
         status = resp.get("status")
+        body, body_text = _judgeable(resp.get("body")) if events is None else (None, None)
         return Exchange(
             id=str(record.get("id") or ""),
             request=request,
@@ -45,8 +46,10 @@ def exchange_from_record(record: dict[str, Any]) -> Exchange:
             # The format keeps the content type as "content_type" (null: none was sent); a
             # record without that key (or headers) did not record it.
             headers_recorded="content_type" in resp or bool(resp.get("headers")),
-            body=resp.get("body") if events is None and not isinstance(resp.get("body"), str) else None,
-            body_text=resp.get("body") if isinstance(resp.get("body"), str) else None,
+            body=body,
+            body_text=body_text if body_text is not None else (
+                resp.get("body") if isinstance(resp.get("body"), str) else None
+            ),
             events=events,
             provider=record.get("provider"),
             notes=list(record.get("notes") or []),
@@ -57,10 +60,25 @@ def exchange_from_record(record: dict[str, Any]) -> Exchange:
         raise RecordError(f"not an exchange record ({type(exc).__name__}: {exc})") from None
 
 
+def _judgeable(value: Any) -> tuple[Any, str | None]:
+    """A recorded JSON value as the checks take it: (parsed, None), or (None, its text) when the value
+    is one the live client would not have parsed (nested too deep, a huge or non-finite number), so
+    that replay reports it as the same finding instead of crashing a validator."""
+    if isinstance(value, str) or json_value_problem(value) is None:
+        return (None if isinstance(value, str) else value), None
+    try:
+        return None, json.dumps(value)
+    except (ValueError, RecursionError):  # deeper than json can write back: a marker, still a finding
+        return None, "[" * (MAX_JSON_DEPTH + 1)
+
+
 def _event(index: int, raw: dict[str, Any]) -> SSEEvent:
     data = raw.get("data")
+    problem = None if isinstance(data, str) else json_value_problem(data)
+    if problem is not None:
+        data = _judgeable(data)[1]
     if isinstance(data, str):
-        parsed, error = None, (None if data == "[DONE]" else "data is not JSON")
+        parsed, error = None, (None if data == "[DONE]" else problem or "data is not JSON")
         text = data
     else:
         parsed, error = data, None
