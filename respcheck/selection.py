@@ -6,7 +6,6 @@ target here, so the same options mean the same thing in both.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from respcheck.config import (
@@ -15,6 +14,7 @@ from respcheck.config import (
     Models,
     Target,
     adhoc_target,
+    budget_option_problem,
     load_targets,
     parse_capabilities,
     parse_profiles,
@@ -59,11 +59,12 @@ def select_target(opts: TargetOptions) -> Target:
         if value is not None
     }
     for limit, value in given.items():
-        # the bounds targets.schema.json sets on a file's budget (0 would stop before the first request)
-        if not (math.isfinite(value) and value > 0):
+        # the ranges targets.schema.json sets on a file's budget (0 would stop before the first request,
+        # a rate of 1e-300 would sleep past what time.sleep accepts)
+        problem = budget_option_problem(limit, value)
+        if problem is not None:
             raise ConfigError(
-                f"{BUDGET_OPTIONS[limit]}: {value!r} is out of range — set a value > 0, or omit the option "
-                "to keep the target's own limit"
+                f"{BUDGET_OPTIONS[limit]}: {problem}, or omit the option to keep the target's own limit"
             )
     if given:
         set_by = {**target.budget.set_by, **{limit: BUDGET_OPTIONS[limit] for limit in given}}

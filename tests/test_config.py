@@ -363,10 +363,12 @@ def test_options_on_a_named_target_are_checked_like_an_adhoc_one() -> None:
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"budget_requests": 0}, "--budget-requests: 0 is out of range — set a value > 0"),
-        ({"budget_output_tokens": -3}, "--budget-output-tokens: -3 is out of range — set a value > 0"),
-        ({"budget_rps": 0.0}, "--budget-rps: 0.0 is out of range — set a value > 0"),
-        ({"budget_rps": float("inf")}, "--budget-rps: inf is out of range — set a value > 0"),
+        ({"budget_requests": 0}, "--budget-requests: 0 is out of range — set a value ≥ 1 and ≤ 10000000, or"),
+        ({"budget_output_tokens": -3}, "--budget-output-tokens: -3 is out of range — set a value ≥ 1 and"),
+        ({"budget_rps": 0.0}, "--budget-rps: 0.0 is out of range — set a value ≥ 0.01 and ≤ 10000, or omit"),
+        ({"budget_rps": 1e-300}, "--budget-rps: 1e-300 is out of range — set a value ≥ 0.01"),
+        ({"budget_rps": float("inf")}, "--budget-rps: expected a number, got .inf — set a number ≥ 0.01 and"),
+        ({"budget_rps": float("nan")}, "--budget-rps: expected a number, got .nan — set a number ≥ 0.01 and"),
         ({"base_url": "http://127.0.0.1:99999/v1"}, "--base-url: 'http://127.0.0.1:99999/v1' is not an"),
         ({"base_url": "http://[::1/v1"}, "--base-url: 'http://[::1/v1' is not an http(s) URL"),
     ],

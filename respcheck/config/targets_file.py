@@ -152,6 +152,25 @@ _FiniteNumbersValidator = jsonschema.validators.extend(
 )
 
 
+def budget_option_problem(limit: str, value: float) -> str | None:
+    """What is wrong with ``value`` as the budget's ``limit`` by the file's own rule ('what — fix'), or None.
+
+    The command-line budget options are held to the schema's ranges (null, unlimited, is the file's
+    alone: an option that is given has a value).
+    """
+    schema = targets_schema()["$defs"]["target"]["properties"]["budget"]["properties"][limit]
+    error = next(iter(_FiniteNumbersValidator(_without_null(schema)).iter_errors(value)), None)
+    return None if error is None else explain_error(error)[1]
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    if "anyOf" in schema:
+        (branch,) = [b for b in schema["anyOf"] if b.get("type") != "null"]
+        return branch
+    types = [t for t in schema.get("type", []) if t != "null"]
+    return {**schema, "type": types[0] if len(types) == 1 else types}
+
+
 @cache
 def targets_schema() -> dict[str, Any]:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
