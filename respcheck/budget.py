@@ -29,6 +29,8 @@ class Budget:
     # where a limit was set when not in the target's own budget, for messages:
     # {"requests": "--budget-requests"}; not part of the limits (equality and hash ignore it)
     set_by: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # how many processes share the run's budget, this being one's share (messages only)
+    shared_by: int = field(default=1, compare=False)
 
     def split(self, workers: int) -> Budget:
         """This budget shared by ``workers`` processes (an equal, rounded-down share each, at least 1)."""
@@ -39,7 +41,7 @@ class Budget:
             return None if limit is None else max(1, limit // workers)
 
         rate = None if self.requests_per_second is None else self.requests_per_second / workers
-        return Budget(share(self.requests), share(self.output_tokens), rate, self.set_by)
+        return Budget(share(self.requests), share(self.output_tokens), rate, self.set_by, workers)
 
 
 class BudgetExhausted(RuntimeError):
@@ -114,8 +116,11 @@ class BudgetTracker:
         return None
 
     def _origin(self, limit: str) -> str:
-        """Where ``limit`` was set: a command-line option, else the target's budget (``source``)."""
-        return self.budget.set_by.get(limit) or f"{self.source}.{limit}"
+        """Where ``limit`` was set: a command-line option, else the target's budget (``source``); under
+        xdist, that this process had its share of it (the run's spend is all workers' together)."""
+        origin = self.budget.set_by.get(limit) or f"{self.source}.{limit}"
+        workers = self.budget.shared_by
+        return origin if workers <= 1 else f"this worker's share of {origin}, split over {workers} workers"
 
     def charge_request(self, *, retry: bool = False) -> None:
         """Count one request about to be sent, or raise BudgetExhausted if none is left."""

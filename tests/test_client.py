@@ -642,6 +642,20 @@ def test_budget_tracker_is_thread_safe() -> None:
     assert tracker.exhausted() == "budget exhausted: 100 of 100 requests used (budget.requests)"
 
 
+def test_a_worker_share_says_it_is_a_share() -> None:
+    """Under -n 2 each worker has half the run's budget: its message must not read as the whole
+    ("50 of 50 used" while the run's spend says 100)."""
+    share = Budget(requests=100, set_by={"requests": "--budget-requests"}).split(2)
+    tracker = BudgetTracker(share)
+    for _ in range(50):
+        tracker.charge_request()
+    assert tracker.exhausted() == (
+        "budget exhausted: 50 of 50 requests used "
+        "(this worker's share of --budget-requests, split over 2 workers)"
+    )
+    assert share == Budget(requests=50)  # the note is for messages only, not part of the limits
+
+
 def test_usage_in_chat_naming_is_counted_and_spends_add_up() -> None:
     from respcheck.budget import Spend, usage_tokens
 
