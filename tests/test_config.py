@@ -342,11 +342,15 @@ def test_budget_exhausted_names_where_the_limit_was_set(monkeypatch: pytest.Monk
         return str(caught.value)
 
     from_option = select_target(TargetOptions(budget_requests=4))
-    assert message(from_option) == "budget exhausted: 2 of 2 requests used (--budget-requests)"
+    # split over 2 workers, as under -n 2: each message says it is a worker's share of that limit
+    assert message(from_option) == (
+        "budget exhausted: 2 of 2 requests used "
+        "(this worker's share of --budget-requests, split over 2 workers)"
+    )
     adhoc = select_target(TargetOptions(base_url="http://127.0.0.1:9/v1"))
-    assert message(adhoc).endswith("(the ad-hoc target's default; --budget-requests sets it)")
+    assert "share of the ad-hoc target's default; --budget-requests sets it, split over" in message(adhoc)
     named = parse_targets(T + "    budget: {requests: 6}\n").get("x")
-    assert message(named).endswith("(targets.yaml: targets.x.budget.requests)")
+    assert "share of targets.yaml: targets.x.budget.requests, split over 2 workers" in message(named)
 
 
 def test_options_on_a_named_target_are_checked_like_an_adhoc_one() -> None:
