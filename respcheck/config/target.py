@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -289,26 +289,24 @@ def adhoc_target(
 
 def parse_capabilities(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     """``--capabilities a,b``: the capabilities named (None when not given), each one known."""
-    caps = _parse_list(value)
-    for cap in caps or ():
-        if cap not in CAPABILITIES:
-            raise ConfigError(
-                f"--capabilities: {cap!r} is not a capability{did_you_mean(cap, CAPABILITIES)} — "
-                f"use a comma-separated subset of: {', '.join(CAPABILITIES)}"
-            )
-    return caps
+    return _parse_known(value, "--capabilities", "a capability", CAPABILITIES,
+                        "use a comma-separated subset of")
 
 
 def parse_profiles(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     """``--profile p1,p2``: the profiles named (None when not given), each one known."""
-    profiles = _parse_list(value)
-    for p in profiles or ():
-        if p not in PROFILES:
+    return _parse_known(value, "--profile", "a profile", PROFILES, "use one of")
+
+
+def _parse_known(value: str | Iterable[str] | None, option: str, noun: str, known: Collection[str],
+                 fix: str) -> tuple[str, ...] | None:
+    names = _parse_list(value)
+    for name in names or ():
+        if name not in known:
             raise ConfigError(
-                f"--profile: {p!r} is not a profile{did_you_mean(p, PROFILES)} — "
-                f"use one of: {', '.join(PROFILES)}"
+                f"{option}: {name!r} is not {noun}{did_you_mean(name, known)} — {fix}: {', '.join(known)}"
             )
-    return profiles
+    return names
 
 
 def _parse_list(value: str | Iterable[str] | None) -> tuple[str, ...] | None:

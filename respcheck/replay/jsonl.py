@@ -47,9 +47,7 @@ def exchange_from_record(record: dict[str, Any]) -> Exchange:
             # record without that key (or headers) did not record it.
             headers_recorded="content_type" in resp or bool(resp.get("headers")),
             body=body,
-            body_text=body_text if body_text is not None else (
-                resp.get("body") if isinstance(resp.get("body"), str) else None
-            ),
+            body_text=body_text,
             events=events,
             provider=record.get("provider"),
             notes=list(record.get("notes") or []),
@@ -61,11 +59,13 @@ def exchange_from_record(record: dict[str, Any]) -> Exchange:
 
 
 def _judgeable(value: Any) -> tuple[Any, str | None]:
-    """A recorded JSON value as the checks take it: (parsed, None), or (None, its text) when the value
-    is one the live client would not have parsed (nested too deep, a huge or non-finite number), so
-    that replay reports it as the same finding instead of crashing a validator."""
-    if isinstance(value, str) or json_value_problem(value) is None:
-        return (None if isinstance(value, str) else value), None
+    """A recorded body as the checks take it: (parsed, None), or (None, its text) when it was recorded
+    as text or is a value the live client would not have parsed (nested too deep, a huge or
+    non-finite number), so that replay reports it as the same finding instead of crashing a validator."""
+    if isinstance(value, str):
+        return None, value
+    if json_value_problem(value) is None:
+        return value, None
     try:
         return None, json.dumps(value)
     except (ValueError, RecursionError):  # deeper than json can write back: a marker, still a finding
