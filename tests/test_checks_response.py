@@ -325,6 +325,18 @@ def test_max_output_tokens_and_metadata_echo() -> None:
     ]
 
 
+def test_a_wrongly_typed_value_accepted_and_coerced_is_not_an_echo_fault() -> None:
+    """Seen on Llama Stack 0.7.3: max_output_tokens "49" accepted and answered as 49. Accepting it is
+    the error suite's finding; "set '49' but says 49" would be a false alarm."""
+    r = json_create()
+    r["request"]["body"]["max_output_tokens"] = "49"
+    r["response"]["body"]["max_output_tokens"] = 49
+    assert findings(r, "response.echo") == []
+    r["request"]["body"]["max_output_tokens"] = 50
+    [f] = findings(r, "response.echo")
+    assert "max_output_tokens = 50" in f.message
+
+
 def test_retrieve_answers_the_response_it_was_asked_for() -> None:
     r = recorded.first(
         lambda r: r["provider"] == "openai" and r["endpoint"] == "retrieve" and not r["streaming"]

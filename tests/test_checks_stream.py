@@ -357,6 +357,16 @@ def _stream_not_requested(rec: dict) -> dict:
     return rec
 
 
+def test_a_stream_asked_for_with_a_string_is_not_unrequested() -> None:
+    """Seen on Llama Stack 0.7.3: stream "true" (a string) accepted and streamed. The request did not
+    say stream: false; accepting the string is the error suite's finding."""
+    rec = record(BASIC)
+    rec["request"]["body"]["stream"] = "true"
+    assert fired(rec, "stream.unrequested") == []
+    rec["request"]["body"]["stream"] = False
+    assert fired(rec, "stream.unrequested")
+
+
 MUTATIONS: list[tuple[str, str, Mutation, str]] = [
     ("stream.content_type", BASIC, _content_type("application/json"), "openai"),
     ("stream.unrequested", BASIC, _stream_not_requested, "openai"),

@@ -41,10 +41,13 @@ from respcheck.jsontypes import shown
 
 
 def stream_requested(ex: Exchange) -> bool | None:
-    """Whether the request asked for a stream (None: the recording kept no request body)."""
+    """Whether the request asked for a stream (None: the recording kept no request body, or its
+    ``stream`` was not a boolean: accepting ``"true"`` is the error suite's finding, not this one's)."""
     if ex.endpoint == "create":
         body = ex.request.body
-        return body.get("stream") is True if isinstance(body, dict) else None
+        if not isinstance(body, dict) or not isinstance(body.get("stream", False), bool):
+            return None
+        return body.get("stream") is True
     return str(ex.request.query.get("stream", "")).lower() == "true"
 
 

@@ -505,6 +505,10 @@ def reasoning_problems(item: dict[str, Any], ptr: str) -> Iterator[Violation]:
             yield from text_parts(content, "reasoning_text", "reasoning content", at(ptr, "content"))
 
 
+def _well_typed(field: str, value: Any) -> bool:
+    return isinstance(value, _ECHOED_TYPES[field]) and not isinstance(value, bool)
+
+
 def text_parts(parts: list[Any], kind: str, where: str, ptr: str) -> Iterator[Violation]:
     for j, part in enumerate(parts):
         if not isinstance(part, dict) or part.get("type") != kind or not isinstance(part.get("text"), str):
@@ -519,6 +523,14 @@ def text_parts(parts: list[Any], kind: str, where: str, ptr: str) -> Iterator[Vi
 # Request fields a Response echoes verbatim. A relay that rewrites them (injects its own
 # instructions, drops the chain) changes what the model saw.
 ECHOED_FIELDS = ("previous_response_id", "instructions", "metadata", "max_output_tokens")
+# What each takes: a relay that accepted a wrongly typed value (max_output_tokens: "49") and echoes
+# it coerced (49) has not rewritten it; accepting it at all is the error suite's finding.
+_ECHOED_TYPES: dict[str, type | tuple[type, ...]] = {
+    "previous_response_id": str,
+    "instructions": (str, list),
+    "metadata": dict,
+    "max_output_tokens": int,
+}
 
 
 @check(
@@ -532,7 +544,7 @@ def echoes_request(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     request = ex.request.body
     if not isinstance(request, dict):
         return
-    asked = {f: request[f] for f in ECHOED_FIELDS if request.get(f) is not None}
+    asked = {f: request[f] for f in ECHOED_FIELDS if _well_typed(f, request.get(f))}
     # Instructions given as input items may come back with ids added: compare strings only.
     if not isinstance(asked.get("instructions", ""), str):
         del asked["instructions"]
