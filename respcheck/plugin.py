@@ -46,7 +46,7 @@ from respcheck.session.events import (
     to_data,
 )
 from respcheck.session.live import LiveSession, worker_count
-from respcheck.session.repro import curl_for_exchange
+from respcheck.session.repro import exchange_record, failure_repro, repro_text
 from respcheck.session.session import Handler, Handoff, Session
 from respcheck.session.target import identity, target_from_json, target_to_json
 
@@ -249,21 +249,26 @@ def models(respcheck_live: LiveSession) -> SuiteModels:
 def conforms(respcheck_live: LiveSession, pytestconfig: pytest.Config) -> Callable[[Exchange], Exchange]:
     """``conforms(exchange)``: judge it with every check under the target's profiles.
 
-    Error findings fail the test with one line per finding and a curl repro; every finding
-    (warnings and info too) goes to the reports. Returns the exchange, for chaining.
+    Error findings fail the test with one line per finding and its repro (the calls of the test it
+    needs, as curl); every finding (warnings and info too) goes to the reports. Returns the
+    exchange, for chaining.
     """
     shown = identity(target_of(pytestconfig))  # the run's identity: repros name what the reports name
 
     def _conforms(exchange: Exchange) -> Exchange:
         errors = [(p, f) for p, f in respcheck_live.judge(exchange) if f.severity is Severity.ERROR]
         if errors:
-            pytest.fail(describe_failure(exchange, errors, shown), pytrace=False)
+            records = respcheck_live.recorder.current if respcheck_live.recorder else []
+            pytest.fail(describe_failure(exchange, errors, shown, records), pytrace=False)
         return exchange
 
     return _conforms
 
 
-def describe_failure(exchange: Exchange, errors: list[tuple[str, Finding]], shown: dict[str, Any]) -> str:
+def describe_failure(exchange: Exchange, errors: list[tuple[str, Finding]], shown: dict[str, Any],
+                     records: list[dict[str, Any]] | None = None) -> str:
+    """The failure text: one line per error finding, then the repro of ``exchange`` built from the
+    test's ``records`` (the create a retrieve needs included) by the one repro builder."""
     lines = [
         f"{len(errors)} conformance error(s) in {exchange.request.method} {exchange.request.path} "
         f"-> {exchange.status}:"
@@ -272,7 +277,9 @@ def describe_failure(exchange: Exchange, errors: list[tuple[str, Finding]], show
         lines.append(f"  [{profile}] {f.check_id}: {f.message}  (at {f.location})")
     if len(errors) > 20:
         lines.append(f"  ... and {len(errors) - 20} more")
-    lines.append("repro: " + curl_for_exchange(exchange, shown))
+    recorded = records and any(r.get("id") == exchange.id for r in records)
+    calls = records if records and recorded else [exchange_record(exchange)]
+    lines.append(repro_text([command for _, command in failure_repro([exchange.id], calls, shown)]))
     return "\n".join(lines)
 
 

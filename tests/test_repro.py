@@ -19,8 +19,12 @@ import pytest
 from respcheck.client import ResponsesClient
 from respcheck.config import reference_target
 from respcheck.exchange import Exchange
+from respcheck.findings import Finding, Severity
+from respcheck.plugin import describe_failure
+from respcheck.reports.repros import repro_entries
 from respcheck.server.run import RunningServer, start_server
-from respcheck.session.repro import curl_for_exchange, curl_sequence, exchange_record
+from respcheck.session.recording import Recorder
+from respcheck.session.repro import curl_for_exchange, curl_sequence, exchange_record, repro_text, with_repro
 from respcheck.session.target import identity
 
 KEY_ENV = "RESPCHECK_REPRO_KEY"
@@ -146,6 +150,39 @@ def test_a_create_delete_retrieve_sequence_replays_with_the_id_threaded(
     assert commands[0].startswith("RESP_1=$(") and created.body["id"] not in "".join(commands)
     earlier = [c if c.startswith("RESP_") else c + " >/dev/null" for c in commands[:-1]]
     done = subprocess.run(["bash", "-c", "\n".join([*earlier, commands[-1] + " -w '\\n%{http_code}'"])],
+                          capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin",
+                                                                            KEY_ENV: KEY}, check=False)
+    body, _, status = done.stdout.rpartition("\n")
+    assert int(status) == retrieved.status == 404, done.stderr
+    assert shape(body) == shape(retrieved)
+
+
+def test_the_failure_text_of_a_retrieve_after_delete_replays_as_the_reports_show_it(
+    served: tuple[ResponsesClient, dict[str, Any]],
+) -> None:
+    """The terminal's (and so JUnit's and Allure's) failure text carries the same sequence the
+    page shows, built by the one builder from the same records, and it replays as printed."""
+    client, shown = served
+    recorder = Recorder(None, "main", "repro")
+    recorder.begin("suites/test_lifecycle.py::test_x")
+    client.recorder = recorder
+    try:
+        created = client.create({"model": "gpt-4.1-mini", "input": "Say hello."})
+        client.retrieve(created.body["id"])  # every call that touched the id is part of the sequence
+        client.delete(created.body["id"])
+        retrieved = client.retrieve(created.body["id"])
+    finally:
+        client.recorder = None
+    finding = Finding("lifecycle.deleted", Severity.ERROR, "gone", "/", "rule", retrieved.id)
+    text = describe_failure(retrieved, [("openai", finding)], shown, recorder.current)
+    test = {"findings": [finding.to_dict()]}
+    commands = [entry["curl"] for entry in repro_entries(test, recorder.current, shown)]
+    assert len(commands) == 4 and commands[0].startswith("RESP_1=$(")
+    assert text.endswith(repro_text(commands)) and "repro (4 calls" in text
+    assert with_repro(text, commands) == text  # JUnit and Allure do not print it twice
+    script = text.split("run in order in one shell):\n", 1)[1].splitlines()
+    earlier = [c if c.startswith("RESP_") else c + " >/dev/null" for c in script[:-1]]
+    done = subprocess.run(["bash", "-c", "\n".join([*earlier, script[-1] + " -w '\\n%{http_code}'"])],
                           capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin",
                                                                             KEY_ENV: KEY}, check=False)
     body, _, status = done.stdout.rpartition("\n")

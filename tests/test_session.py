@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,7 +56,11 @@ def _run(base_url: str, workers: str, report_dir: Path) -> subprocess.CompletedP
 
 def _repros(report_dir: Path) -> list[str]:
     page = (report_dir / "index.html").read_text()
-    found = re.findall(r'<pre class="curl">(.*?)</pre>', page)
+    found = [html.unescape(c) for c in re.findall(r'<pre class="curl">(.*?)</pre>', page)]
+    junit = "".join(ET.parse(report_dir / "junit.xml").getroot().itertext())
+    allure = "".join(json.loads(p.read_text())["statusDetails"]["message"]
+                     for p in (report_dir / "allure-results").iterdir())
+    assert all(c in junit and c in allure for c in found)  # one builder: JUnit and Allure show the page's
     return sorted(re.sub(r"resp_[A-Za-z0-9_-]+", "resp_X", c) for c in found)
 
 

@@ -4,6 +4,8 @@ Owns everything a run writes or prints (as schemathesis lays its handlers out):
 
 - ``terminal.py``: the closing summary printed after pytest's own;
 - ``exchanges.py``: ``exchanges.jsonl`` (the recorder's per-process parts joined);
+- ``repros.py``: each failed test's repro (``repro`` in the summary, shown by the page, JUnit
+  and Allure), built once by respcheck.session.repro;
 - ``findings.py``: ``findings.ndjson``;
 - ``history.py``: a row in ``history.sqlite`` beside the report folder, and ``changes`` since the
   target's previous run (added to the summary, so it runs before the summary and the page);
@@ -32,6 +34,7 @@ from respcheck.reports.history import History
 from respcheck.reports.html import Html
 from respcheck.reports.junit import JUnit
 from respcheck.reports.matrix import build_matrix
+from respcheck.reports.repros import Repros
 from respcheck.reports.summary import SummaryJson
 from respcheck.session.events import RunFinished
 from respcheck.session.session import Handler, Session
@@ -43,6 +46,7 @@ def file_handlers(report_dir: Path, history: Path | None = None) -> list[Handler
     """The handlers writing the report folder, in the order they must run."""
     return [
         ExchangesJsonl(report_dir),
+        Repros(report_dir),  # adds each failed test's ``repro`` for the summary, page, JUnit, Allure
         FindingsNdjson(report_dir),
         History(report_dir, history),  # adds ``changes`` to the summary the next ones write
         SummaryJson(report_dir),

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from respcheck.redact import redact_record, redact_text
+from respcheck.reports.repros import repro_commands
+from respcheck.session.repro import with_repro
 from respcheck.session.session import FinishHandler
 
 ALLURE_DIR = "allure-results"
@@ -45,7 +47,7 @@ def allure_result(test: dict[str, Any], target: str, start: int) -> dict[str, An
         "name": nodeid.partition("::")[2] or nodeid,
         "fullName": nodeid,
         "status": _STATUS.get(str(test.get("outcome")), "skipped"),
-        "statusDetails": {"message": str(test.get("message") or "")},
+        "statusDetails": {"message": with_repro(str(test.get("message") or ""), repro_commands(test))},
         "start": start,
         "stop": stop,
         "labels": [

@@ -17,16 +17,15 @@ from respcheck.reports.findings import FINDINGS_FILE
 from respcheck.reports.har import HAR_FILE
 from respcheck.reports.junit import JUNIT_FILE
 from respcheck.reports.records import EXCHANGES_FILE, by_test, load_records
+from respcheck.reports.repros import repro_entries
 from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, when
 from respcheck.reports.summary import SUMMARY_FILE
-from respcheck.session.repro import curl_sequence, repro_chain
 from respcheck.session.session import FinishHandler
 from respcheck.session.tally import OUTCOMES
 from respcheck.session.target import key_env_of, shown_url
 
 HTML_FILE = "index.html"
 MAX_MESSAGE = 6000  # characters of a test's output shown inline (junit.xml has it all)
-MAX_REPROS = 3  # failing exchanges shown per failing test
 SLOWEST = 15
 
 
@@ -68,28 +67,11 @@ def _severity_order(finding: dict[str, Any]) -> tuple[int, str]:
     return ({"error": 0, "warning": 1}.get(finding.get("severity", ""), 2), str(finding.get("check_id")))
 
 
-def repro_records(test: dict[str, Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The exchanges worth replaying for a test: those its error findings point at, else its last."""
-    wanted = [f.get("exchange_id") for f in test.get("findings") or [] if f.get("severity") == "error"]
-    by_id = {r.get("id"): r for r in records}
-    chosen = [by_id[i] for i in dict.fromkeys(wanted) if i in by_id]
-    if not chosen and records:
-        chosen = [records[-1]]
-    return chosen[:MAX_REPROS]
-
-
 def _embedded_note(target: dict[str, Any]) -> str:
     if target.get("base_url") != "embedded":
         return ""
     return ('<div class="meta">The reference server ran inside the run; start it with '
             "<code>respcheck serve</code> (127.0.0.1:8787) to replay.</div>")
-
-
-def _exchange_caption(record: dict[str, Any]) -> str:
-    req, resp = record.get("request") or {}, record.get("response") or {}
-    kind = "stream" if resp.get("events") is not None else "json"
-    status = resp.get("status") if resp.get("status") is not None else f"no response ({resp.get('broken')})"
-    return f"{req.get('method')} {req.get('path')} → {status} ({kind}), exchange {record.get('id')}"
 
 
 # -- sections -------------------------------------------------------------------------------------
@@ -197,11 +179,11 @@ def failure_card(test: dict[str, Any], records: list[dict[str, Any]], target: di
     shown = message
     if len(message) > MAX_MESSAGE:
         shown = message[:MAX_MESSAGE] + "\n… (truncated; junit.xml has it all)"
-    replayed = repro_chain(records, repro_records(test, records))
+    entries = test.get("repro") or repro_entries(test, records, target)
     repros = "".join(
-        f'<div class="meta">{esc(_exchange_caption(r))}</div>'
-        f'<pre class="curl">{esc(command)}</pre>'
-        for r, command in zip(replayed, curl_sequence(replayed, target), strict=True)
+        f'<div class="meta">{esc(entry.get("call"))}, exchange {esc(entry.get("exchange_id"))}</div>'
+        f'<pre class="curl">{esc(entry.get("curl"))}</pre>'
+        for entry in entries
     )
     return (
         f'<article class="card failure">'
@@ -358,6 +340,8 @@ class Html(FinishHandler):
         self.report_dir = report_dir
 
     def write(self, summary: dict[str, Any]) -> None:
-        # only the failed tests' exchanges are shown (their repros): the rest stays on disk
-        failed = {str(t.get("nodeid")) for t in summary.get("tests") or [] if t.get("outcome") == "failed"}
+        # only the failed tests' exchanges are shown (their repros, usually built already by
+        # respcheck.reports.repros): the rest stays on disk
+        failed = {str(t.get("nodeid")) for t in summary.get("tests") or []
+                  if t.get("outcome") == "failed" and not t.get("repro")}
         write_index(self.report_dir, summary, load_records(self.report_dir, failed))

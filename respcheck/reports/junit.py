@@ -1,7 +1,7 @@
 """``junit.xml``: one JUnit testcase per test (xunit2), for CI systems.
 
 Written from the verdict, so ``respcheck run`` and plain ``pytest --report-dir D`` write the same
-file; a failure's text is the test's message, which carries its findings and its curl repro.
+file; a failure's text is the test's message (its findings) and its repro (respcheck.reports.repros).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from respcheck.redact import redact_record, redact_text
+from respcheck.reports.repros import repro_commands
+from respcheck.session.repro import with_repro
 from respcheck.session.session import FinishHandler
 
 JUNIT_FILE = "junit.xml"
@@ -55,6 +57,7 @@ def junit_tree(summary: dict[str, Any]) -> ET.Element:
         })
         message = redact_text(str(test.get("message") or ""))
         if test.get("outcome") == "failed":
+            message = with_repro(message, repro_commands(test))
             failure = ET.SubElement(case, "failure", {"message": message.splitlines()[0] if message else ""})
             failure.text = message
         elif test.get("outcome") != "passed":

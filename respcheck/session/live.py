@@ -56,7 +56,7 @@ class LiveSession:
     def running(self, nodeid: str | None) -> None:
         """The test whose requests follow (None between tests): a new scenario."""
         if self.recorder is not None:
-            self.recorder.test = nodeid
+            self.recorder.begin(nodeid)
         self.scenario = []
 
     def judge(self, exchange: Exchange) -> list[tuple[str, Finding]]:

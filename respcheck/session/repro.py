@@ -1,12 +1,14 @@
 """The one repro builder: a request as a curl command that, run as printed, sends it again.
 
-Every output that shows a repro (the terminal and JUnit failure text, the HTML page, Allure)
-calls ``curl_for_record`` or ``curl_for_exchange``: the method, the full URL (the target's
-origin plus the path as sent, base path included, plus the query), the body, the headers the
-target needs, and the key only as ``$VAR`` (expanded by the user's shell, never printed).
+Every output that shows a repro (the terminal's failure text, JUnit, the HTML page, Allure)
+gets it from ``failure_repro`` (one exchange: ``curl_for_record``): the method, the full URL
+(the target's origin plus the path as sent, base path included, plus the query), the body, the
+headers the target needs, and the key only as ``$VAR`` (expanded by the user's shell, never
+printed).
 A test that made several calls (create, then delete, then retrieve) is reproduced by
 ``curl_sequence``: every call in order, a response id made by an earlier call threaded through
-a shell variable.
+a shell variable. ``failure_repro`` picks those calls for a failed test (the exchanges its error
+findings name, and every earlier call that made or touched a response they use).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from respcheck.session.target import key_env_of, origin_of
 _CLIENT_HEADERS = frozenset(
     {"host", "content-length", "user-agent", "accept-encoding", "connection", "accept", "transfer-encoding"}
 )
+MAX_FAILING = 3  # failing exchanges reproduced per failed test (each with the calls it needs)
 _RESPONSE_ID = re.compile(r"\bresp_[A-Za-z0-9_-]+")
 
 
@@ -178,3 +181,43 @@ _READ_ID = (
     "ds=[json.loads(l[5:]) for l in t.splitlines() if l.startswith(\"data:\") and l[5:].strip()[:1]==\"{\"]; "
     "b=ds[0][\"response\"] if ds else json.loads(t); print(b[\"id\"])'"
 )
+
+
+def failing_records(error_exchange_ids: Sequence[str | None], records: list[dict[str, Any]]
+                    ) -> list[dict[str, Any]]:
+    """The exchanges worth replaying for a failed test: those its error findings name, else its last."""
+    by_id = {r.get("id"): r for r in records}
+    chosen = [by_id[i] for i in dict.fromkeys(error_exchange_ids) if i in by_id]
+    if not chosen and records:
+        chosen = [records[-1]]
+    return chosen[:MAX_FAILING]
+
+
+def failure_repro(error_exchange_ids: Sequence[str | None], records: list[dict[str, Any]],
+               identity: Mapping[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """A failed test's repro: each call to replay, in order, with its curl command (ids threaded)."""
+    replayed = repro_chain(records, failing_records(error_exchange_ids, records))
+    return list(zip(replayed, curl_sequence(replayed, identity), strict=True))
+
+
+def error_exchange_ids(findings: Sequence[Mapping[str, Any]]) -> list[str | None]:
+    """The exchanges a test's error findings are about (as the reports record findings)."""
+    return [f.get("exchange_id") for f in findings if f.get("severity") == "error"]
+
+
+def repro_text(commands: Sequence[str]) -> str:
+    """The repro block of a failure message: one command, or the calls to run in order."""
+    if not commands:
+        return ""
+    if len(commands) == 1:
+        return "repro: " + commands[0]
+    return f"repro ({len(commands)} calls, run in order in one shell):\n" + "\n".join(commands)
+
+
+def with_repro(message: str, commands: Sequence[str]) -> str:
+    """``message`` followed by its repro block, unless it already carries it (the failure text the
+    pytest wiring wrote during the run does)."""
+    block = repro_text(commands)
+    if not block or block in message:
+        return message
+    return f"{message.rstrip()}\n{block}" if message.strip() else block
