@@ -1,7 +1,10 @@
-"""JSON Pointers (RFC 6901): the one place tokens are escaped, unescaped, joined and resolved."""
+"""JSON locations: pointers (RFC 6901), the one place tokens are escaped, unescaped, joined and
+resolved; and ``dotted``, the one place a location is written as people read it (``input[0].content``,
+OpenAI's ``param`` notation, the key paths of targets.yaml)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -30,3 +33,21 @@ def resolve(document: Any, pointer: str) -> Any:
     for token in tokens(pointer):
         node = node[int(token)] if isinstance(node, list) else node[token]
     return node
+
+
+def dotted(path: Iterable[object], limit: int | None = None) -> str:
+    """``("tools", 0, "name")`` -> ``tools[0].name``: an int is an index, anything else a key (a
+    lone surrogate in it escaped, so the text can be encoded); clipped to ``limit`` characters."""
+    text = ""
+    for part in path:
+        if isinstance(part, int) and not isinstance(part, bool):
+            text += f"[{part}]"
+        else:
+            key = str(part).encode("utf-8", "backslashreplace").decode("utf-8")
+            text += f".{key}" if text else key
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def dotted_pointer(pointer: str) -> str:
+    """``/input/0/content`` -> ``input[0].content`` (a token of digits read as an index)."""
+    return dotted(int(t) if t.isdigit() else t for t in tokens(pointer))

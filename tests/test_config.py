@@ -39,6 +39,7 @@ def test_schema_is_valid_draft_2020_12_and_names_every_capability_and_profile() 
     target = schema["$defs"]["target"]["properties"]
     assert target["capabilities"]["anyOf"][1]["items"]["enum"] == list(CAPABILITIES)
     assert target["profile"]["anyOf"][0]["enum"] == list(PROFILES)
+    assert target["profile"]["anyOf"][1]["items"]["enum"] == list(PROFILES)  # the list form too
 
 
 def test_schema_ships_inside_the_package_and_the_yaml_points_editors_at_it() -> None:

@@ -19,7 +19,6 @@ from respcheck.generate.requests import (
     INVALID_KINDS,
     create_request_schema,
     invalid_create_requests,
-    param_name,
     top_level_fields,
     valid_create_requests,
 )
@@ -31,6 +30,7 @@ from respcheck.generate.strategies import (
     UnsupportedSchema,
     from_schema,
 )
+from respcheck.jsonpointer import dotted
 from respcheck.session.repro import to_curl
 
 GENERATE = settings(
@@ -483,9 +483,9 @@ def test_bounds_and_enums_are_read_from_the_schema(request_schema):
     from respcheck.generate.requests import _schema_mutations
 
     catalog = _schema_mutations(json.dumps(request_schema, sort_keys=True))
-    out_of_range = {(param_name(m.path), m.value) for m in catalog["out_of_range"]}
+    out_of_range = {(dotted(m.path), m.value) for m in catalog["out_of_range"]}
     assert {("temperature", 2.5), ("top_p", 1.5), ("max_output_tokens", 15)} <= out_of_range
-    enums = {param_name(m.path) for m in catalog["unknown_enum"]}
+    enums = {dotted(m.path) for m in catalog["unknown_enum"]}
     assert {"truncation", "tool_choice", "text.format.type", "reasoning.effort"} <= enums
     assert "model" not in enums  # any string is a model name
 
@@ -521,10 +521,10 @@ def test_missing_required_only_removes_fields_a_server_must_blame(request_schema
 
 
 def test_param_names_follow_openai_spelling():
-    assert param_name(("temperature",)) == "temperature"
-    assert param_name(("text", "format", "type")) == "text.format.type"
-    assert param_name(("tools", 0, "name")) == "tools[0].name"
-    assert param_name(("input", 1, "content", 0, "text")) == "input[1].content[0].text"
+    assert dotted(("temperature",)) == "temperature"
+    assert dotted(("text", "format", "type")) == "text.format.type"
+    assert dotted(("tools", 0, "name")) == "tools[0].name"
+    assert dotted(("input", 1, "content", 0, "text")) == "input[1].content[0].text"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -69,17 +69,9 @@ def _path_of(pointer: str) -> tuple[str, ...]:
     return tuple(jsonpointer.tokens(pointer))
 
 
-def dotted(path: tuple[Any, ...]) -> str:
-    """``("usage", "input_tokens_details")`` -> ``usage.input_tokens_details``; indexes as ``[0]``."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out.lstrip(".")
-
-
 def subject(label: str, path: tuple[Any, ...]) -> str:
     """Where a problem is, e.g. ``response.usage`` or ``response.output_text.delta event: logprobs``."""
-    where = dotted(path)
+    where = jsonpointer.dotted(path)
     if label == "response":
         return "response" + ("" if not where else where if where.startswith("[") else "." + where)
     return f"{label}: {where}" if where else label
@@ -173,7 +165,7 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         if validator.is_valid(data):
             continue
         for p in problems(validator, data, limit=10):
-            key = (dotted(p.path), p.text)
+            key = (jsonpointer.dotted(p.path), p.text)
             if key in grouped:
                 first, count, types = grouped[key]
                 grouped[key] = (first, count + 1, types | {event_type})

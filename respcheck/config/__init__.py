@@ -6,7 +6,7 @@
 May import: budget, profiles, redact. Nothing here does network I/O.
 """
 
-from respcheck.config.explain import explain_error, format_path
+from respcheck.config.explain import explain_error
 from respcheck.config.target import (
     ADHOC_BUDGET,
     BUDGET_OPTIONS,
@@ -62,7 +62,6 @@ __all__ = [
     "budget_option_problem",
     "explain_error",
     "find_targets_file",
-    "format_path",
     "is_http_url",
     "load_targets",
     "parse_capabilities",

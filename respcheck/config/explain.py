@@ -8,11 +8,11 @@ got 'ten' — set a whole number``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any, NoReturn
 
 import yaml
 
+from respcheck import jsonpointer
 from respcheck.config.target import NOT_A_NAME, ConfigError, did_you_mean, url_problem
 
 
@@ -20,15 +20,7 @@ def fail_at(node: yaml.Node | None, label: str, path: list[Any], message: str) -
     """Raise the ConfigError of ``message`` at ``path``: 'file:line: key.path: message'."""
     line = line_of(node, path)
     where = f"{label}:{line}" if line else label
-    raise ConfigError(f"{where}: {format_path(path) or '(top level)'}: {message}")
-
-
-def format_path(path: Iterable[Any]) -> str:
-    """``targets.newapi.capabilities[2]``: the key path as a user reads it."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    raise ConfigError(f"{where}: {jsonpointer.dotted(path) or '(top level)'}: {message}")
 
 
 _TYPE_WORDS = {

@@ -43,7 +43,6 @@ __all__ = [
     "InvalidRequest",
     "create_request_schema",
     "invalid_create_requests",
-    "param_name",
     "top_level_fields",
     "valid_create_requests",
 ]
@@ -399,18 +398,11 @@ def invalid_create_requests(
             start = draw(st.integers(0, len(candidates) - 1))
             for mutation in candidates[start:] + candidates[:start]:
                 if _still_invalid(mutation, body, validator):
-                    return InvalidRequest(_apply(mutation, body), param_name(mutation.path), mutation.kind)
+                    param = jsonpointer.dotted(mutation.path)
+                    return InvalidRequest(_apply(mutation, body), param, mutation.kind)
         raise AssertionError(f"no invalidating mutation found for {body!r}")  # model can always go
 
     return invalid()
-
-
-def param_name(path: Sequence[str | int]) -> str:
-    """OpenAI's spelling of a field path: ``("tools", 0, "name")`` -> ``"tools[0].name"``."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 @cache

@@ -87,6 +87,7 @@ SUMMARIES = ("auto", "concise", "detailed")
 MAX_BODY_BYTES = 50 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 LARGEST_INTEGER = 2**64
+PARAM_LIMIT = 120  # characters of a field path an error message shows
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -220,37 +221,26 @@ def check_json_values(body: dict[str, Any]) -> None:
         value, path = pending.pop()
         if isinstance(value, dict):
             if len(path) >= MAX_JSON_DEPTH:
-                raise nested_too_deeply(param_path(path), MAX_JSON_DEPTH)
+                raise nested_too_deeply(jsonpointer.dotted(path, PARAM_LIMIT), MAX_JSON_DEPTH)
             for key, child in value.items():
                 if _SURROGATE.search(key):
-                    raise lone_surrogate(param_path((*path, key)))
+                    raise lone_surrogate(jsonpointer.dotted((*path, key), PARAM_LIMIT))
                 pending.append((child, (*path, key)))
         elif isinstance(value, list):
             if len(path) >= MAX_JSON_DEPTH:
-                raise nested_too_deeply(param_path(path), MAX_JSON_DEPTH)
+                raise nested_too_deeply(jsonpointer.dotted(path, PARAM_LIMIT), MAX_JSON_DEPTH)
             pending.extend((child, (*path, i)) for i, child in enumerate(value))
         elif isinstance(value, str):
             if _SURROGATE.search(value):
-                raise lone_surrogate(param_path(path))
+                raise lone_surrogate(jsonpointer.dotted(path, PARAM_LIMIT))
         elif isinstance(value, bool):
             continue
         elif isinstance(value, int) and abs(value) >= LARGEST_INTEGER:
             digits = len(str(abs(value)))
-            raise number_out_of_range(param_path(path), f"a number of {digits} digits")
+            raise number_out_of_range(jsonpointer.dotted(path, PARAM_LIMIT), f"a number of {digits} digits")
         elif isinstance(value, float) and not math.isfinite(value):
-            raise number_out_of_range(param_path(path), "a number too large for a double")
-
-
-def param_path(path: tuple[str | int, ...], limit: int = 120) -> str:
-    """``input[0].content`` (keys shown with any surrogate escaped, clipped to ``limit``)."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            safe = part.encode("utf-8", "backslashreplace").decode("utf-8")
-            text += f".{safe}" if text else safe
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+            where = jsonpointer.dotted(path, PARAM_LIMIT)
+            raise number_out_of_range(where, "a number too large for a double")
 
 
 def parse_model(body: dict[str, Any], models: dict[str, ModelSpec]) -> ModelSpec:
@@ -322,21 +312,13 @@ def check_against_schema(body: dict[str, Any]) -> None:
         return
     errors = validator.errors(judged, limit=1)
     pointer, message = (errors[0].pointer, errors[0].message) if errors else ("", "invalid request")
-    param = param_from_pointer(pointer)
+    param = jsonpointer.dotted_pointer(pointer)
     enum = re.match(r"^(.*) is not one of \[(.*)\]$", message)
     if enum:
         raise invalid_value(param, f"Invalid value: {enum.group(1)}. Supported values are: {enum.group(2)}.")
     raise invalid_value(
         param or None, f"Invalid '{param}': {message}." if param else f"Invalid request: {message}."
     )
-
-
-def param_from_pointer(pointer: str) -> str:
-    """``/input/0/content/1/type`` -> ``input[0].content[1].type`` (OpenAI's param notation)."""
-    param = ""
-    for token in jsonpointer.tokens(pointer):
-        param += f"[{token}]" if token.isdigit() else (f".{token}" if param else token)
-    return param
 
 
 def _parse_flags(body: dict[str, Any], params: CreateParams) -> None:
