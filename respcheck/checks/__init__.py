@@ -6,6 +6,8 @@ from respcheck.checks import (  # noqa: F401  (imported for their registrations)
     response,
     schema,
     stream,
+    stream_framing,
+    stream_order,
     transport,
     usage,
 )

@@ -20,6 +20,8 @@ T = TypeVar("T")
 TERMINAL_EVENTS = ("response.completed", "response.failed", "response.incomplete")
 # Endpoints whose 2xx body is a Response object.
 RESPONSE_ENDPOINTS = frozenset({"create", "retrieve", "cancel"})
+# Streams of Response events come from create (stream: true) and retrieve (?stream=true).
+STREAM_ENDPOINTS = ("create", "retrieve")
 
 
 def at(pointer: str, *parts: Any) -> str:
@@ -55,6 +57,11 @@ def is_vendor_event(event_type: str) -> bool:
 
 def is_success(exchange: Exchange) -> bool:
     return exchange.status is not None and 200 <= exchange.status < 300
+
+
+def responses_stream(exchange: Exchange) -> bool:
+    """A 2xx stream of Responses events (error statuses are the errors module's business)."""
+    return exchange.events is not None and is_success(exchange)
 
 
 def per_exchange(func: Callable[[Exchange], T]) -> Callable[[Exchange], T]:
