@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from respcheck.faults.layer import FaultLayer, resolve
-from respcheck.server.params import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from respcheck.server.request_json import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from respcheck.server.run import DatabaseInUse, RunningServer, start_server
 from respcheck.server.store import Store
 from tests.test_server_support import AUTH, KEY, client_for

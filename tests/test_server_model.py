@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 
 from respcheck.server import tokens
+from respcheck.server.input_items import normalize_input
 from respcheck.server.model import DEFAULT_MODELS, Turn, _Hints, instance_for, reply
-from respcheck.server.params import normalize_input
 
 GPT = next(m for m in DEFAULT_MODELS if m.name == "gpt-4o-mini")
 O4 = next(m for m in DEFAULT_MODELS if m.name == "o4-mini")

@@ -27,7 +27,7 @@ from respcheck.faults.catalogue import CATALOGUE
 from respcheck.faults.model import Fault, Frame, NotApplicable, Reply, Req, State, Stream, Wire
 from respcheck.faults.wire import InjectedReset, deliver
 from respcheck.server.errors import APIError, error_body, request_too_large
-from respcheck.server.params import MAX_BODY_BYTES
+from respcheck.server.request_json import MAX_BODY_BYTES
 from respcheck.sse import parse_sse
 
 FAULT_HEADER = "x-respcheck-fault"

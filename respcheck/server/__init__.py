@@ -4,7 +4,10 @@
 ``respcheck serve``. Layout, one concern per module:
 
 - ``app``: Starlette routes, auth, error mapping;
-- ``params``: create-request validation (OpenAI's 400s, naming the param) and input items;
+- ``params``: create-request validation (OpenAI's 400s, naming the param);
+- ``request_json``: a body's JSON read within bounds, and typed readers of parameters;
+- ``input_items``: ``input`` (a string or items) as the item dicts the store keeps;
+- ``ids``: OpenAI-looking ids;
 - ``model``: the deterministic "model" (arithmetic, recall, function calls, JSON output,
   reasoning summaries);
 - ``runner``: one response's life (events in order, budget, background, cancel);

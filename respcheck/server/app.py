@@ -35,18 +35,15 @@ from respcheck.server.errors import (
     request_too_large,
     response_not_found,
 )
+from respcheck.server.ids import new_id
+from respcheck.server.input_items import normalize_input
 from respcheck.server.model import DEFAULT_MODELS, ModelSpec
-from respcheck.server.params import (
-    INCLUDABLE,
+from respcheck.server.params import INCLUDABLE, CreateParams, parse_create, parse_model
+from respcheck.server.request_json import (
     MAX_BODY_BYTES,
-    CreateParams,
     check_range,
-    new_id,
-    normalize_input,
     optional_param,
     parse_body,
-    parse_create,
-    parse_model,
     reject_unknown,
 )
 from respcheck.server.runner import TERMINAL_STATUSES, ResponseRun

@@ -15,8 +15,10 @@ from typing import Any
 from respcheck.server import events as ev
 from respcheck.server import tokens
 from respcheck.server.errors import invalid_type, invalid_value, missing_parameter
+from respcheck.server.ids import new_id
 from respcheck.server.model import ModelSpec, Reply, Turn, reply, text_of
-from respcheck.server.params import check_range, new_id, optional_param, parse_model, reject_unknown
+from respcheck.server.params import parse_model
+from respcheck.server.request_json import check_range, optional_param, reject_unknown
 
 CHAT_PARAMETERS = frozenset(
     {

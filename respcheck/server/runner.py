@@ -16,8 +16,9 @@ from typing import Any
 
 from respcheck.server import events as ev
 from respcheck.server import resource, tokens
+from respcheck.server.ids import new_id
 from respcheck.server.model import Reply, Turn, reply
-from respcheck.server.params import CreateParams, new_id
+from respcheck.server.params import CreateParams
 from respcheck.server.store import Store
 from respcheck.server.wire import WireForm
 
