@@ -26,7 +26,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from runs import KEY, load_average, respcheck_run, served, write_targets
 
-from respcheck.generate.requests import create_request_schema, invalid_create_requests, valid_create_requests
+from respcheck.generate.invalid_requests import invalid_create_requests
+from respcheck.generate.requests import create_request_schema, valid_create_requests
 from respcheck.generate.strategies import SchemaCompiler
 
 MODELS = ["gpt-bench-mini", "gpt-bench"]

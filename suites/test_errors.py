@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from respcheck.generate.requests import INVALID_KINDS, invalid_create_requests
+from respcheck.generate.invalid_requests import INVALID_KINDS, invalid_create_requests
 
 pytestmark = pytest.mark.area("errors")
 

@@ -14,11 +14,9 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from respcheck.generate.ahead import draw_examples, send_ahead
+from respcheck.generate.invalid_requests import API_REQUIRED, INVALID_KINDS, invalid_create_requests
 from respcheck.generate.requests import (
-    API_REQUIRED,
-    INVALID_KINDS,
     create_request_schema,
-    invalid_create_requests,
     top_level_fields,
     valid_create_requests,
 )
@@ -480,7 +478,7 @@ def test_invalid_requests_cover_every_kind_and_the_classic_params():
 
 
 def test_bounds_and_enums_are_read_from_the_schema(request_schema):
-    from respcheck.generate.requests import _schema_mutations
+    from respcheck.generate.invalid_requests import _schema_mutations
 
     catalog = _schema_mutations(json.dumps(request_schema, sort_keys=True))
     out_of_range = {(dotted(m.path), m.value) for m in catalog["out_of_range"]}
@@ -493,7 +491,7 @@ def test_bounds_and_enums_are_read_from_the_schema(request_schema):
 def test_a_body_whose_mutation_is_ambiguous_is_not_labelled(request_schema):
     # text.format.type set on a body without `text` creates the parent; the control value proves
     # the enum itself (not a missing sibling) is what makes the body invalid.
-    from respcheck.generate.requests import _Mutation, _still_invalid, _validator
+    from respcheck.generate.invalid_requests import _Mutation, _still_invalid, _validator
 
     check = _validator(json.dumps(request_schema, sort_keys=True))
     body = {"model": "m", "input": "hi"}
@@ -504,7 +502,7 @@ def test_a_body_whose_mutation_is_ambiguous_is_not_labelled(request_schema):
 
 
 def test_missing_required_only_removes_fields_a_server_must_blame(request_schema):
-    from respcheck.generate.requests import _candidates, _Mutation, _still_invalid, _validator
+    from respcheck.generate.invalid_requests import _candidates, _Mutation, _still_invalid, _validator
 
     check = _validator(json.dumps(request_schema, sort_keys=True))
     tool = {"type": "function", "name": "get_time", "strict": False, "parameters": {"type": "object"}}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from respcheck import jsonpointer
@@ -250,3 +250,33 @@ def validator_document(root: dict) -> dict:
     defs = {name: rewrite_refs(sub) for name, sub in root.get("$defs", {}).items()}
     defs[ROOT_DEF] = body
     return {"$defs": defs}
+
+
+def object_fields(root: dict, node: Any, pointer: str, depth: int) -> Iterator[tuple[str, Any, str]]:
+    """(name, subschema, pointer of the object declaring it) for every property an object schema
+    may have, through ``$ref`` and unions."""
+    if depth > 16 or not isinstance(node, dict):
+        return
+    if "$ref" in node:
+        target = jsonpointer.resolve(root, node["$ref"])
+        yield from object_fields(root, target, node["$ref"], depth + 1)
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for sub in node.get(keyword, []):
+            yield from object_fields(root, sub, pointer, depth + 1)
+    for name, sub in node.get("properties", {}).items():
+        yield name, sub, pointer
+
+
+def alternatives_of(root: dict, node: Any, depth: int) -> list[dict]:
+    """The plain schemas a value may match (unions and references flattened)."""
+    if depth > 16 or not isinstance(node, dict):
+        return [{}] if node is True else []
+    if "$ref" in node:
+        target = alternatives_of(root, jsonpointer.resolve(root, node["$ref"]), depth + 1)
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        return [{**t, **rest} for t in target] if rest else target
+    branches = [b for keyword in ("anyOf", "oneOf") for b in node.get(keyword, [])]
+    if branches:
+        rest = {k: v for k, v in node.items() if k not in ("anyOf", "oneOf")}
+        return [{**rest, **a} for b in branches for a in alternatives_of(root, b, depth + 1)]
+    return [node]
