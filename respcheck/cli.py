@@ -19,7 +19,7 @@ from typing import NoReturn
 import click
 
 from respcheck import __version__
-from respcheck.options import OPTIONS, target_values
+from respcheck.options import OPTIONS, RUN_OPTIONS, target_values
 from respcheck.profiles import PROFILES
 from respcheck.session.tally import EXIT_COULD_NOT_RUN, EXIT_FAILURES, EXIT_OK
 
@@ -233,9 +233,16 @@ def targets_command(targets_file: str | None) -> None:
 def run_options(command: Callable[..., None]) -> Callable[..., None]:
     """The run options from the one table (respcheck.options), as click options."""
     for option in reversed(OPTIONS):
-        kind = click.Path(path_type=Path) if option.name == "report_dir" else option.type
+        if option.is_flag:
+            flag = click.option(option.flag, option.name, is_flag=True, default=None, help=option.help)
+            command = flag(command)
+            continue
+        kind = click.Path(path_type=Path) if option.path else option.type
         command = click.option(option.flag, option.name, type=kind, default=None, help=option.help)(command)
     return command
+
+
+GATE_OPTIONS = {o.name for o in RUN_OPTIONS} - {"report_dir"}
 
 
 @cli.command("run", context_settings={"ignore_unknown_options": False})
@@ -246,9 +253,11 @@ def run_options(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--hypothesis-profile", default="ci", show_default=True,
               type=click.Choice(["smoke", "ci", "nightly"]))
 @click.option("-v", "--verbose", is_flag=True, help="One line per test.")
+@click.option("--details", is_flag=True, help="Also print each failing test's findings and repro "
+              "(by default the run ends with the failures grouped by root cause).")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- PYTEST_ARGS...]")
 def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypothesis_profile: str,
-                verbose: bool, pytest_args: tuple[str, ...], report_dir: Path | None,
+                verbose: bool, details: bool, pytest_args: tuple[str, ...], report_dir: Path | None,
                 **given: object) -> None:
     """Run the conformance suites against a target and write a report.
 
@@ -258,12 +267,14 @@ def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypo
 
     opts = RunOptions(
         target=TargetOptions(**target_values(lambda o: given[o.name])),
+        gate={name: value for name, value in given.items() if name in GATE_OPTIONS},
         suites=suites,
         keyword=keyword,
         workers=workers,
         hypothesis_profile=hypothesis_profile,
         report_dir=report_dir,
         verbose=verbose,
+        details=details,
         pytest_args=pytest_args,
     )
     try:

@@ -18,6 +18,8 @@ class Option:
     type: type = str
     target: bool = True  # part of choosing the target (selection.TargetOptions)
     pytest_dest: str | None = None  # when the plain name would clash with another pytest plugin's
+    is_flag: bool = False  # takes no value
+    path: bool = False  # a file or folder
 
     @property
     def dest(self) -> str:
@@ -37,11 +39,37 @@ OPTIONS = (
     Option("budget_output_tokens", "--budget-output-tokens", "At most this many output tokens.", int),
     Option("budget_rps", "--budget-rps", "At most this many requests per second.", float),
     Option("report_dir", "--report-dir", "Write the report to this folder (respcheck run's default: "
-           "reports/<time>-<target>/).", target=False, pytest_dest="respcheck_report_dir"),
+           "reports/<time>-<target>/).", target=False, pytest_dest="respcheck_report_dir", path=True),
+    Option("checks", "--checks", "Judge only these checks: ids, dotted prefixes (usage) or globs "
+           "(stream.*), comma-separated.", target=False, pytest_dest="respcheck_checks"),
+    Option("exclude_checks", "--exclude-checks", "Do not judge these checks (ids, prefixes or globs, "
+           "comma-separated).", target=False, pytest_dest="respcheck_exclude_checks"),
+    Option("baseline", "--baseline", "YAML or JSON file of known findings: they do not fail the run, "
+           "new ones do.", target=False, pytest_dest="respcheck_baseline", path=True),
+    Option("update_baseline", "--update-baseline", "Write --baseline from this run (keeping the reasons "
+           "of entries that still match).", bool, target=False, pytest_dest="respcheck_update_baseline",
+           is_flag=True),
 )
 TARGET_OPTIONS = tuple(o for o in OPTIONS if o.target)
+RUN_OPTIONS = tuple(o for o in OPTIONS if not o.target)  # how to run and report, whatever the target
 
 
 def target_values(get: Any) -> dict[str, Any]:
     """The target options' values, read with ``get(option)`` (click's params or pytest's getoption)."""
     return {o.name: get(o) for o in TARGET_OPTIONS}
+
+
+def run_values(get: Any) -> dict[str, Any]:
+    """The other options' values (report folder, check selection, baseline), read with ``get(option)``."""
+    return {o.name: get(o) for o in RUN_OPTIONS}
+
+
+def as_pytest_args(values: dict[str, Any]) -> list[str]:
+    """The run options given (not None, not False) as pytest command-line arguments."""
+    args: list[str] = []
+    for option in RUN_OPTIONS:
+        value = values.get(option.name)
+        if value is None or value is False:
+            continue
+        args += [option.flag] if option.is_flag else [option.flag, str(value)]
+    return args

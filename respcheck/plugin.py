@@ -27,6 +27,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from respcheck.budget import BudgetExhausted
+from respcheck.checks.policy import CheckPolicy, UnknownCheck, require_known, split_patterns
 from respcheck.client import ResponsesClient, TargetUnreachable
 from respcheck.config import CAPABILITIES, ConfigError, Target
 from respcheck.exchange import Exchange
@@ -37,6 +38,7 @@ from respcheck.reports.terminal import TerminalSummary
 from respcheck.resources import suites_root
 from respcheck.selection import TargetOptions, select_target
 from respcheck.server.wire import wire_form
+from respcheck.session.baseline import BaselineError, Gate, load_baseline
 from respcheck.session.events import (
     BudgetState,
     Event,
@@ -79,7 +81,11 @@ settings.register_profile(
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("respcheck", "respcheck: conformance of a Responses API target")
     for option in OPTIONS:
-        group.addoption(option.flag, dest=option.dest, type=option.type, default=None, help=option.help)
+        if option.is_flag:
+            group.addoption(option.flag, dest=option.dest, action="store_true", default=None,
+                            help=option.help)
+        else:
+            group.addoption(option.flag, dest=option.dest, type=option.type, default=None, help=option.help)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -193,14 +199,43 @@ def report_dir_of(config: pytest.Config) -> Path | None:
     return Path(given).resolve() if given else None
 
 
+def check_policy(config: pytest.Config, target: Target) -> CheckPolicy:
+    """What this run judges by: --checks, --exclude-checks and the target's severity map."""
+    try:
+        include = require_known(split_patterns(config.getoption("respcheck_checks")), "--checks")
+        exclude = require_known(split_patterns(config.getoption("respcheck_exclude_checks")),
+                                "--exclude-checks")
+    except UnknownCheck as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return CheckPolicy(include=include, exclude=exclude, severity=dict(target.severity))
+
+
+def gate_of(config: pytest.Config, target: Target) -> Gate | None:
+    """The baseline gate of --baseline (None without it); an unusable file is a usage error."""
+    given = config.getoption("respcheck_baseline")
+    update = bool(config.getoption("respcheck_update_baseline"))
+    if not given:
+        if update:
+            raise pytest.UsageError("--update-baseline: name the file to write with --baseline FILE")
+        return None
+    path = Path(given).resolve()
+    try:
+        entries = [] if update and not path.exists() else load_baseline(path)
+    except BaselineError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    return Gate(entries, target=target.name, path=path, update=update)
+
+
 @pytest.fixture(scope="session")
 def respcheck_live(pytestconfig: pytest.Config) -> Iterator[LiveSession]:
     """This process's live session: the target (the reference server started if chosen), its client."""
+    target = target_of(pytestconfig)
     live = LiveSession(
-        target=target_of(pytestconfig),
+        target=target,
         report_dir=report_dir_of(pytestconfig),
         worker=_worker_id(pytestconfig),
         workers=worker_count(getattr(pytestconfig, "workerinput", None)),
+        policy=check_policy(pytestconfig, target),
     ).start()
     pytestconfig.stash[_LIVE] = live
     try:
@@ -369,7 +404,7 @@ class _Controller:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.terminal = TerminalSummary()
+        self.terminal = TerminalSummary(report_dir_of(config))
         self.session: Session | None = None
         self.running: dict[str, TestFinished] = {}
         self.lost = ""  # why the target stopped answering, as the first test that met it said
@@ -380,7 +415,9 @@ class _Controller:
             handlers: list[Handler] = [*file_handlers(report_dir)] if report_dir is not None else []
             if report_dir is not None:
                 report_dir.mkdir(parents=True, exist_ok=True)
-            self.session = Session(target_of(self.config), [*handlers, self.terminal])
+            target = target_of(self.config)
+            check_policy(self.config, target)  # a pattern naming no check: one line, before any test
+            self.session = Session(target, [*handlers, self.terminal], gate=gate_of(self.config, target))
             self.session.start()
         return self.session
 
@@ -433,6 +470,8 @@ class _Controller:
         code = self.session.finish(int(exitstatus) not in (0, 1, 5), lost or None)
         if handoff is not None:
             handoff.exit_code = code
+        if self.session.gate is not None:  # plain pytest: known failures do not fail the run either
+            session.exitstatus = code
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for line in self.terminal.lines:

@@ -10,15 +10,19 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from respcheck.checks.policy import UnknownCheck, require_known, split_patterns
 from respcheck.config import ConfigError, Target
+from respcheck.options import as_pytest_args
 from respcheck.resources import suites_root
 from respcheck.selection import TargetOptions, select_target
+from respcheck.session.baseline import BaselineError, load_baseline
 from respcheck.session.session import Handoff
 from respcheck.session.tally import EXIT_COULD_NOT_RUN
 
@@ -52,7 +56,9 @@ class RunOptions:
     hypothesis_profile: str = "ci"
     report_dir: Path | None = None
     verbose: bool = False
+    details: bool = False  # every failing test's own section (pytest's), not only the root causes
     pytest_args: tuple[str, ...] = ()  # passed through to pytest as they are (after ``--``)
+    gate: dict[str, Any] = field(default_factory=dict)  # --checks, --exclude-checks, --baseline...
 
 
 def preflight(target: Target) -> None:
@@ -72,6 +78,21 @@ def preflight(target: Target) -> None:
         raise CannotRun(
             f"cannot connect to {url}: {reason} — check the URL and that the server is up"
         ) from None
+
+
+def gate_problem(gate: dict[str, Any]) -> None:
+    """A check pattern naming no check, or an unusable baseline file: one line (exit 2), before
+    anything is sent."""
+    try:
+        for name in ("checks", "exclude_checks"):
+            require_known(split_patterns(gate.get(name)), "--" + name.replace("_", "-"))
+        baseline = gate.get("baseline")
+        if gate.get("update_baseline") and not baseline:
+            raise CannotRun("--update-baseline: name the file to write with --baseline FILE")
+        if baseline and not (gate.get("update_baseline") and not Path(baseline).exists()):
+            load_baseline(Path(baseline))
+    except (UnknownCheck, BaselineError) as exc:
+        raise CannotRun(str(exc)) from None
 
 
 def default_report_dir(target: Target) -> Path:
@@ -95,8 +116,15 @@ def pytest_args(opts: RunOptions, report_dir: Path) -> list[str]:
             raise CannotRun(f"-n: {opts.workers!r} is not a number of workers — pass N, or auto")
         args += ["-n", opts.workers]
     args += ["--hypothesis-profile", opts.hypothesis_profile, "--report-dir", str(report_dir),
-             "-rfE", "-v" if opts.verbose else "-q", *opts.pytest_args]
+             *as_pytest_args(opts.gate), *detail_args(opts), *opts.pytest_args]
     return args
+
+
+def detail_args(opts: RunOptions) -> list[str]:
+    """The root causes close every run; each failing test's own section (findings, repro) is one
+    flag away (``--details``), since one root cause repeated in 94 sections hides the others."""
+    shown = ["-rfE"] if opts.details else ["--tb=no", "-rN"]
+    return [*shown, "-v" if opts.verbose else "-q"]
 
 
 def run(opts: RunOptions) -> int:
@@ -105,6 +133,7 @@ def run(opts: RunOptions) -> int:
         target = select_target(opts.target)
     except ConfigError as exc:
         raise CannotRun(str(exc)) from None
+    gate_problem(opts.gate)
     preflight(target)
     report_dir = (opts.report_dir or default_report_dir(target)).resolve()
     args = pytest_args(opts, report_dir)  # a bad --suite or -n is reported before any folder is made

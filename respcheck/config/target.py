@@ -129,6 +129,8 @@ class Target:
     profiles: tuple[str, ...] = ("openai",)
     capabilities: frozenset[str] = frozenset(CAPABILITIES)
     headers: Mapping[str, str] = field(default_factory=dict, hash=False)  # the rest keeps Target hashable
+    # check id, prefix or glob -> off | info | warning | error (respcheck.checks.policy reads it)
+    severity: Mapping[str, str] = field(default_factory=dict, hash=False)
     budget: Budget = field(default_factory=Budget)
     timeouts: Timeouts = field(default_factory=Timeouts)
     retries: Retries = field(default_factory=Retries)

@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from respcheck.checks.policy import severity_problem
 from respcheck.config.explain import bad_pattern, explain_error, fail_at, one_line
 from respcheck.config.loader import YAMLProblem, load_yaml
 from respcheck.config.target import (
@@ -113,6 +114,8 @@ def _target_from_raw(name: str, raw: Mapping[str, Any], label: str) -> Target:
         profiles=(profile,) if isinstance(profile, str) else tuple(profile),
         capabilities=frozenset(CAPABILITIES if capabilities == "all" else capabilities),
         headers=dict(raw.get("headers", {})),
+        # YAML 1.1 reads an unquoted ``off`` as false
+        severity={k: "off" if v is False else str(v) for k, v in raw.get("severity", {}).items()},
         budget=replace(base.budget, **raw.get("budget", {})),
         timeouts=replace(base.timeouts, **{k: float(v) for k, v in raw.get("timeouts", {}).items()}),
         retries=replace(base.retries, **raw.get("retries", {})),
@@ -192,6 +195,9 @@ def _validate(data: Any, node: yaml.Node | None, label: str) -> None:
         if name != REFERENCE and "base_url" not in (raw or {}) and "base_url_env" not in (raw or {}):
             fail_at(node, label, ["targets", name], "missing key 'base_url' — set the relay's URL "
                   "(https://host/v1), or base_url_env for a self-hosted one")
+        bad_severity = severity_problem((raw or {}).get("severity", {}))
+        if bad_severity:
+            fail_at(node, label, ["targets", name, "severity", bad_severity[0]], bad_severity[1])
         for header in (raw or {}).get("headers", {}):
             # a credential written here would be a key in the file, in git, in every report
             if header.lower() in SECRET_HEADERS:

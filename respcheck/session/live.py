@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from respcheck.checks.policy import CheckPolicy
 from respcheck.client import ResponsesClient
 from respcheck.config import REFERENCE_API_KEY, REFERENCE_API_KEY_ENV, Target
 from respcheck.exchange import Exchange
@@ -34,6 +35,7 @@ class LiveSession:
     outbox: list[Event] = field(default_factory=list)
     recorder: Recorder | None = None
     scenario: list[Exchange] = field(default_factory=list)  # the running test's judged exchanges
+    policy: CheckPolicy = field(default_factory=CheckPolicy)  # --checks, --exclude-checks, severity
 
     def start(self) -> LiveSession:
         """Start the embedded server if the target is it, then the client; whatever fails, stops."""
@@ -66,6 +68,7 @@ class LiveSession:
         self.scenario.append(exchange)
         findings = judge_all(exchange, self.target.profiles)
         findings += judge_latest(self.scenario, self.target.profiles)
+        findings = self.policy.apply_all(findings)
         self.outbox.append(ExchangeJudged(
             nodeid=self.recorder.test if self.recorder else None, exchange_id=exchange.id,
             findings=[dict(f.to_dict(), profile=p) for p, f in findings],
@@ -77,7 +80,7 @@ class LiveSession:
         checks) go to the reports as the registry's do: one ``ExchangeJudged`` per exchange they are
         about (``sdk`` for the SDK's, which see no exchange of respcheck's)."""
         by_exchange: dict[str, list[Finding]] = {}
-        for finding in findings:
+        for _, finding in self.policy.apply_all((profile, f) for f in findings):
             by_exchange.setdefault(finding.exchange_id or "sdk", []).append(finding)
         nodeid = self.recorder.test if self.recorder else None
         for exchange_id, found in by_exchange.items():

@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 from respcheck.config import Target
 from respcheck.redact import redact_text
-from respcheck.session.events import Event, RunFinished, RunStarted
+from respcheck.session.baseline import Gate, write_baseline
+from respcheck.session.events import Event, RunFinished, RunStarted, TestFinished
 from respcheck.session.tally import Tally
 from respcheck.session.target import identity
 
@@ -39,9 +40,11 @@ class Handler(Protocol):
 
 
 class Session:
-    def __init__(self, target: Target | None, handlers: Sequence[Handler] = ()) -> None:
+    def __init__(self, target: Target | None, handlers: Sequence[Handler] = (),
+                 gate: Gate | None = None) -> None:
         self.target = target
         self.handlers = list(handlers)
+        self.gate = gate  # --baseline: a failure it accepts is "known", and does not fail the run
         self.tally = Tally()
         self.exit_code: int | None = None
         self.started = False
@@ -52,6 +55,8 @@ class Session:
             self.emit(RunStarted(target=identity(self.target), started_at=time.time()))
 
     def emit(self, event: Event) -> None:
+        if self.gate is not None and isinstance(event, TestFinished):
+            self.gate.classify(event)  # before anyone sees the test: every output reads the same outcome
         self.tally.apply(event)
         for handler in self.handlers:
             try:
@@ -64,9 +69,15 @@ class Session:
         """The verdict: emits ``RunFinished`` (the handlers write their files) and returns the exit code.
         ``lost``: why the target stopped answering mid-run (exit 2)."""
         self.start()
-        code = self.tally.exit_code(could_not_finish, lost)
+        gate = self.gate
+        code = self.tally.exit_code(could_not_finish, lost, gate_fails=gate is not None and gate.fails_run())
         self.exit_code = code
-        self.emit(RunFinished(summary=self.tally.summary(code, lost), exit_code=code))
+        summary = self.tally.summary(code, lost)
+        if gate is not None:
+            if gate.update and gate.path is not None:
+                write_baseline(gate.path, gate.updated_entries())
+            summary["baseline"] = gate.verdict(self.tally.tests.values())
+        self.emit(RunFinished(summary=summary, exit_code=code))
         return code
 
 

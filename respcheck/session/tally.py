@@ -1,14 +1,17 @@
 """The verdict of a run, folded from its events: outcomes by area, findings by check, the spend,
 the exit code and ``summary.json``'s content.
 
-Exit codes: 0 all passed; 1 conformance failures; 2 could not run; 3 a budget was exhausted
-before the run finished (and nothing failed).
+Exit codes: 0 all passed (failures the baseline knows included); 1 conformance failures, or an
+expired baseline entry; 2 could not run; 3 a budget was exhausted before the run finished (and
+nothing failed).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
@@ -21,7 +24,8 @@ EXIT_INTERRUPTED = 130
 VERDICTS = {
     EXIT_OK: "pass", EXIT_FAILURES: "fail", EXIT_COULD_NOT_RUN: "error", EXIT_BUDGET: "budget_exhausted",
 }
-OUTCOMES = ("passed", "failed", "unsupported", "skipped", "budget")
+# "known": failed, but every error finding is accepted by the baseline (session.baseline)
+OUTCOMES = ("passed", "failed", "known", "unsupported", "skipped", "budget")
 
 
 class Tally:
@@ -44,12 +48,14 @@ class Tally:
     def counts(self) -> Counter[str]:
         return Counter(t.outcome for t in self.tests.values())
 
-    def exit_code(self, could_not_finish: bool = False, lost: str | None = None) -> int:
-        """``lost``: why the target stopped answering mid-run (nothing after it means anything)."""
+    def exit_code(self, could_not_finish: bool = False, lost: str | None = None,
+                  gate_fails: bool = False) -> int:
+        """``lost``: why the target stopped answering mid-run (nothing after it means anything);
+        ``gate_fails``: the baseline has an expired entry."""
         counts = self.counts()
         if lost:
             return EXIT_COULD_NOT_RUN
-        if counts["failed"]:
+        if counts["failed"] or gate_fails:
             return EXIT_FAILURES
         if counts["budget"]:
             return EXIT_BUDGET
@@ -87,6 +93,7 @@ class Tally:
             "spend": self.spend.to_dict(),
             "budget_exhausted": self.budget_reason(),
             "target_lost": lost,
+            "root_causes": root_causes(self.tests.values()),
             "tests": [_test_row(t) for t in self.tests.values()],
         }
 
@@ -95,3 +102,69 @@ def _test_row(test: TestFinished) -> dict[str, Any]:
     row = asdict(test)
     row.pop("exchanges")
     return row
+
+
+# What varies between two reports of one problem: numbers (event indexes, counts) and server ids.
+_VARYING = re.compile(r"\b(?:resp|msg|rs|fc|call|item|caresp)_[A-Za-z0-9]+|\d+")
+ASSERTION = "(test assertion)"  # the group of failures that carry no error finding
+MAX_MESSAGES = 5  # distinct messages kept per check
+
+
+def problem_key(message: str) -> str:
+    """A message with what varies between reports of one problem masked: the distinct problem."""
+    return _VARYING.sub("#", message.splitlines()[0] if message else "")
+
+
+def root_causes(tests: Iterable[TestFinished]) -> list[dict[str, Any]]:
+    """The failures grouped by check id, then by distinct message: how many tests (failed, or
+    known to the baseline) and exchanges each touched, one example each. A failure with no error
+    finding (a scenario's own assertion) is grouped by its first line under ``ASSERTION``. Most
+    tests first."""
+    groups: dict[str, dict[str, Any]] = {}
+    for test in tests:
+        if test.outcome not in ("failed", "known"):
+            continue
+        errors = [f for f in test.findings if f.get("severity") == "error"]
+        if not errors:
+            _add(groups, ASSERTION, test, None, test.message)
+        for finding in errors:
+            _add(groups, str(finding.get("check_id")), test, finding, str(finding.get("message") or ""))
+    return sorted((_group_row(g) for g in groups.values()), key=lambda g: (-g["tests"], g["check_id"]))
+
+
+def _add(groups: dict[str, dict[str, Any]], check_id: str, test: TestFinished,
+         finding: dict[str, Any] | None, message: str) -> None:
+    group = groups.setdefault(check_id, {"check_id": check_id, "tests": set(), "exchanges": set(),
+                                         "known": set(), "messages": {}, "clause": None})
+    exchange = (finding or {}).get("exchange_id")
+    group["tests"].add(test.nodeid)
+    if exchange:
+        group["exchanges"].add(exchange)
+    if finding is not None and finding.get("baseline"):
+        group["known"].add(test.nodeid)
+    group["clause"] = group["clause"] or (finding or {}).get("clause")
+    key = problem_key(message)
+    if key not in group["messages"]:
+        group["messages"][key] = {
+            "message": (message.splitlines() or [""])[0], "tests": set(), "exchanges": set(),
+            "example_test": test.nodeid, "example_exchange": exchange,
+            "location": (finding or {}).get("location"),
+        }
+    shown = group["messages"][key]
+    shown["tests"].add(test.nodeid)
+    if exchange:
+        shown["exchanges"].add(exchange)
+
+
+def _group_row(group: dict[str, Any]) -> dict[str, Any]:
+    messages = sorted(group["messages"].values(), key=lambda m: -len(m["tests"]))
+    return {
+        "check_id": group["check_id"],
+        "clause": group["clause"],
+        "tests": len(group["tests"]),
+        "exchanges": len(group["exchanges"]),
+        "known": len(group["known"]) == len(group["tests"]),  # every test it touched is in the baseline
+        "distinct": len(messages),
+        "messages": [dict(m, tests=len(m["tests"]), exchanges=len(m["exchanges"]))
+                     for m in messages[:MAX_MESSAGES]],
+    }

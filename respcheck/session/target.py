@@ -29,6 +29,7 @@ def target_to_data(target: Target) -> dict[str, Any]:
     data["retries"] = asdict(target.retries)
     data["budget"] = {**asdict(target.budget), "set_by": dict(target.budget.set_by)}
     data["headers"] = dict(target.headers)
+    data["severity"] = dict(target.severity)
     data["profiles"] = list(target.profiles)
     data["tags"] = list(target.tags)
     data["capabilities"] = sorted(target.capabilities)
