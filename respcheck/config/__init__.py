@@ -3,7 +3,8 @@
 ``target.py`` is the model (``Target``, its parts, the ad-hoc target of the CLI);
 ``targets_file.py`` reads targets.yaml into Targets; ``loader.py`` is the strict YAML loader
 (also used for VCR cassettes); ``explain.py`` turns a schema error into a one-line message.
-May import: budget, profiles, redact, checks.policy (a severity key must name a check). Nothing here does network I/O.
+May import: budget, profiles, redact, checks.policy (a severity key must name a check).
+Nothing here does network I/O.
 """
 
 from respcheck.config.explain import explain_error
