@@ -2,7 +2,7 @@
 # The matrix: every target tagged `real` in targets.yaml, installed, started, run by respcheck (all
 # suites), stopped; then one HTML matrix page and COMPATIBILITY.md from those runs.
 #   targets/matrix.sh [OUT_DIR]      (default reports/matrix-<time>)
-# Heavy targets (tag heavy: Llama Stack, LiteLLM) are included only with RESPCHECK_HEAVY_TARGETS=1. A target's
+# Heavy targets (tag heavy: Llama Stack, transformers, LiteLLM) are included only with RESPCHECK_HEAVY_TARGETS=1. A target's
 # folder is its name up to the first '-' (litellm-bridge and litellm-passthrough share targets/litellm,
 # started once). Needs the repo's .venv (bash scripts/test or pip install -e . makes it).
 source "$(dirname "$0")/lib.sh"

@@ -104,7 +104,7 @@ def test_unknown_target_name_suggests_the_closest() -> None:
     assert str(caught.value) == (
         f"{SHIPPED}: unknown target 'mixrout' (did you mean 'mixroute'?) — "
         "choose one of: reference, mixroute, newapi, 12ai, agentserver, aimock, "
-        "litellm-passthrough, litellm-bridge, llamastack"
+        "litellm-passthrough, litellm-bridge, llamastack, transformers"
     )
 
 
