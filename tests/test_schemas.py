@@ -12,7 +12,7 @@ import jsonschema_rs
 import pytest
 
 from respcheck import jsonpointer
-from respcheck.schemas import build, doc_tables, evolution, explain
+from respcheck.schemas import build, doc_tables, evolution, explain, openapi
 from respcheck.schemas.registry import load_validator, schemas_root
 from tests.recorded import DOCS, SPECS
 
@@ -49,13 +49,13 @@ def schema_nodes(node: Any) -> list[dict[str, Any]]:
         return []
     found = [node]
     for key, value in node.items():
-        if key in build.SUBSCHEMA_MAP:
+        if key in openapi.SUBSCHEMA_MAP:
             for sub in value.values():
                 found.extend(schema_nodes(sub))
-        elif key in build.SUBSCHEMA_LIST:
+        elif key in openapi.SUBSCHEMA_LIST:
             for sub in value:
                 found.extend(schema_nodes(sub))
-        elif key in build.SUBSCHEMA:
+        elif key in openapi.SUBSCHEMA:
             found.extend(schema_nodes(value))
     return found
 
@@ -192,7 +192,7 @@ def test_openapi_only_keywords_and_prose_are_gone(built: Path) -> None:
 
 
 def test_a_property_named_like_a_keyword_survives_cleaning() -> None:
-    cleaned = build.clean(
+    cleaned = openapi.clean(
         {"type": "object", "description": "prose", "properties": {"description": {"type": "string"}}}, "X"
     )
     assert cleaned == {"type": "object", "properties": {"description": {"type": "string"}}}
@@ -213,19 +213,19 @@ def test_a_property_named_like_a_keyword_survives_cleaning() -> None:
     ],
 )
 def test_openapi_nullable_becomes_json_schema_null(given: dict, expected: dict) -> None:
-    assert build.clean(given, "X") == expected
+    assert openapi.clean(given, "X") == expected
 
 
 def test_recursive_ref_points_at_its_anchor_component() -> None:
     spec = json.loads((SPECS / "openai-openapi.json").read_text(encoding="utf-8"))
-    cleaned = build.clean(spec["components"]["schemas"]["CompoundFilter"], "CompoundFilter")
+    cleaned = openapi.clean(spec["components"]["schemas"]["CompoundFilter"], "CompoundFilter")
     assert {"$ref": "#/$defs/CompoundFilter"} in cleaned["properties"]["filters"]["items"]["anyOf"]
 
 
 def test_recursive_filter_validates_nested_filters() -> None:
     spec = json.loads((SPECS / "openai-openapi.json").read_text(encoding="utf-8"))
     source = build.SPEC_SOURCES[0]
-    doc = build.Spec(source, spec).document_for({"$ref": "#/$defs/CompoundFilter"}, "t")[0]
+    doc = openapi.Spec(source, spec).document_for({"$ref": "#/$defs/CompoundFilter"}, "t")[0]
     validator = jsonschema_rs.validator_for(doc)
     leaf = {"type": "eq", "key": "a", "value": "b"}
     assert validator.is_valid({"type": "and", "filters": [leaf, {"type": "or", "filters": [leaf]}]})
@@ -234,7 +234,7 @@ def test_recursive_filter_validates_nested_filters() -> None:
 
 def test_unknown_keywords_stop_the_build() -> None:
     with pytest.raises(build.BuildError, match="unknown schema keyword"):
-        build.clean({"type": "string", "patternz": "x"}, "X")
+        openapi.clean({"type": "string", "patternz": "x"}, "X")
 
 
 # --- provenance and relaxations -------------------------------------------------------------------
@@ -287,7 +287,7 @@ def test_recently_required_fields_are_required_in_the_spec_but_not_in_the_schema
     spec = json.loads((SPECS / "openai-openapi.json").read_text(encoding="utf-8"))["components"]["schemas"]
     response = json.loads((built / "openai/response.json").read_text())
     for rule in evolution.RECENTLY_REQUIRED:
-        original = jsonpointer.resolve(build.clean(spec[rule.component], rule.component), rule.pointer)
+        original = jsonpointer.resolve(openapi.clean(spec[rule.component], rule.component), rule.pointer)
         assert rule.field in original["required"], rule
         if rule.component in response["$defs"]:
             relaxed = jsonpointer.resolve(response["$defs"][rule.component], rule.pointer)
