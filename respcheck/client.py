@@ -40,7 +40,7 @@ import httpx
 from respcheck import __version__
 from respcheck.budget import Budget, BudgetExhausted, BudgetTracker, RateLimiter, Spend
 from respcheck.config import Target, url_problem
-from respcheck.exchange import Exchange, Request, parse_json
+from respcheck.exchange import Exchange, Request, TargetUnreachable, parse_json
 from respcheck.redact import redact_exchange, redact_headers, redact_url, register_secret
 from respcheck.sse import MAX_EVENTS, SSEParser, parse_sse
 from respcheck.wire import (
@@ -61,15 +61,6 @@ RETRY_STATUSES = frozenset({429, 503})
 MAX_HEADER_FIELDS = 256
 _UNSET: Any = object()
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
-
-
-class TargetUnreachable(ConnectionError):
-    """The target could not be connected to at all (refused, DNS, connect timeout)."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"cannot connect to {url}: {reason}")
 
 
 @dataclass

@@ -261,3 +261,13 @@ def _json_safe(value: Any, depth: int) -> Any:
             return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
         return [_json_safe(v, depth + 1) for v in value]
     return value
+
+
+class TargetUnreachable(ConnectionError):
+    """The target could not be connected to at all (refused, DNS, connect timeout). Here, beside
+    the exchange, so what stops a run is known without loading the HTTP client (the pytest plugin)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"cannot connect to {url}: {reason}")

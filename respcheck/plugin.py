@@ -21,16 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from respcheck.budget import BudgetExhausted
 from respcheck.checks.policy import CheckPolicy, UnknownCheck, require_known, split_patterns
-from respcheck.client import ResponsesClient, TargetUnreachable
 from respcheck.config import CAPABILITIES, ConfigError, Target
-from respcheck.exchange import Exchange
+from respcheck.exchange import Exchange, TargetUnreachable
 from respcheck.findings import Finding, Severity
 from respcheck.options import OPTIONS, target_values
 from respcheck.reports import file_handlers
@@ -51,6 +50,9 @@ from respcheck.session.live import LiveSession, worker_count
 from respcheck.session.repro import exchange_record, failure_repro, repro_text
 from respcheck.session.session import Handler, Handoff, Session
 from respcheck.session.target import identity, target_from_json, target_to_json
+
+if TYPE_CHECKING:
+    from respcheck.client import ResponsesClient
 
 EVENTS_KEY = "respcheck_events"
 AREA_KEY = "respcheck_area"

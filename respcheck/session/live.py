@@ -11,17 +11,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from respcheck.checks.policy import CheckPolicy
-from respcheck.client import ResponsesClient
 from respcheck.config import REFERENCE_API_KEY, REFERENCE_API_KEY_ENV, Target
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding
 from respcheck.judge import judge_all, judge_latest
-from respcheck.server.run import RunningServer, start_server
 from respcheck.session.events import BudgetState, Event, ExchangeJudged
 from respcheck.session.recording import Recorder
+
+if TYPE_CHECKING:
+    from respcheck.client import ResponsesClient
+    from respcheck.server.run import RunningServer
 
 
 @dataclass
@@ -39,6 +41,11 @@ class LiveSession:
 
     def start(self) -> LiveSession:
         """Start the embedded server if the target is it, then the client; whatever fails, stops."""
+        # Imported here, when a live test first needs them: a pytest run that never touches a
+        # target (the project's own unit tests) does not load httpx, starlette and uvicorn.
+        from respcheck.client import ResponsesClient
+        from respcheck.server.run import start_server
+
         self.recorder = Recorder(self.report_dir, self.worker, self.target.name)
         try:
             if self.target.embedded:
