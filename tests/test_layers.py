@@ -9,6 +9,8 @@ inside a function counts like any other and cannot hide a cycle):
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -130,3 +132,13 @@ def test_every_package_says_what_it_owns() -> None:
     missing = [name for name, path in modules().items()
                if path.name == "__init__.py" and not ast.get_docstring(ast.parse(path.read_text()))]
     assert missing == []
+
+
+def test_loading_the_pytest_plugin_loads_no_http_stack() -> None:
+    """Every pytest run loads the plugin (a ``pytest11`` entry point): the HTTP client and the
+    reference server's web stack wait until a live test needs them."""
+    probe = ("import sys, respcheck.plugin; "
+             "print(sorted(m for m in ('httpx', 'starlette', 'uvicorn', 'anyio') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          check=True)
+    assert done.stdout.strip() == "[]"
