@@ -13,7 +13,7 @@ from typing import Any
 
 from respcheck.budget import Spend
 from respcheck.reports.records import by_test, load_records
-from respcheck.session.repro import curl_sequence, repro_chain
+from respcheck.session.repro import failure_repro
 from respcheck.session.session import FinishHandler
 from respcheck.session.tally import OUTCOMES
 
@@ -89,10 +89,8 @@ def example_repros(report_dir: Path | None, examples: dict[str, dict[str, Any]],
     grouped = by_test(load_records(report_dir, set(examples)))
     out = {}
     for nodeid, example in examples.items():
-        records = grouped.get(nodeid, [])
-        failing = [r for r in records if r.get("id") == example.get("example_exchange")] or records[-1:]
-        replayed = repro_chain(records, failing)
-        out[nodeid] = curl_sequence(replayed, target)
+        calls = failure_repro([example.get("example_exchange")], grouped.get(nodeid, []), target)
+        out[nodeid] = [command for _, command in calls]
     return out
 
 
