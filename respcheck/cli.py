@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -255,15 +256,26 @@ GATE_OPTIONS = {o.name for o in RUN_OPTIONS} - {"report_dir"}
 @click.option("-v", "--verbose", is_flag=True, help="One line per test.")
 @click.option("--details", is_flag=True, help="Also print each failing test's findings and repro "
               "(by default the run ends with the failures grouped by root cause).")
+@click.option("--tag", "tags", multiple=True, help="Run every target of targets.yaml carrying this tag "
+              "(repeatable: all of them), each into <report-dir>/<target>/, then <report-dir>/matrix.html.")
+@click.option("--parallel-targets", default=1, show_default=True, type=int,
+              help="With --tag: how many targets run at once.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- PYTEST_ARGS...]")
 def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypothesis_profile: str,
-                verbose: bool, details: bool, pytest_args: tuple[str, ...], report_dir: Path | None,
-                **given: object) -> None:
+                verbose: bool, details: bool, tags: tuple[str, ...], parallel_targets: int,
+                pytest_args: tuple[str, ...], report_dir: Path | None, **given: object) -> None:
     """Run the conformance suites against a target and write a report.
 
     Anything after ``--`` goes to pytest as it is (e.g. ``-- --hypothesis-seed 1 -x``)."""
     from respcheck.run import CannotRun, RunOptions, run
     from respcheck.selection import TargetOptions
+
+    if tags:
+        run_tags(tags, parallel_targets, report_dir, given, [
+            *(f"--suite={s}" for s in suites), *(["-k", keyword] if keyword else []), "-n", workers,
+            "--hypothesis-profile", hypothesis_profile, *(["-v"] if verbose else []),
+            *(["--details"] if details else []), *(["--", *pytest_args] if pytest_args else []),
+        ])
 
     opts = RunOptions(
         target=TargetOptions(**target_values(lambda o: given[o.name])),
@@ -280,6 +292,32 @@ def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypo
     try:
         code = run(opts)
     except CannotRun as exc:
+        fail(str(exc))
+    sys.exit(code)
+
+
+def run_tags(tags: tuple[str, ...], parallel: int, report_dir: Path | None, given: dict[str, object],
+             own_args: list[str]) -> NoReturn:
+    """``respcheck run --tag``: the tagged targets, each run with the same options as this one."""
+    from respcheck.run_tagged import TaggedRunError, run_tagged
+
+    per_target = {"target", "base_url", "api_key_env"}
+    clash = [o.flag for o in OPTIONS if o.name in per_target and given.get(o.name) is not None]
+    if clash:
+        fail(f"--tag and {clash[0]}: choose one — every tagged target, or one target")
+    forwarded: list[str] = []
+    for option in OPTIONS:
+        value = given.get(option.name)
+        if value is None or option.name == "report_dir":
+            continue
+        forwarded += [option.flag] if option.is_flag else [option.flag, str(value)]
+    root = report_dir or Path("reports") / f"{time.strftime('%Y%m%d-%H%M%S')}-{'-'.join(tags)}"
+    # the targets file is read here to choose the targets, and by each run (it is forwarded too)
+    targets_file = given.get("targets_file")
+    try:
+        code = run_tagged(tags, str(targets_file) if targets_file else None, Path(root),
+                          [*forwarded, *own_args], parallel, say=click.echo)
+    except TaggedRunError as exc:
         fail(str(exc))
     sys.exit(code)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The matrix: every target tagged `real` in targets.yaml, installed, started, run by respcheck (all
-# suites), stopped; then one HTML matrix page and COMPATIBILITY.md from those runs.
+# The matrix: every target tagged `real` in targets.yaml, installed, started, run by
+# `respcheck run --tag real` (all suites, RESPCHECK_MATRIX_PARALLEL targets at once, default 3; it
+# writes one report per target and the matrix page), stopped; then COMPATIBILITY.md from those runs.
 #   targets/matrix.sh [OUT_DIR]      (default reports/matrix-<time>)
 # Heavy targets (tag heavy: Llama Stack, transformers, LiteLLM) are included only with RESPCHECK_HEAVY_TARGETS=1. A target's
 # folder is its name up to the first '-' (litellm-bridge and litellm-passthrough share targets/litellm,
@@ -21,22 +22,20 @@ export RESPCHECK_LITELLM_KEY="${RESPCHECK_LITELLM_KEY:-sk-respcheck-litellm}"  #
 export RESPCHECK_UPSTREAM_URL="${RESPCHECK_UPSTREAM_URL:-http://127.0.0.1:18311/v1}"
 started=""
 trap 'for f in $started; do bash "$TARGETS_ROOT/$f/stop.sh" || true; done' EXIT
-reports=()
-for name in $names; do
+for name in $names; do  # install and start every target first: then they are run side by side
   folder="${name%%-*}"
   if [[ " $started " != *" $folder "* ]]; then
     bash "$TARGETS_ROOT/$folder/install.sh"
     bash "$TARGETS_ROOT/$folder/start.sh"
     started="$started $folder"
   fi
-  echo "== $name"
-  start=$SECONDS
-  (cd "$out" && "$repo/.venv/bin/respcheck" run --target "$name" --targets-file "$repo/targets.yaml" \
-     --report-dir "$out/$name" -n 2) > "$out/$name.log" 2>&1 || true
-  tail -n 3 "$out/$name.log"
-  echo "$name: $((SECONDS - start)) s"
-  reports+=("$out/$name")
 done
-"$repo/.venv/bin/respcheck" report matrix "${reports[@]}" --out "$out/matrix.html"
+tags=(--tag real)
+[ "$heavy" = "1" ] || tags+=(--tag light)
+# Each target's run mostly waits on its server: RESPCHECK_MATRIX_PARALLEL of them at once.
+"$repo/.venv/bin/respcheck" run "${tags[@]}" --targets-file "$repo/targets.yaml" --report-dir "$out" \
+  --parallel-targets "${RESPCHECK_MATRIX_PARALLEL:-3}" || true
+reports=()
+for name in $names; do [ -f "$out/$name/summary.json" ] && reports+=("$out/$name"); done
 "$py" "$TARGETS_ROOT/compatibility.py" "$out/COMPATIBILITY.md" "${reports[@]}"
 echo "matrix: $out/matrix.html, $out/COMPATIBILITY.md"

@@ -1,0 +1,128 @@
+"""``respcheck run --tag T``: every target of targets.yaml that carries the tag(s), then one matrix page.
+
+Each target is run as its own ``respcheck run --target NAME`` process: one pytest session per
+target, so plugins, hypothesis' state and the budget never leak from one target's run into the
+next. Up to ``--parallel-targets`` run at once: a run against a relay mostly waits on the network
+(or on the relay's model), so a nightly matrix over many targets need not be the sum of its runs.
+Each run writes ``<report-dir>/<target>/`` and its console to ``<report-dir>/<target>.log``; the
+matrix page (``respcheck report matrix``) is ``<report-dir>/matrix.html``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from respcheck.config import ConfigError, load_targets
+from respcheck.reports.matrix import MatrixError, build_matrix, default_history
+from respcheck.session.tally import (
+    EXIT_BUDGET,
+    EXIT_COULD_NOT_RUN,
+    EXIT_FAILURES,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+)
+
+# The run's exit code is its worst target's, worst first: an interrupted or unrunnable target says
+# more about the matrix than a failing one, a failing one more than a budget cut short.
+SEVERITY_ORDER = (EXIT_INTERRUPTED, EXIT_COULD_NOT_RUN, EXIT_FAILURES, EXIT_BUDGET, EXIT_OK)
+
+
+class TaggedRunError(Exception):
+    """The tagged run cannot start: one line for the user (exit 2)."""
+
+
+@dataclass(frozen=True)
+class TargetRun:
+    name: str
+    exit_code: int
+    seconds: float
+    report_dir: Path
+    summary: dict | None  # the run's summary.json, when it wrote one
+
+    def line(self) -> str:
+        """One line for the console: verdict, counts, time, where the report is."""
+        if self.summary is None:
+            return (f"{self.name}: could not run (exit {self.exit_code}) in {self.seconds:.0f} s — "
+                    f"see {self.report_dir.parent / (self.name + '.log')}")
+        totals = ", ".join(f"{n} {kind}" for kind, n in self.summary.get("totals", {}).items() if n)
+        verdict = self.summary.get("verdict", "?")
+        return f"{self.name}: {verdict} ({totals or 'no tests'}) in {self.seconds:.0f} s — {self.report_dir}"
+
+
+def tagged_targets(targets_file: str | None, tags: Sequence[str]) -> list[str]:
+    """The names of the targets carrying every one of ``tags``, in targets.yaml's order."""
+    try:
+        config = load_targets(targets_file)
+    except ConfigError as exc:
+        raise TaggedRunError(str(exc)) from None
+    names = [name for name, target in config.targets.items() if set(tags) <= set(target.tags)]
+    if not names:
+        known = sorted({tag for target in config.targets.values() for tag in target.tags})
+        raise TaggedRunError(
+            f"--tag {' --tag '.join(tags)}: no target in {config.path} carries "
+            f"{'it' if len(tags) == 1 else 'all of them'} — tags in use: {', '.join(known) or 'none'}"
+        )
+    return names
+
+
+def worst(codes: Sequence[int]) -> int:
+    return next((code for code in SEVERITY_ORDER if code in codes), max(codes, default=EXIT_OK))
+
+
+def child_command(name: str, report_dir: Path, forwarded: Sequence[str]) -> list[str]:
+    """``respcheck run`` for one target, from the same interpreter as this one."""
+    return [sys.executable, "-m", "respcheck", "run", "--target", name, "--report-dir", str(report_dir),
+            *forwarded]
+
+
+def run_one(name: str, root: Path, forwarded: Sequence[str]) -> TargetRun:
+    report_dir = root / name
+    started = time.monotonic()
+    with open(root / f"{name}.log", "w", encoding="utf-8") as log:
+        command = child_command(name, report_dir, forwarded)
+        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    summary_file = report_dir / "summary.json"
+    summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else None
+    return TargetRun(name, code, time.monotonic() - started, report_dir, summary)
+
+
+def run_tagged(
+    tags: Sequence[str],
+    targets_file: str | None,
+    root: Path,
+    forwarded: Sequence[str],
+    parallel: int = 1,
+    say: Callable[[str], None] = print,
+) -> int:
+    """Run every tagged target (``forwarded``: the other ``respcheck run`` options, as arguments),
+    write the matrix page; returns the worst target's exit code."""
+    if parallel < 1:
+        raise TaggedRunError(f"--parallel-targets: {parallel} — pass 1 or more")
+    names = tagged_targets(targets_file, tags)
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    say(f"{len(names)} targets tagged {', '.join(tags)}: {', '.join(names)} ({parallel} at a time)")
+    finished: dict[str, TargetRun] = {}
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        pending = [pool.submit(run_one, name, root, forwarded) for name in names]
+        for future in as_completed(pending):  # each target's line as soon as it is done
+            done = future.result()
+            say(done.line())
+            finished[done.name] = done
+    runs = [finished[name] for name in names]  # the matrix's columns in targets.yaml's order
+    reported = [r.report_dir for r in runs if r.summary is not None]
+    if reported:
+        try:
+            page = build_matrix(reported, root / "matrix.html", default_history(reported))
+        except MatrixError as exc:
+            say(f"matrix: not written ({exc})")
+        else:
+            say(f"matrix: {page}")
+    return worst([r.exit_code for r in runs])
