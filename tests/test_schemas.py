@@ -362,6 +362,24 @@ def test_union_failures_are_explained_inside_the_member_the_instance_meant() -> 
     assert problem == explain.Problem(("item",), "required property 'arguments' is missing", "Required")
 
 
+def test_a_flat_error_event_is_explained_as_the_flat_member_it_resembles() -> None:
+    """Seen on transformers serve 5.23.0: {"type": "error", "message", "sequence_number"}. Both
+    members of the error event's union accept its type; it was explained as the nested member
+    (one failure: 'error' missing) rather than the flat one it resembles (code and param missing)."""
+    validator = load_validator("openai", "events/error")
+    event = {"type": "error", "message": "max_new_tokens must be greater than 0", "sequence_number": 2}
+    found = explain.problems(validator.raw_errors(event), limit=5, schema=validator.schema)
+    assert [p.text for p in found] == [
+        "required property 'code' is missing",
+        "required property 'param' is missing",
+    ]
+    nested = {"type": "error", "sequence_number": 2, "error": {"type": "server_error", "message": "m"}}
+    found = explain.problems(validator.raw_errors(nested), limit=5, schema=validator.schema)
+    assert {p.text for p in found} == {"required property 'code' is missing",
+                                       "required property 'param' is missing"}
+    assert {p.path for p in found} == {("error",)}
+
+
 def test_an_unknown_member_type_is_named_with_the_known_ones() -> None:
     validator = load_validator("openai", "response")
     item = {"type": "assistant_message", "id": "x"}

@@ -59,7 +59,7 @@ def problems(
     """Why ``instance`` fails ``validator`` (empty when it is valid), most specific first."""
     if validator.is_valid(instance):
         return []
-    found = explain.problems(validator.raw_errors(instance), limit)
+    found = explain.problems(validator.raw_errors(instance), limit, validator.schema)
     if not found:  # cannot happen unless the engine changes: keep the registry's explanation
         return [Problem(_path_of(e.pointer), e.message) for e in validator.errors(instance, limit)]
     return found

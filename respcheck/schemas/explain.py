@@ -34,23 +34,60 @@ def kind_name(error: Any) -> str:
     return type(error.kind).__name__
 
 
-def leaf_errors(errors: Iterable[Any]) -> list[Any]:
-    """The specific failures behind ``errors``, unions resolved by their ``type`` discriminator."""
+def leaf_errors(errors: Iterable[Any], schema: dict[str, Any] | None = None) -> list[Any]:
+    """The specific failures behind ``errors``, unions resolved by their ``type`` discriminator
+    (``schema``, the validated document, lets a tie be resolved by the properties each member
+    declares)."""
     out: list[Any] = []
     for error in errors:
-        out.extend(_resolve(error))
+        out.extend(_resolve(error, schema))
     return out
 
 
-def _resolve(error: Any) -> list[Any]:
+def _resolve(error: Any, schema: dict[str, Any] | None) -> list[Any]:
     if kind_name(error) not in UNION_KINDS or not getattr(error.kind, "context", None):
         return [error]
     depth = len(error.instance_path)
     meant = [b for b in error.kind.context if b and not _rejects_discriminator(b, depth)]
     if not meant:
         return [error]  # no member accepts its type: described as an unknown type
-    # Several members accept its type (e.g. the message shapes): explain the closest one.
-    return leaf_errors(min(meant, key=lambda branch: len(list(branch))))
+    # Several members accept its type (e.g. the message shapes, the flat and the nested error
+    # event): explain the one the instance looks like — the member declaring most of the keys it
+    # has — and among those the one with the fewest failures. By failures alone, a flat error
+    # event lacking code and param (2) would be explained as a nested one lacking error (1).
+    keys = set(error.instance) if isinstance(error.instance, dict) else set()
+
+    def closeness(branch: list[Any]) -> tuple[int, int]:
+        return (-len(keys & _declared(schema, branch, len(list(error.schema_path)))), len(branch))
+
+    return leaf_errors(min(meant, key=closeness), schema)
+
+
+def _declared(schema: dict[str, Any] | None, branch: list[Any], union_depth: int) -> set[str]:
+    """The properties the union member behind ``branch`` declares (none known without the schema)."""
+    if schema is None:
+        return set()
+    path = list(branch[0].schema_path)[: union_depth + 1]  # the union's path, then the member's index
+    node: Any = schema
+    for _ in range(8):  # a member may be a local $ref (to a $ref...): bounded, refs can loop
+        for step in path:
+            node = _child(node, step)
+            if node is None:
+                return set()
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if not (isinstance(ref, str) and ref.startswith("#/")):
+            break
+        node, path = schema, [int(s) if s.isdigit() else s for s in ref[2:].split("/")]
+    properties = node.get("properties") if isinstance(node, dict) else None
+    return set(properties) if isinstance(properties, dict) else set()
+
+
+def _child(node: Any, step: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(step)
+    if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        return node[step]
+    return None
 
 
 def _rejects_discriminator(branch: list[Any], depth: int) -> bool:
@@ -113,13 +150,13 @@ def describe(error: Any) -> str:
     return clipped(error.message, 160)
 
 
-def problems(errors: Iterable[Any], limit: int = 3) -> list[Problem]:
+def problems(errors: Iterable[Any], limit: int = 3, schema: dict[str, Any] | None = None) -> list[Problem]:
     """The few most specific problems behind ``errors`` (jsonschema-rs errors), deepest first.
 
     At one place, one problem (a null that fails both "type" and "enum" is said once, as a
     type error); several missing properties of one object are each said.
     """
-    found = leaf_errors(errors)
+    found = leaf_errors(errors, schema)
     found.sort(key=lambda e: (-len(e.instance_path), str(list(e.instance_path)), kind_name(e) != "Type"))
     out: list[Problem] = []
     for error in found:
