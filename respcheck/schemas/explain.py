@@ -57,7 +57,7 @@ def _resolve(error: Any, schema: dict[str, Any] | None) -> list[Any]:
     # event lacking code and param (2) would be explained as a nested one lacking error (1).
     keys = set(error.instance) if isinstance(error.instance, dict) else set()
 
-    def closeness(branch: list[Any]) -> tuple[int, int]:
+    def closeness(branch: Any) -> tuple[int, int]:
         return (-len(keys & _declared(schema, branch, len(list(error.schema_path)))), len(branch))
 
     return leaf_errors(min(meant, key=closeness), schema)
