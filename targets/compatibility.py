@@ -32,6 +32,15 @@ NOT_SEEN = {
     "passed through unchanged (the differential suite found no difference there), and "
     "`stream.buffered` is an upstream that streams with no delay between events, so buffering cannot "
     "be told apart here. Its database-backed features (spend logs, virtual keys) are off: no database.",
+    "llamastack": "Inference is respcheck's reference server behind Llama Stack's remote::vllm adapter "
+    "(chat completions), so the text and tool calls are the reference's; what Llama Stack does with a "
+    "real model's reasoning or images is not seen (reasoning and image input are not claimed). Cancel "
+    "and background are not claimed (its cancel is partial). Only the built-in Responses provider with "
+    "SQLite was run; its file search, vector stores, MCP tools and PostgreSQL storage were not.",
+    "transformers": "The model is a 2-layer Llama trained in seconds (targets/transformers/build_model.py): "
+    "it answers in a few memorised sentences, never calls a tool and cannot follow a schema, so only "
+    "create and streaming are claimed; `transformers serve` stores nothing (no retrieve, delete, "
+    "input_items or cancel). Continuous batching, quantisation and GPU paths were not exercised.",
     "litellm-bridge": "The bridge stores nothing upstream; lifecycle endpoints are not claimed. Only the "
     "chat-completions path through hosted_vllm/ was used; other providers' translations may differ. "
     "`stream.buffered` cannot be told apart from an upstream that answers at once (see pass-through).",
