@@ -328,6 +328,9 @@ def run_tags(tags: tuple[str, ...], parallel: int, report_dir: Path | None, give
 @click.option("--db", type=click.Path(path_type=Path), default=None,
               help="SQLite file: a new one, or one an earlier serve wrote (default: a temporary one).")
 @click.option("--api-key", default=None, help="Accept only this key (default: any Bearer key).")
+@click.option("--auth-header", default="Authorization", show_default=True,
+              help="The header the key must come in: Authorization (as Bearer), or e.g. api-key or x-api-key "
+                   "(the bare key, as Azure-style relays take it).")
 @click.option("--latency", default=0.0, show_default=True, type=float,
               help="Seconds between streamed tokens (to exercise background and cancel).")
 @click.option("--latency-ttfb", default=0.0, show_default=True, type=float,
@@ -336,8 +339,8 @@ def run_tags(tags: tuple[str, ...], parallel: int, report_dir: Path | None, give
               help="Break the server on purpose: faults from the catalogue (respcheck selftest --list).")
 @click.option("--profile", default="openai", show_default=True,
               help="Speak the wire form of this profile (or comma-separated list), e.g. openresponses.")
-def serve_command(host: str, port: int, db: Path | None, api_key: str | None, latency: float,
-                  latency_ttfb: float, faults: str | None, profile: str) -> None:
+def serve_command(host: str, port: int, db: Path | None, api_key: str | None, auth_header: str,
+                  latency: float, latency_ttfb: float, faults: str | None, profile: str) -> None:
     """Run the embedded reference Responses API server."""
     from respcheck.profiles import UnknownProfile
     from respcheck.server.run import serve_main
@@ -365,7 +368,7 @@ def serve_command(host: str, port: int, db: Path | None, api_key: str | None, la
             return FaultLayer(app, chosen)
 
     sys.exit(serve_main(host=host, port=port, db=db, api_key=api_key, latency=latency, app_wrapper=wrapper,
-                        profile=profile, first_byte=latency_ttfb))
+                        profile=profile, first_byte=latency_ttfb, auth_header=auth_header))
 
 
 @cli.command("selftest")

@@ -40,7 +40,14 @@ import httpx
 from respcheck import __version__
 from respcheck.budget import Budget, BudgetExhausted, BudgetTracker, RateLimiter, Spend
 from respcheck.config import Target, url_problem
-from respcheck.exchange import Exchange, Request, TargetUnreachable, parse_json
+from respcheck.exchange import (
+    KEY_REFUSED_PREFIX,
+    Exchange,
+    KeyRefused,
+    Request,
+    TargetUnreachable,
+    parse_json,
+)
 from respcheck.redact import redact_exchange, redact_headers, redact_url, register_secret
 from respcheck.sse import MAX_EVENTS, SSEParser, parse_sse
 from respcheck.wire import (
@@ -52,7 +59,7 @@ from respcheck.wire import (
     decoded_chunks,
 )
 
-__all__ = ["BudgetExhausted", "ResponsesClient", "TargetUnreachable"]
+__all__ = ["BudgetExhausted", "KeyRefused", "ResponsesClient", "TargetUnreachable"]
 
 Recorder = Callable[[Exchange], None]
 RETRY_STATUSES = frozenset({429, 503})
@@ -61,6 +68,12 @@ RETRY_STATUSES = frozenset({429, 503})
 MAX_HEADER_FIELDS = 256
 _UNSET: Any = object()
 _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+
+
+REFUSED_STATUSES = frozenset({401, 403})
+# How many of the first authenticated requests may be refused before the run stops: a wrong or missing
+# key would otherwise turn the whole budget into 401s. Shared by the run's processes (at least one each).
+KEY_REFUSALS_TO_STOP = 3
 
 
 @dataclass
@@ -106,6 +119,9 @@ class ResponsesClient:
         self._limiter = RateLimiter(self.budget.budget.requests_per_second, sleep=sleep)
         self._api_key = target.api_key(environ)
         register_secret(self._api_key)
+        self._key_refusals = 0  # of the first authenticated requests, how many were refused
+        self._key_accepted = False
+        self._refusals_to_stop = max(1, KEY_REFUSALS_TO_STOP // max(1, self.budget.budget.shared_by))
         self._ids = itertools.count(1)
         t = target.timeouts
         self._deadline = ExchangeDeadline()
@@ -191,12 +207,14 @@ class ResponsesClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: bool = True,
+        key: str | None = None,
         retry: bool = True,
     ) -> Exchange:
         """Any request, relative to the base URL (error tests: wrong method, bad JSON, no key...).
 
-        ``auth=False`` sends no Authorization header; a header given in ``headers`` replaces the default.
-        429 and 503 are retried (``retry=False`` returns the first answer).
+        The key goes where the target's ``auth`` says (a header, or a query parameter); ``auth=False``
+        sends none, ``key`` sends that one instead (the wrong-key test); a header given in ``headers``
+        replaces the default. 429 and 503 are retried (``retry=False`` returns the first answer).
         """
         retries = self.target.retries if retry else None
         attempts = 1 + (retries.max if retries else 0)
@@ -204,19 +222,43 @@ class ResponsesClient:
         for attempt in range(attempts):
             self.budget.charge_request(retry=attempt > 0)
             self._limiter.acquire()
-            outcome = self._attempt(method, path, json, content, params, headers, auth)
+            credential = (key or self._api_key) if auth else None
+            outcome = self._attempt(method, path, json, content, params, headers, credential)
             ex = outcome.exchange
             if waited:
                 ex.notes.append(f"attempt {attempt + 1} of {attempts}, after {'; '.join(waited)}")
             self._charge_usage(ex)
             if self.recorder is not None:
                 self.recorder(ex)
+            if auth and key is None:
+                self._judge_key(ex)
             if ex.status not in RETRY_STATUSES or attempt == attempts - 1 or retries is None:
                 return ex
             wait = _retry_wait(outcome.retry_after, attempt, retries.max_wait)
             waited.append(f"{ex.status} (waited {wait:g} s)")
             self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _judge_key(self, ex: Exchange) -> None:
+        """Stop the run when the first requests sent with the target's own key are all refused."""
+        if self._key_accepted or ex.status is None:
+            return
+        if ex.status not in REFUSED_STATUSES:
+            self._key_accepted = True
+            return
+        self._key_refusals += 1
+        if self._key_refusals >= self._refusals_to_stop:
+            raise KeyRefused(self._refused_message(ex.status))
+
+    def _refused_message(self, status: int) -> str:
+        target = self.target
+        if target.api_key_env is None and not target.embedded:
+            fix = "does it need a key? pass --api-key-env VAR" if target.source == "command line" \
+                else f"does it need a key? set api_key_env in {target.source}"
+        else:
+            option = "--api-key-env" if target.source == "command line" else f"{target.source}.api_key_env"
+            fix = f"is {option} right? ({target.api_key_env} is sent in {target.auth.describe()})"
+        return f"{KEY_REFUSED_PREFIX} with {status}: {fix}"
 
     @property
     def spend(self) -> Spend:
@@ -235,7 +277,7 @@ class ResponsesClient:
 
     def _attempt(self, method: str, path: str, body: Any, content: bytes | str | None,
                  params: Mapping[str, Any] | None, headers: Mapping[str, str] | None,
-                 auth: bool) -> _Outcome:
+                 credential: str | None) -> _Outcome:
         t = self.target.timeouts
         started = time.monotonic()
         deadline = started + t.total
@@ -247,8 +289,8 @@ class ResponsesClient:
             method, path,
             json=None if body is _UNSET else body,
             content=content,
-            params=_clean_params(params),
-            headers=self._headers(headers, auth),
+            params=self._params(params, credential),
+            headers=self._headers(headers, credential),
             extensions={"timeout": timeouts},
         )
         record = Request(
@@ -308,14 +350,17 @@ class ResponsesClient:
         redact_exchange(ex, [self._api_key] if self._api_key else None)
         return _Outcome(ex, _parse_retry_after(ex.headers.get("retry-after")))
 
-    def _headers(self, extra: Mapping[str, str] | None, auth: bool) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        if auth and self._api_key:
-            headers["authorization"] = f"Bearer {self._api_key}"
+    def _headers(self, extra: Mapping[str, str] | None, credential: str | None) -> dict[str, str]:
+        placed, _ = self.target.auth.placed(credential)
+        headers = {name.lower(): value for name, value in placed.items()}
         for name, value in (extra or {}).items():
             headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
             headers[name] = value
         return headers
+
+    def _params(self, params: Mapping[str, Any] | None, credential: str | None) -> dict[str, Any] | None:
+        _, placed = self.target.auth.placed(credential)
+        return _clean_params({**(params or {}), **placed} if placed else params)
 
     def _broken(self, ex: Exchange, started: float, cause: str) -> _Outcome:
         ex.broken = cause

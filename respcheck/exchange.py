@@ -271,3 +271,11 @@ class TargetUnreachable(ConnectionError):
         self.url = url
         self.reason = reason
         super().__init__(f"cannot connect to {url}: {reason}")
+
+
+KEY_REFUSED_PREFIX = "every request is refused"
+
+
+class KeyRefused(RuntimeError):
+    """The target refused every one of the first requests sent with its key (401/403): the key is
+    wrong, or the target needs one. Beside TargetUnreachable, for the same reason."""

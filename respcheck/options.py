@@ -31,7 +31,13 @@ OPTIONS = (
     Option("targets_file", "--targets-file", "Path to targets.yaml (default: ./targets.yaml)."),
     Option("base_url", "--base-url", "Ad-hoc target: base URL, e.g. https://relay.example/v1."),
     Option("api_key_env", "--api-key-env", "Ad-hoc target: NAME of the variable holding the key."),
-    Option("model", "--model", "Model name to use for every test."),
+    Option("model", "--model", "The text model (the one most tests send)."),
+    Option("reasoning_model", "--reasoning-model", "The reasoning model (reasoning scenarios are "
+           "unsupported without one)."),
+    Option("vision_model", "--vision-model", "The vision model (image-input scenarios are unsupported "
+           "without one)."),
+    Option("auth_header", "--auth-header", "Ad-hoc target: the header that carries the key (default "
+           "Authorization, as Bearer; api-key and x-api-key carry the bare key)."),
     Option("capabilities", "--capabilities", "Comma-separated capabilities the target claims."),
     Option("profile", "--profile", f"Schema profile(s), comma-separated: {', '.join(PROFILES)}.",
            pytest_dest="respcheck_profile"),

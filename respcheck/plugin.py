@@ -19,7 +19,6 @@ for one of those fixtures or carries a capability marker.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +27,8 @@ from hypothesis import HealthCheck, settings
 
 from respcheck.budget import BudgetExhausted
 from respcheck.checks.policy import CheckPolicy, UnknownCheck, require_known, split_patterns
-from respcheck.config import CAPABILITIES, ConfigError, Target
-from respcheck.exchange import Exchange, TargetUnreachable
+from respcheck.config import CAPABILITIES, MODEL_ROLES, ConfigError, Target, unnamed_role_reason
+from respcheck.exchange import KEY_REFUSED_PREFIX, Exchange, KeyRefused, TargetUnreachable
 from respcheck.findings import Finding, Severity
 from respcheck.options import OPTIONS, target_values
 from respcheck.reports import file_handlers
@@ -47,6 +46,7 @@ from respcheck.session.events import (
     to_data,
 )
 from respcheck.session.live import LiveSession, worker_count
+from respcheck.session.model_params import ParameterRules
 from respcheck.session.repro import exchange_record, failure_repro, repro_text
 from respcheck.session.session import Handler, Handoff, Session
 from respcheck.session.target import identity, target_from_json, target_to_json
@@ -257,29 +257,61 @@ def client(respcheck_live: LiveSession) -> ResponsesClient:
     return respcheck_live.client
 
 
-@dataclass(frozen=True)
 class SuiteModels:
-    """The model a test sends for each kind, as the target names it (reasoning, vision: else text)."""
+    """The model a test sends for each role, as the target names it. A test that reads a role the
+    target does not name (``models.reasoning`` with no reasoning model) is unsupported, with that
+    reason; ``accepting`` / ``rejected`` say what a model takes (``respcheck.session.model_params``)."""
 
-    text: str
-    reasoning: str
-    vision: str
+    def __init__(self, target: Target, parameters: ParameterRules | None = None) -> None:
+        self._target = target
+        self._parameters = parameters
+
+    def _role(self, role: str) -> str:
+        name = self._target.models.for_(role)
+        if name is None:
+            pytest.skip(unnamed_role_reason(role, self._target.name))
+        return name
+
+    @property
+    def text(self) -> str:
+        return self._role("text")
+
+    @property
+    def reasoning(self) -> str:
+        return self._role("reasoning")
+
+    @property
+    def vision(self) -> str:
+        return self._role("vision")
 
     @property
     def all(self) -> list[str]:
-        """Each distinct model name, sorted."""
-        return sorted({self.text, self.reasoning, self.vision})
+        """Each distinct model name the target names, sorted."""
+        return sorted({name for role in MODEL_ROLES if (name := self._target.models.for_(role))})
+
+    def rejected(self, model: str) -> frozenset[str]:
+        """The parameters ``model`` rejects (declared, or learned from one probe each): never send them."""
+        return self._parameters.rejected(model) if self._parameters is not None else frozenset()
+
+    def accepting(self, model: str, *params: str) -> str:
+        """``model``, when it accepts every one of ``params``; else the test is unsupported, saying which."""
+        for param in params:
+            if self._parameters is not None and not self._parameters.accepts(model, param):
+                pytest.skip(self._parameters.reason(model, param))
+        return model
+
+    def __repr__(self) -> str:
+        return f"SuiteModels({self._target.models!r})"
 
     @classmethod
     def of(cls, target: Target) -> SuiteModels:
-        m = target.models
-        return cls(text=m.text, reasoning=m.for_("reasoning"), vision=m.for_("vision"))
+        return cls(target)
 
 
 @pytest.fixture(scope="session")
 def models(respcheck_live: LiveSession) -> SuiteModels:
     """Model names as the target calls them: ``.text``, ``.reasoning``, ``.vision``."""
-    return SuiteModels.of(respcheck_live.target)
+    return SuiteModels(respcheck_live.target, respcheck_live.parameters)
 
 
 @pytest.fixture(scope="session")
@@ -334,6 +366,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         pytest.skip(str(exc))
     except TargetUnreachable as exc:
         lost = f"{UNREACHABLE_PREFIX}: {exc}"
+    except KeyRefused as exc:
+        lost = str(exc)
     finally:
         if live is not None:
             live.running(None)
@@ -439,7 +473,7 @@ class _Controller:
                     test.exchanges.append(event.exchange_id)
                 session.emit(event)
         fold_phase(test, report, bool(props.get(BUDGET_KEY)))
-        if report.failed and test.message.startswith(UNREACHABLE_PREFIX):  # from any worker
+        if report.failed and test.message.startswith((UNREACHABLE_PREFIX, KEY_REFUSED_PREFIX)):  # any worker
             self.lost = self.lost or test.message.splitlines()[0]
         if report.when == "teardown":
             session.emit(self.running.pop(report.nodeid))

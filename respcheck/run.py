@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from respcheck.checks.policy import UnknownCheck, require_known, split_patterns
+from respcheck.client import KEY_REFUSED_PREFIX
 from respcheck.config import ConfigError, Target
 from respcheck.options import as_pytest_args
 from respcheck.resources import suites_root
@@ -146,6 +147,8 @@ def run(opts: RunOptions) -> int:
         ) from None
     handoff = Handoff(target)
     status = pytest.main(args, plugins=[handoff])
+    if handoff.lost and handoff.lost[0].startswith(KEY_REFUSED_PREFIX):
+        raise CannotRun(handoff.lost[0])  # the whole story: nothing else was learned
     if handoff.lost:
         raise CannotRun(f"{handoff.lost[0]} — the target stopped answering during the run; "
                         f"the report so far is in {report_dir}")

@@ -14,10 +14,12 @@ from respcheck.config import (
     Models,
     Target,
     adhoc_target,
+    auth_from,
     budget_option_problem,
     load_targets,
     parse_capabilities,
     parse_profiles,
+    require_key,
 )
 
 
@@ -28,6 +30,9 @@ class TargetOptions:
     base_url: str | None = None
     api_key_env: str | None = None
     model: str | None = None
+    reasoning_model: str | None = None
+    vision_model: str | None = None
+    auth_header: str | None = None
     capabilities: str | None = None
     profile: str | None = None
     budget_requests: int | None = None
@@ -40,15 +45,20 @@ def select_target(opts: TargetOptions) -> Target:
     if opts.base_url:
         if opts.target:
             raise ConfigError("--target and --base-url: choose one — a named target or an ad-hoc URL")
-        target = adhoc_target(opts.base_url, opts.api_key_env, opts.model, opts.capabilities, opts.profile)
+        auth = auth_from(header=opts.auth_header) if opts.auth_header else None
+        target = adhoc_target(opts.base_url, opts.api_key_env, opts.model, opts.capabilities, opts.profile,
+                              reasoning_model=opts.reasoning_model, vision_model=opts.vision_model, auth=auth)
+        target = require_key(target)
     else:
+        if opts.auth_header:
+            raise ConfigError("--auth-header: for an ad-hoc target (--base-url) only — a named target says "
+                              "where its key goes with auth: in targets.yaml")
         target = load_targets(opts.targets_file).select(opts.target or "reference")
         if opts.capabilities:
             target = replace(target, capabilities=frozenset(parse_capabilities(opts.capabilities) or ()))
         if opts.profile:
             target = replace(target, profiles=parse_profiles(opts.profile) or target.profiles)
-        if opts.model:
-            target = replace(target, models=Models(opts.model, opts.model, opts.model))
+        target = replace(target, models=_with_roles(target.models, opts))
     given = {
         limit: value
         for limit, value in (
@@ -78,3 +88,9 @@ def select_target(opts: TargetOptions) -> Target:
         )
         target = replace(target, budget=budget)
     return target
+
+
+def _with_roles(models: Models, opts: TargetOptions) -> Models:
+    """A named target's models, with the roles the options name replaced (--model is the text role)."""
+    given = {"text": opts.model, "reasoning": opts.reasoning_model, "vision": opts.vision_model}
+    return replace(models, **{role: name for role, name in given.items() if name})

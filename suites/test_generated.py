@@ -26,8 +26,10 @@ with_and_without_tools = pytest.mark.parametrize(
 
 
 @cache
-def _valid(models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool):
-    return valid_create_requests(list(models), stream=stream, store=False, tools=tools, reasoning=reasoning)
+def _valid(models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool,
+           rejected: frozenset[str] = frozenset()):
+    return valid_create_requests(list(models), stream=stream, store=False, tools=tools, reasoning=reasoning,
+                                 rejected=rejected)
 
 
 def _check_all(client, conforms, strategy) -> None:
@@ -41,13 +43,13 @@ def _check_all(client, conforms, strategy) -> None:
 
 @with_and_without_tools
 def test_generated_request_json(client, models, conforms, tools):
-    _check_all(client, conforms, _valid((models.text,), False, tools, False))
+    _check_all(client, conforms, _valid((models.text,), False, tools, False, models.rejected(models.text)))
 
 
 @pytest.mark.stream
 @with_and_without_tools
 def test_generated_request_sse(client, models, conforms, tools):
-    _check_all(client, conforms, _valid((models.text,), True, tools, False))
+    _check_all(client, conforms, _valid((models.text,), True, tools, False, models.rejected(models.text)))
 
 
 @pytest.mark.reasoning

@@ -24,11 +24,16 @@ CLAUSE = "openai-python {version}: client.responses.{operation}"
 
 @pytest.fixture(scope="module")
 def sdk(target) -> Iterator[Any]:
-    """An OpenAI client pointed at the target, no retries (a retry would hide a failure)."""
+    """An OpenAI client pointed at the target, no retries (a retry would hide a failure); the key goes
+    where the target takes it (an ``api-key`` header, a query parameter), as users configure the SDK."""
+    key = target.api_key()
+    headers, query = target.auth.placed(key)
     client = openai.OpenAI(
         base_url=target.resolved_base_url(),
-        api_key=target.api_key() or "sk-respcheck-no-key",  # the SDK refuses to start without one
-        default_headers=dict(target.headers),
+        # the SDK refuses to start without a key; it sends it as Bearer only when the target takes it so
+        api_key=key if key and target.auth.is_bearer else "sk-respcheck-no-key",
+        default_headers={**dict(target.headers), **({} if target.auth.is_bearer else headers)},
+        default_query=query or None,
         timeout=target.timeouts.total,
         max_retries=0,
     )

@@ -118,7 +118,7 @@ def test_values_are_typed() -> None:
     )
     r = config.get("r")
     assert r.base_url == "https://r.example/v1"
-    assert r.models.text == "t1" and r.models.for_("vision") == "t1"
+    assert r.models.text == "t1" and r.models.for_("vision") is None  # unnamed: its scenarios unsupported
     assert r.profiles == ("openresponses",) and r.profile == "openresponses"
     assert r.capabilities == frozenset({"stream"})
     assert r.unsupported_reason("background") == "unsupported (not claimed by target r)"
@@ -290,7 +290,8 @@ def test_the_message_names_the_file_it_came_from(tmp_path: Path) -> None:
 def test_adhoc_target_claims_the_full_surface_unless_narrowed() -> None:
     full = adhoc_target("http://127.0.0.1:9/v1", "X", "m1")
     assert full.capabilities == frozenset(CAPABILITIES)
-    assert full.models.text == full.models.reasoning == full.models.vision == "m1"
+    # --model names the text model only: the other roles stay unnamed, their scenarios unsupported (issue 10)
+    assert full.models.text == "m1" and full.models.reasoning is None and full.models.vision is None
     assert full.profiles == ("openai",) and full.api_key_env == "X"
     assert not full.embedded and full.resolved_base_url({}) == "http://127.0.0.1:9/v1"
     narrow = adhoc_target("https://r.example/v1/", capabilities="stream, store", profile="doc:12ai,openai")

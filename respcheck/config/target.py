@@ -85,17 +85,83 @@ class ConfigError(ValueError):
     """A mistake in targets.yaml or in target options: one line, ready to print (exit 2)."""
 
 
+MODEL_ROLES = ("text", "reasoning", "vision")
+# the option that names each model role (in "unsupported: no reasoning model named" reasons)
+MODEL_OPTIONS = {"text": "--model", "reasoning": "--reasoning-model", "vision": "--vision-model"}
+
+
 @dataclass(frozen=True, slots=True)
 class Models:
-    """Model names as the target names them."""
+    """Model names as the target names them, by role. A role left unnamed (None) is not guessed from
+    another: a text model sent ``reasoning.effort`` is a 400 at OpenAI, not a finding about the relay."""
 
     text: str = "gpt-4.1-mini"
     reasoning: str | None = None
     vision: str | None = None
 
-    def for_(self, kind: str) -> str:
-        """The model for ``text``, ``reasoning`` or ``vision`` (falling back to the text model)."""
-        return getattr(self, kind, None) or self.text
+    def for_(self, role: str) -> str | None:
+        """The model named for ``text``, ``reasoning`` or ``vision``; None when the role is unnamed."""
+        return getattr(self, role, None)
+
+
+def unnamed_role_reason(role: str, target_name: str) -> str:
+    """The skip message of a scenario that needs a model role the target does not name."""
+    return (f"unsupported (target {target_name} names no {role} model: pass {MODEL_OPTIONS[role]} "
+            f"or set models.{role} in targets.yaml)")
+
+
+# Where the key goes: the names relays use. A header other than Authorization carries the bare key.
+DEFAULT_AUTH_HEADER = "Authorization"
+DEFAULT_AUTH_SCHEME = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """How the key is sent: a header (``Authorization: Bearer KEY`` by default, ``api-key: KEY`` for
+    Azure-style relays, ``x-api-key: KEY`` for gateways) or a query parameter (``?key=KEY``)."""
+
+    header: str | None = DEFAULT_AUTH_HEADER
+    scheme: str | None = DEFAULT_AUTH_SCHEME
+    query: str | None = None
+
+    def header_value(self, key: str) -> str:
+        return f"{self.scheme} {key}" if self.scheme else key
+
+    def placed(self, key: str | None) -> tuple[dict[str, str], dict[str, str]]:
+        """(headers, query parameters) that carry ``key`` where this target takes it; nothing without one."""
+        if not key:
+            return {}, {}
+        if self.query:
+            return {}, {self.query: key}
+        return ({self.header: self.header_value(key)} if self.header else {}), {}
+
+    @property
+    def is_bearer(self) -> bool:
+        """OpenAI's own way (what the openai SDK sends by itself)."""
+        return not self.query and (self.header or "").lower() == "authorization" and self.scheme == "Bearer"
+
+    def describe(self) -> str:
+        """How the key is sent, for messages ('the api-key header', 'the query parameter key')."""
+        if self.query:
+            return f"the query parameter {self.query}"
+        return f"the {self.header} header" + (f" ({self.scheme} scheme)" if self.scheme else "")
+
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")  # RFC 9110 token
+
+
+def auth_from(header: str | None = None, scheme: str | None = None, query: str | None = None) -> Auth:
+    """An Auth from what a file or option says: a query parameter, or a header (Authorization gets the
+    Bearer scheme unless another is given; any other header carries the bare key)."""
+    if header is not None and not _HEADER_NAME.match(header):
+        raise ConfigError(f"--auth-header: {NOT_A_NAME.replace('an environment variable', 'a header')} — "
+                          "pass the header's name, e.g. api-key or x-api-key")
+    if query:
+        return Auth(header=None, scheme=None, query=query)
+    name = header or DEFAULT_AUTH_HEADER
+    if scheme is None and name.lower() == DEFAULT_AUTH_HEADER.lower():
+        scheme = DEFAULT_AUTH_SCHEME
+    return Auth(header=name, scheme=scheme or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +192,9 @@ class Target:
     base_url: str | None  # None: the embedded reference server, not started yet
     api_key_env: str | None = None
     models: Models = field(default_factory=Models)
+    auth: Auth = field(default_factory=Auth)
+    # parameters a model is known to reject (declared in targets.yaml), by model name: never sent to it
+    unsupported_parameters: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     profiles: tuple[str, ...] = ("openai",)
     capabilities: frozenset[str] = frozenset(CAPABILITIES)
     headers: Mapping[str, str] = field(default_factory=dict, hash=False)  # the rest keeps Target hashable
@@ -219,11 +288,7 @@ def require_runnable(target: Target, environ: Mapping[str, str] | None = None) -
     env = os.environ if environ is None else environ
     if target.embedded:
         return target
-    if target.api_key_env and not env.get(target.api_key_env):
-        raise ConfigError(
-            f"{target.source}.api_key_env: environment variable {target.api_key_env} is not set — "
-            f"export {target.api_key_env}=<your key> to test {target.name}"
-        )
+    require_key(target, env)
     url = target.resolved_base_url(env)
     if url is None:
         where = f"export {target.base_url_env}=https://<your server>/v1" if target.base_url_env else "set it"
@@ -260,12 +325,16 @@ def adhoc_target(
     capabilities: str | Iterable[str] | None = None,
     profile: str | Iterable[str] | None = None,
     *,
-    name: str = "adhoc",
+    reasoning_model: str | None = None,
+    vision_model: str | None = None,
+    auth: Auth | None = None,
+    name: str | None = None,
 ) -> Target:
     """A target from command-line options: held to the full OpenAI surface unless ``capabilities`` narrows it.
 
-    The key variable is not required here: a missing key shows up as the target's 401, and an
-    unreachable URL must still be reported as such.
+    It is named from its host (``relay.example-8080``), so the history of runs ("changes since the last
+    run") is kept per server. A model role not given stays unnamed: its scenarios are unsupported.
+    The key variable is checked by ``require_key`` (the run needs it set; building the target does not).
     """
     problem = url_problem(base_url)
     if problem:
@@ -276,16 +345,42 @@ def adhoc_target(
         )
     caps = parse_capabilities(capabilities)
     profiles = parse_profiles(profile) or ("openai",)
-    models = Models(text=model, reasoning=model, vision=model) if model else Models()
+    models = Models(text=model or Models().text, reasoning=reasoning_model, vision=vision_model)
     return Target(
-        name=name,
+        name=name or name_from_host(base_url),
         base_url=base_url.rstrip("/"),
         api_key_env=api_key_env,
         models=models,
+        auth=auth or Auth(),
         profiles=profiles,
         capabilities=frozenset(CAPABILITIES if caps is None else caps),
         budget=ADHOC_BUDGET,
         source="command line",
+    )
+
+
+_NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def name_from_host(base_url: str) -> str:
+    """An ad-hoc target's name: its host and port, in the characters a target name allows
+    (``https://relay.example:8080/v1`` -> ``relay.example-8080``)."""
+    parts = urllib.parse.urlsplit(base_url)
+    host = (parts.hostname or "adhoc").strip(".")
+    name = _NOT_IN_A_NAME.sub("-", f"{host}-{parts.port}" if parts.port else host).strip("-._")
+    return name if name and name[0].isalnum() else f"adhoc-{name}".rstrip("-")
+
+
+def require_key(target: Target, environ: Mapping[str, str] | None = None) -> Target:
+    """``target`` if its key variable (when it names one) is set; else a ConfigError naming it (exit 2,
+    before any request: a run without the key would only collect 401s)."""
+    env = os.environ if environ is None else environ
+    if target.embedded or not target.api_key_env or env.get(target.api_key_env):
+        return target
+    option = "--api-key-env" if target.source == "command line" else f"{target.source}.api_key_env"
+    raise ConfigError(
+        f"{option}: environment variable {target.api_key_env} is not set — "
+        f"export {target.api_key_env}=<your key> to test {target.name}"
     )
 
 

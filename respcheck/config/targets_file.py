@@ -28,6 +28,7 @@ from respcheck.config.target import (
     REFERENCE,
     ConfigError,
     Target,
+    auth_from,
     did_you_mean,
     reference_target,
     require_runnable,
@@ -111,6 +112,9 @@ def _target_from_raw(name: str, raw: Mapping[str, Any], label: str) -> Target:
         base_url=None if base_url in (None, EMBEDDED) else str(base_url).rstrip("/"),
         api_key_env=raw.get("api_key_env", base.api_key_env),
         models=replace(base.models, **raw.get("models", {})),
+        auth=auth_from(**raw["auth"]) if "auth" in raw else base.auth,
+        unsupported_parameters={model: tuple(params)
+                                for model, params in raw.get("unsupported_parameters", {}).items()},
         profiles=(profile,) if isinstance(profile, str) else tuple(profile),
         capabilities=frozenset(CAPABILITIES if capabilities == "all" else capabilities),
         headers=dict(raw.get("headers", {})),
@@ -203,6 +207,6 @@ def _validate(data: Any, node: yaml.Node | None, label: str) -> None:
             if header.lower() in SECRET_HEADERS:
                 fail_at(node, label, ["targets", name, "headers", header],
                       "credentials do not belong in targets.yaml — put the key in an environment "
-                      "variable and name it in api_key_env")
+                      f"variable and name it in api_key_env (auth: {{header: {header}}} sends it there)")
 
 

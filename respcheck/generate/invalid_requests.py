@@ -81,7 +81,8 @@ def invalid_create_requests(
         raise ValueError(f"unknown invalid-request kinds {sorted(unknown)}; choose from {INVALID_KINDS}")
     schema = schema if schema is not None else create_request_schema()
     validator = _validator(json.dumps(schema, sort_keys=True))
-    probed = set(probed_fields)
+    # a parameter the models reject is left out of the base body, and so never mutated either
+    probed = set(probed_fields) - set(valid_options.get("rejected", ()))
     catalog = {
         kind: [m for m in mutations if m.path[0] in probed and m.path not in UNPROBED_PATHS]
         for kind, mutations in _schema_mutations(json.dumps(schema, sort_keys=True)).items()

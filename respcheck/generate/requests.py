@@ -232,6 +232,7 @@ def valid_create_requests(
     overrides: Mapping[str, Any] | None = None,
     schema: dict | None = None,
     limits: Limits | None = None,
+    rejected: Iterable[str] = (),
 ) -> SearchStrategy[dict]:
     """Create Response bodies that a conforming target should answer with 2xx.
 
@@ -241,13 +242,15 @@ def valid_create_requests(
     sampling parameters (reasoning models reject ``temperature``/``top_p``).
     ``allow``: top-level fields to generate from the full schema although they are left out by default.
     ``overrides``: extra compiler overrides (instance paths like ``"/previous_response_id"``), applied last.
+    ``rejected``: top-level parameters the models reject (``temperature`` for a reasoning model): never sent.
     """
     if not models:
         raise ValueError("valid_create_requests needs at least one model name")
     schema = schema if schema is not None else create_request_schema()
     compiler = SchemaCompiler(
         schema,
-        overrides=_valid_overrides(schema, models, stream, store, tools, reasoning, set(allow), overrides),
+        overrides={**_valid_overrides(schema, models, stream, store, tools, reasoning, set(allow), overrides),
+                   **{f"/{name}": OMIT for name in rejected}},
         limits=limits or Limits(max_string=24, optional_halvings=2, max_map_entries=2),
     )
     return compiler.strategy()

@@ -60,6 +60,8 @@ class ServerState:
     models: dict[str, ModelSpec]
     api_key: str | None = None
     latency: float = 0.0
+    # The header the key must come in: Authorization (as Bearer, OpenAI's way), or e.g. api-key (Azure's)
+    auth_header: str = "authorization"
     # Seconds a foreground create waits before it answers (a model's time to first byte), so the
     # server can stand in for a slow relay.
     first_byte: float = 0.0
@@ -111,11 +113,16 @@ async def iterate(items: Iterable[ev.Event]) -> AsyncIterator[ev.Event]:
         yield item
 
 
-def check_auth(request: Request, api_key: str | None) -> None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise missing_api_key()
+def check_auth(request: Request, api_key: str | None, auth_header: str = "authorization") -> None:
+    header = request.headers.get(auth_header, "")
+    if auth_header.lower() == "authorization":
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            token = ""
+    else:  # api-key: KEY, as Azure OpenAI takes it (no scheme)
+        token = header
+    if not token.strip():
+        raise missing_api_key(auth_header)
     if api_key is not None and token.strip() != api_key:
         raise invalid_api_key()
 
@@ -124,7 +131,7 @@ def _endpoint(handler: Callable[[Request, ServerState], Awaitable[Response]]) ->
     async def wrapped(request: Request) -> Response:
         state: ServerState = request.app.state.server
         try:
-            check_auth(request, state.api_key)
+            check_auth(request, state.api_key, state.auth_header)
             response = await handler(request, state)
         except APIError as err:
             response = error_response(err)
@@ -477,7 +484,8 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (unknown path, wrong method) in OpenAI's error shape."""
     status = getattr(exc, "status_code", 500)
     try:
-        check_auth(request, request.app.state.server.api_key)
+        state = request.app.state.server
+        check_auth(request, state.api_key, state.auth_header)
     except APIError as err:
         return error_response(err)
     if status == 404:
@@ -492,6 +500,7 @@ def build_app(
     latency: float = 0.0,
     profile: str | Iterable[str] = "openai",
     first_byte: float = 0.0,
+    auth_header: str = "authorization",
 ) -> Starlette:
     """The app; ``profile`` (one or a list) picks the wire form it speaks (``respcheck.server.wire``)."""
     routes = [
@@ -513,6 +522,7 @@ def build_app(
         api_key=api_key,
         latency=latency,
         first_byte=first_byte,
+        auth_header=auth_header.lower(),
         wire=wire_form(profile),
     )
     _fail_unfinished(store)

@@ -80,14 +80,11 @@ def response_not_found(response_id: str) -> APIError:
     return APIError(404, f"Response with id '{response_id}' not found.", param=None, code=None)
 
 
-def missing_api_key() -> APIError:
-    return APIError(
-        401,
-        "You didn't provide an API key. You need to provide your API key in an Authorization header "
-        "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-        param=None,
-        code=None,
-    )
+def missing_api_key(header: str = "authorization") -> APIError:
+    how = ("in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)"
+           if header.lower() == "authorization" else f"in the {header} header (i.e. {header}: YOUR_KEY)")
+    return APIError(401, f"You didn't provide an API key. You need to provide your API key {how}.",
+                    param=None, code=None)
 
 
 def invalid_api_key() -> APIError:

@@ -84,10 +84,11 @@ class RunningServer:
         port: int = 0,
         app_wrapper: AppWrapper | None = None,
         profile: str | Iterable[str] = "openai",
+        auth_header: str = "authorization",
     ) -> None:
         encoding()  # build the tokenizer before the first request, not during it
         self.store, self._scratch = _open_store(db_path)
-        self.app = build_app(self.store, models, api_key, latency, profile)
+        self.app = build_app(self.store, models, api_key, latency, profile, auth_header=auth_header)
         self._sock = _bind(host, port)
         self.base_url = _url(host, self._sock)
         self.port = self._sock.getsockname()[1]
@@ -130,6 +131,7 @@ def start_server(
     models: Iterable[ModelSpec] | None = None,
     app_wrapper: AppWrapper | None = None,
     profile: str | Iterable[str] = "openai",
+    auth_header: str = "authorization",
 ) -> RunningServer:
     """Start the reference server on a free loopback port in a thread (use as a context manager).
 
@@ -142,6 +144,7 @@ def start_server(
         models=models,
         app_wrapper=app_wrapper,
         profile=profile,
+        auth_header=auth_header,
     )
 
 
@@ -199,6 +202,7 @@ def serve_main(
     app_wrapper: AppWrapper | None = None,
     profile: str | Iterable[str] = "openai",
     first_byte: float = 0.0,
+    auth_header: str = "authorization",
 ) -> int:
     """``respcheck serve``: print the URL, serve until Ctrl-C, exit 0 without a traceback."""
     problem = db_problem(db) if db is not None else None
@@ -225,7 +229,7 @@ def serve_main(
         return 2
     try:
         # build_app reads the store (its unfinished responses): a foreign db can fail here too
-        app = build_app(store, None, api_key, latency, profile, first_byte)
+        app = build_app(store, None, api_key, latency, profile, first_byte, auth_header)
     except sqlite3.Error as exc:
         print(f"respcheck serve: --db {db}: cannot use it ({exc}) — {_DB_FIX}", file=sys.stderr)
         _close(sock, store, scratch)

@@ -19,6 +19,7 @@ from respcheck.exchange import Exchange
 from respcheck.findings import Finding
 from respcheck.judge import judge_all, judge_latest
 from respcheck.session.events import BudgetState, Event, ExchangeJudged
+from respcheck.session.model_params import ParameterRules
 from respcheck.session.recording import Recorder
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class LiveSession:
     recorder: Recorder | None = None
     scenario: list[Exchange] = field(default_factory=list)  # the running test's judged exchanges
     policy: CheckPolicy = field(default_factory=CheckPolicy)  # --checks, --exclude-checks, severity
+    parameters: ParameterRules | None = None  # what each model accepts (declared, or probed once)
 
     def start(self) -> LiveSession:
         """Start the embedded server if the target is it, then the client; whatever fails, stops."""
@@ -57,6 +59,8 @@ class LiveSession:
             # The budget is shared by this run's workers.
             self.client = ResponsesClient(self.target, budget=self.target.budget.split(self.workers),
                                           recorder=self.recorder)
+            self.parameters = ParameterRules(self.target.unsupported_parameters, self.client.create,
+                                             self._report_probe)
         except BaseException:
             self.close()
             raise
@@ -93,6 +97,11 @@ class LiveSession:
         for exchange_id, found in by_exchange.items():
             data = [dict(f.to_dict(), profile=profile) for f in found]
             self.outbox.append(ExchangeJudged(nodeid=nodeid, exchange_id=exchange_id, findings=data))
+
+    def _report_probe(self, exchange: Exchange, finding: Finding) -> None:
+        """A probe's exchange is judged like any other, and what it taught is an info finding."""
+        self.judge(exchange)
+        self.report([finding])
 
     def drain(self) -> list[Event]:
         events, self.outbox = self.outbox, []

@@ -42,27 +42,36 @@ def to_curl(
     method: str | None = None,
     key_env: str = "OPENAI_API_KEY",
     with_key: bool = True,
+    auth: Mapping[str, Any] | None = None,
 ) -> str:
     """A copy-pasteable curl command; credentials become ``$KEY_ENV`` (expanded by the user's shell).
 
     ``method`` defaults to POST with a body and GET without one. A JSON body is sent with ``-d`` and a
     ``Content-Type: application/json`` header unless one is given. ``with_key`` adds the
     ``Authorization: Bearer $KEY_ENV`` placeholder when ``headers`` carry no credential (turn it off
-    to reproduce a request sent without a key).
+    to reproduce a request sent without a key). ``auth`` is the target's (``{header, scheme}`` or
+    ``{query}``): the key goes where the target takes it, always as ``$KEY_ENV``.
     """
+    auth = auth or {"header": "Authorization", "scheme": "Bearer"}
+    key_header = str(auth.get("header") or "")
     url = base_url.rstrip("/") + "/" + path.lstrip("/") if path else base_url
     verb = method or ("POST" if body is not None else "GET")
     parts = ["curl", "-sS"]
     if verb != "GET" or body is not None:
         parts += ["-X", verb]
-    parts.append(_single_quoted(url))  # always quoted: a sequence splices ids into it (curl_sequence)
+    quoted = _single_quoted(url)  # always quoted: a sequence splices ids into it (curl_sequence)
+    if auth.get("query") and with_key:  # the key as a query parameter: expanded by the shell
+        quoted = quoted[:-1] + ("&" if "?" in url else "?") + f"{auth['query']}='\"${key_env}\""
+    parts.append(quoted)
     given = dict(headers or {})
     if body is not None and not any(k.lower() == "content-type" for k in given):
         given["Content-Type"] = "application/json"
-    if with_key and not any(k.lower() in SECRET_HEADERS for k in given):
-        given["Authorization"] = "Bearer <redacted>"
+    secret = SECRET_HEADERS | {key_header.lower()} if key_header else SECRET_HEADERS
+    if with_key and key_header and not any(k.lower() in secret for k in given):
+        given[key_header] = "<redacted>"
     for name, value in given.items():
-        parts += ["-H", _header(name, value, key_env)]
+        scheme = auth.get("scheme") if name.lower() == key_header.lower() else None
+        parts += ["-H", _header(name, value, key_env, secret, scheme)]
     if body is not None:
         if isinstance(body, bytes | bytearray):
             body = bytes(body).decode("utf-8", errors="replace")
@@ -75,14 +84,14 @@ def _single_quoted(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def _header(name: str, value: str, key_env: str) -> str:
+def _header(name: str, value: str, key_env: str, secret: frozenset[str] = SECRET_HEADERS,
+            scheme: Any = None) -> str:
     lowered = name.lower()
-    if lowered in SECRET_HEADERS:
+    if lowered in secret:
         # Double quotes so the shell expands the variable; the real value is never printed.
         if lowered in ("authorization", "proxy-authorization"):
-            scheme = value.split(" ", 1)[0] if " " in value else "Bearer"
-            return f'"{name}: {scheme} ${key_env}"'
-        return f'"{name}: ${key_env}"'
+            scheme = value.split(" ", 1)[0] if " " in value else (scheme or "Bearer")
+        return f'"{name}: {scheme} ${key_env}"' if scheme else f'"{name}: ${key_env}"'
     return shlex.quote(f"{name}: {value}")
 
 
@@ -100,17 +109,25 @@ def curl_for_record(record: Mapping[str, Any], identity: Mapping[str, Any]) -> s
     """The curl command replaying a recorded request against the target ``identity`` names."""
     req = record.get("request") or {}
     path = str(req.get("path", ""))
-    query = redact_query({str(k): str(v) for k, v in (req.get("query") or {}).items()})
+    auth = identity.get("auth") if isinstance(identity.get("auth"), dict) else None
+    key_query = str((auth or {}).get("query") or "")
+    given_query = {str(k): str(v) for k, v in (req.get("query") or {}).items()}
+    query = redact_query({k: v for k, v in given_query.items() if k != key_query})
     if query:
         path += "?" + urllib.parse.urlencode(query, safe="[]")
     # A record that kept its headers says whether a key was sent (the no-key probes send none);
     # one that did not (an older recording) is assumed to have sent one.
     sent = req.get("headers")
     headers = sent_headers(sent) if isinstance(sent, dict) else {}
-    with_key = not isinstance(sent, dict) or any(str(k).lower() in SECRET_HEADERS for k in sent)
+    key_header = str((auth or {}).get("header") or "").lower()
+    if key_query:
+        with_key = key_query in given_query
+    else:
+        with_key = not isinstance(sent, dict) or any(
+            str(k).lower() in SECRET_HEADERS or str(k).lower() == key_header for k in sent)
     command = to_curl(origin_of(dict(identity)), path, req.get("body"), headers,
                       method=str(req.get("method", "GET")), key_env=key_env_of(dict(identity)),
-                      with_key=with_key)
+                      with_key=with_key, auth=auth)
     return redact_text(command)
 
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from respcheck.budget import Budget
-from respcheck.config import REFERENCE, REFERENCE_API_KEY_ENV, Models, Retries, Target, Timeouts
+from respcheck.config import REFERENCE, REFERENCE_API_KEY_ENV, Auth, Models, Retries, Target, Timeouts
 from respcheck.redact import redact_text, redact_url
 
 # Where the embedded reference server listens when started with ``respcheck serve`` (its default),
@@ -25,6 +25,8 @@ def target_to_data(target: Target) -> dict[str, Any]:
     """Plain JSON types only (tuples and frozensets become sorted lists)."""
     data = {f.name: getattr(target, f.name) for f in fields(target)}
     data["models"] = asdict(target.models)
+    data["auth"] = asdict(target.auth)
+    data["unsupported_parameters"] = {m: list(p) for m, p in target.unsupported_parameters.items()}
     data["timeouts"] = asdict(target.timeouts)
     data["retries"] = asdict(target.retries)
     data["budget"] = {**asdict(target.budget), "set_by": dict(target.budget.set_by)}
@@ -39,6 +41,9 @@ def target_to_data(target: Target) -> dict[str, Any]:
 def target_from_data(data: dict[str, Any]) -> Target:
     given = dict(data)
     given["models"] = Models(**given["models"])
+    given["auth"] = Auth(**given.get("auth", {}))
+    rejected = given.get("unsupported_parameters", {})
+    given["unsupported_parameters"] = {model: tuple(params) for model, params in rejected.items()}
     given["timeouts"] = Timeouts(**given["timeouts"])
     given["retries"] = Retries(**given["retries"])
     given["budget"] = Budget(**given["budget"])
@@ -100,6 +105,7 @@ def identity(target: Target | None) -> dict[str, Any]:
         "name": target.name,
         "base_url": EMBEDDED_SHOWN if target.embedded else (shown_url(url) if url else None),
         "api_key_env": target.api_key_env,
+        "auth": asdict(target.auth),
         "profiles": list(target.profiles),
         "capabilities": sorted(target.capabilities),
         "models": {"text": target.models.text, "reasoning": target.models.reasoning,
