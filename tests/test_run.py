@@ -101,7 +101,9 @@ def test_unclaimed_background_is_unsupported_not_failed(tmp_path: Path) -> None:
 
 def test_unreachable_base_url_is_one_line_exit_2_quickly(tmp_path: Path) -> None:
     started = time.monotonic()
-    result = respcheck("run", "--base-url", "http://127.0.0.1:9", "--api-key-env", "X", cwd=tmp_path)
+    # the key variable set: an unset one is refused before the connection is tried (issue 10)
+    result = respcheck("run", "--base-url", "http://127.0.0.1:9", "--api-key-env", "X", cwd=tmp_path,
+                       env={"X": "sk-respcheck-unreachable"})
     assert time.monotonic() - started < 15
     assert result.returncode == 2
     assert result.stderr.startswith("respcheck: cannot connect to http://127.0.0.1:9")
