@@ -97,6 +97,12 @@ class BudgetTracker:
         with self._lock:
             return Spend(**self._spend.to_dict())
 
+    def remaining_requests(self) -> int | None:
+        """Requests this budget still allows (None: no request limit)."""
+        with self._lock:
+            limit = self.budget.requests
+            return None if limit is None else max(0, limit - self._spend.requests)
+
     def exhausted(self) -> str | None:
         """Why the next request may not be sent, or None."""
         with self._lock:

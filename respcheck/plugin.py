@@ -28,6 +28,14 @@ from hypothesis import HealthCheck, settings
 from respcheck.budget import BudgetExhausted
 from respcheck.checks.policy import CheckPolicy, UnknownCheck, require_known, split_patterns
 from respcheck.config import CAPABILITIES, MODEL_ROLES, ConfigError, Target, unnamed_role_reason
+from respcheck.coverage_first import (
+    LIVE_PHASES,
+    capped_examples,
+    coverage_order,
+    fair_share,
+    generated_left,
+    is_generated,
+)
 from respcheck.exchange import KEY_REFUSED_PREFIX, Exchange, KeyRefused, TargetUnreachable
 from respcheck.findings import Finding, Severity
 from respcheck.options import OPTIONS, target_values
@@ -69,14 +77,18 @@ _SUPPRESS = [
     HealthCheck.filter_too_much,
     HealthCheck.function_scoped_fixture,
 ]
+# No shrink or explain phase (LIVE_PHASES): against a live target each example is a request.
 settings.register_profile(
-    "smoke", max_examples=3, deadline=None, database=None, derandomize=True, suppress_health_check=_SUPPRESS
+    "smoke", max_examples=3, deadline=None, database=None, derandomize=True, suppress_health_check=_SUPPRESS,
+    phases=LIVE_PHASES,
 )
 settings.register_profile(
-    "ci", max_examples=12, deadline=None, database=None, derandomize=True, suppress_health_check=_SUPPRESS
+    "ci", max_examples=12, deadline=None, database=None, derandomize=True, suppress_health_check=_SUPPRESS,
+    phases=LIVE_PHASES,
 )
 settings.register_profile(
-    "nightly", max_examples=200, deadline=None, database=None, suppress_health_check=_SUPPRESS
+    "nightly", max_examples=200, deadline=None, database=None, suppress_health_check=_SUPPRESS,
+    phases=LIVE_PHASES,
 )
 
 
@@ -167,6 +179,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     live = [item for item in items if _is_live(item)]
     if not live:
         return
+    items[:] = coverage_order(items)  # every area's scenarios before any generated test
     target = target_of(config)
     unserved = _unserved_by_reference(target)
     for item in live:
@@ -359,8 +372,13 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     live = item.config.stash.get(_LIVE, None)
     if live is not None:
         live.running(item.nodeid)
+    share = None
+    if live is not None and live.client is not None and is_generated(item):
+        # a generated test gets its share of what the scenarios left, so the next one is not starved
+        share = fair_share(live.client.budget.remaining_requests(), generated_left(item.session.items, item))
     try:
-        return (yield)
+        with capped_examples(item, share):
+            return (yield)
     except BudgetExhausted as exc:
         item.user_properties.append((BUDGET_KEY, str(exc)))
         pytest.skip(str(exc))
