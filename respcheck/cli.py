@@ -94,13 +94,16 @@ def checks_command(as_json: bool) -> None:
 @click.option("--profile", default="openai", show_default=True, help=" | ".join(PROFILES))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON verdict on stdout.")
 @click.option("--provider", default=None, help="Judge only recordings from this provider.")
+@click.option("--strict", is_flag=True, help="Entries outside the Responses API are errors (exit 2), "
+              "not skipped.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary.")
 def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provider: str | None,
-                   quiet: bool) -> None:
+                   strict: bool, quiet: bool) -> None:
     """Judge recorded traffic: respcheck JSONL, HAR 1.2 or VCR.py YAML files or folders."""
     from respcheck.judge import judge_recording
     from respcheck.profiles import UnknownProfile, get_profile
     from respcheck.replay.load import LoadError, iter_files, load_file
+    from respcheck.session.repro import curl_for_exchange
 
     try:
         chosen = get_profile(profile)
@@ -108,6 +111,7 @@ def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provide
         fail(str(exc))
     verdict: dict[str, dict] = {}
     bad: list[LoadError] = []
+    skipped: list[LoadError] = []  # entries outside the Responses API (a browser HAR's GET /v1/models)
     by_check: Counter[tuple[str, str]] = Counter()
     ids_taken: set[str] = set()
     times_seen: Counter[str] = Counter()  # ids repeat (a recording replayed twice): each one is judged
@@ -115,46 +119,64 @@ def replay_command(paths: tuple[Path, ...], profile: str, as_json: bool, provide
         items = [source] if isinstance(source, LoadError) else list(load_file(source))
         exchanges = []
         for item in items:
-            if isinstance(item, LoadError):
+            if isinstance(item, LoadError) and item.outside and not strict:
+                skipped.append(item)
+            elif isinstance(item, LoadError):
                 bad.append(item)
                 click.echo(f"respcheck: {item}", err=True)
             elif provider is None or item.provider == provider:
                 item.id = _unique_id(item.id, ids_taken, times_seen)
                 exchanges.append(item)
-        # One file is one scenario: the sequence checks see its exchanges in order.
-        judged = judge_recording(exchanges, chosen)
+        # One file is one scenario: the sequence checks see its exchanges in order. A body the
+        # recorder did not keep is unknown: that exchange is listed, not judged.
+        judged = judge_recording([ex for ex in exchanges if ex.not_recorded is None], chosen)
         for item in exchanges:
-            findings = judged[item.id]
+            findings = judged.get(item.id, [])
             for f in findings:
                 by_check[(f.check_id, f.severity.value)] += 1
             verdict[item.id] = {
+                "name": f"{item.request.method} {item.request.path}",
                 "provider": item.provider,
                 "endpoint": item.endpoint,
                 "streamed": item.streamed,
-                "verdict": _verdict(findings),
+                "verdict": "not recorded" if item.not_recorded else _verdict(findings),
                 "findings": [f.to_dict() for f in findings],
+                "curl": curl_for_exchange(item, {"name": "replay", "base_url": item.origin}),
             }
+            if item.not_recorded:
+                verdict[item.id]["not_recorded"] = item.not_recorded
     errors = sum(1 for v in verdict.values() if v["verdict"] == "fail")
+    unrecorded = sum(1 for v in verdict.values() if v["verdict"] == "not recorded")
+    outside = Counter(s.message.split("(", 1)[-1].split(")", 1)[0] for s in skipped)
     if as_json:
         click.echo(json.dumps({
             "profile": chosen.name,
             "exchanges": verdict,
             "unreadable": [str(b) for b in bad],
+            "skipped": [str(s) for s in skipped],
             "summary": {
-                "exchanges": len(verdict), "failed": errors, "unreadable": len(bad),
+                "exchanges": len(verdict), "failed": errors, "unreadable": len(bad), "skipped": len(skipped),
+                "not_recorded": unrecorded,
                 "findings": {f"{cid} ({sev})": n for (cid, sev), n in sorted(by_check.items())},
             },
         }, indent=1))
     else:
         if not quiet:
             for exchange_id, v in verdict.items():
+                if v["verdict"] == "not recorded":
+                    click.echo(f"not recorded  {v['name']}  ({exchange_id}): {v['not_recorded']}")
+                if not v["findings"]:
+                    continue
+                click.echo(f"{v['name']}  ({exchange_id})")
                 for f in v["findings"]:
-                    click.echo(f"{f['severity']:<7} {exchange_id}  {f['check_id']}: {f['message']}"
-                               f"  [{f['location']}]")
+                    click.echo(f"  {f['severity']:<7} {f['check_id']}: {f['message']}  [{f['location']}]")
+                click.echo(f"  repro: {v['curl']}")
         for (cid, sev), n in sorted(by_check.items(), key=lambda kv: (-kv[1], kv[0])):
             click.echo(f"  {n:>5}  {sev:<7}  {cid}")
+        shown = ", ".join(f"{name} x{n}" for name, n in sorted(outside.items()))
         click.echo(f"{len(verdict)} exchanges judged under {chosen.name}: {errors} with errors, "
-                   f"{len(bad)} unreadable")
+                   f"{unrecorded} not recorded, {len(bad)} unreadable, {len(skipped)} skipped outside the "
+                   f"Responses API" + (f" ({shown}; --strict makes them errors)" if skipped else ""))
     if bad:
         sys.exit(EXIT_COULD_NOT_RUN)
     sys.exit(EXIT_FAILURES if errors else EXIT_OK)

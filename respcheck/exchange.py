@@ -95,6 +95,10 @@ class Exchange:
     notes: list[str] = field(default_factory=list)
     elapsed: float | None = None  # seconds until the response ended
     broken: str | None = None  # why the exchange could not complete (timeout, reset...)
+    # None when the recorder kept the response body; else why not (a browser HAR keeps none for a
+    # fetch the page aborted): such a body is unknown, not empty, and is not judged
+    not_recorded: str | None = None
+    origin: str | None = None  # scheme://host[:port] a recording names (a HAR's URL), for repros
     _endpoint: str | None = field(default=None, repr=False, compare=False)
 
     @property

@@ -13,7 +13,7 @@ from respcheck.replay.body import decode_body
 from respcheck.sse import parse_sse
 
 
-def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[Any]:
+def load(source: str, text: str, error: Callable[..., Any]) -> Iterator[Any]:
     try:
         entries = json.loads(text)["log"]["entries"]
         if not isinstance(entries, list):
@@ -30,11 +30,9 @@ def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[A
             yield error(where, f"not a readable HAR entry ({type(exc).__name__}: {exc})")
             continue
         if not is_responses_path(exchange.request.path):
-            yield error(
-                where,
-                f"not a Responses API request ({exchange.request.method} {exchange.request.path}); "
-                "remove it or filter the HAR to /v1/responses",
-            )
+            yield error(where, f"not a Responses API request ({exchange.request.method} "
+                               f"{exchange.request.path}); remove it or filter the HAR to /v1/responses",
+                        outside=True)
             continue
         yield exchange
 
@@ -66,6 +64,7 @@ def entry_to_exchange(entry: dict[str, Any], exchange_id: str) -> Exchange:
     mime = content.get("mimeType") or headers.get("content-type", "")
     if mime:
         headers.setdefault("content-type", mime)
+    missing = _not_recorded(resp, content)
     raw = content.get("text") or ""
     # HAR keeps the body decoded (content.text); it is capped like a live body all the same
     recorded = base64.b64decode(raw) if content.get("encoding") == "base64" else raw.encode("utf-8")
@@ -79,6 +78,10 @@ def entry_to_exchange(entry: dict[str, Any], exchange_id: str) -> Exchange:
         headers_recorded=bool(headers),
         elapsed=(entry.get("time") or 0) / 1000 or None,
     )
+    exchange.origin = f"{url.scheme}://{url.netloc.rsplit('@', 1)[-1]}" if url.scheme and url.netloc else None
+    if missing is not None:
+        exchange.not_recorded = missing
+        return exchange
     fill_body(exchange, data)
     exchange.broken = cut
     times = (entry.get("_respcheck") or {}).get("event_times")  # respcheck's own HAR keeps arrival times
@@ -87,6 +90,18 @@ def entry_to_exchange(entry: dict[str, Any], exchange_id: str) -> Exchange:
             if isinstance(arrived_at, int | float):
                 event.arrived_at = float(arrived_at)
     return exchange
+
+
+def _not_recorded(resp: dict[str, Any], content: dict[str, Any]) -> str | None:
+    """Why the recorder kept no body, or None when it kept one (an empty body is recorded as empty).
+
+    Chromium (and Playwright) leave ``content.text`` out, with ``size`` -1 or the body's size, when the
+    page aborted the fetch or the body was not kept; ``_failureText`` names the network error."""
+    if "text" in content or content.get("size") == 0:
+        return None
+    failure = resp.get("_failureText") or content.get("comment")
+    return f"the recorder kept no response body ({failure})" if failure else \
+        "the recorder kept no response body"
 
 
 def fill_body(exchange: Exchange, data: bytes) -> None:

@@ -20,6 +20,7 @@ SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".har": "har", ".yaml": "vcr"
 class LoadError:
     source: str  # "file" or "file:line" or "file: entry N"
     message: str
+    outside: bool = False  # a readable entry outside the Responses API (skipped unless --strict)
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}"

@@ -14,7 +14,7 @@ from respcheck.replay.body import decode_body
 from respcheck.replay.har import fill_body, is_responses_path
 
 
-def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[Any]:
+def load(source: str, text: str, error: Callable[..., Any]) -> Iterator[Any]:
     try:
         # bounded: PyYAML writes aliases for shared objects, and a "billion laughs" cassette is all aliases
         document, _ = load_yaml(text)
@@ -40,8 +40,8 @@ def load(source: str, text: str, error: Callable[[str, str], Any]) -> Iterator[A
             continue
         if not is_responses_path(exchange.request.path):
             yield error(
-                where, f"not a Responses API request ({exchange.request.method} {exchange.request.path})"
-            )
+                where, f"not a Responses API request ({exchange.request.method} {exchange.request.path})",
+                outside=True)
             continue
         yield exchange
 
