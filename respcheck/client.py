@@ -76,6 +76,17 @@ REFUSED_STATUSES = frozenset({401, 403})
 KEY_REFUSALS_TO_STOP = 3
 
 
+def refused_message(target: Target, status: int) -> str:
+    """The one line a run stops with when the target refuses its key (or needs one it was not given)."""
+    if target.api_key_env is None and not target.embedded:
+        fix = "does it need a key? pass --api-key-env VAR" if target.source == "command line" \
+            else f"does it need a key? set api_key_env in {target.source}"
+    else:
+        option = "--api-key-env" if target.source == "command line" else f"{target.source}.api_key_env"
+        fix = f"is {option} right? ({target.api_key_env} is sent in {target.auth.describe()})"
+    return f"{KEY_REFUSED_PREFIX} with {status}: {fix}"
+
+
 @dataclass
 class _Outcome:
     """One attempt: the exchange and, for 429/503, the wait the target asked for."""
@@ -248,17 +259,7 @@ class ResponsesClient:
             return
         self._key_refusals += 1
         if self._key_refusals >= self._refusals_to_stop:
-            raise KeyRefused(self._refused_message(ex.status))
-
-    def _refused_message(self, status: int) -> str:
-        target = self.target
-        if target.api_key_env is None and not target.embedded:
-            fix = "does it need a key? pass --api-key-env VAR" if target.source == "command line" \
-                else f"does it need a key? set api_key_env in {target.source}"
-        else:
-            option = "--api-key-env" if target.source == "command line" else f"{target.source}.api_key_env"
-            fix = f"is {option} right? ({target.api_key_env} is sent in {target.auth.describe()})"
-        return f"{KEY_REFUSED_PREFIX} with {status}: {fix}"
+            raise KeyRefused(refused_message(self.target, ex.status))
 
     @property
     def spend(self) -> Spend:

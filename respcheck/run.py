@@ -18,7 +18,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from respcheck.checks.policy import UnknownCheck, require_known, split_patterns
-from respcheck.client import KEY_REFUSED_PREFIX
+from respcheck.client import (
+    KEY_REFUSED_PREFIX,
+    REFUSED_STATUSES,
+    BudgetExhausted,
+    ResponsesClient,
+    TargetUnreachable,
+    refused_message,
+)
 from respcheck.config import ConfigError, Target
 from respcheck.options import as_pytest_args
 from respcheck.resources import suites_root
@@ -96,6 +103,21 @@ def gate_problem(gate: dict[str, Any]) -> None:
         raise CannotRun(str(exc)) from None
 
 
+def key_preflight(target: Target) -> None:
+    """One request before the run, a create with an empty body: a server refuses a wrong key (401/403)
+    before it reads the body (a 400 then). A refused key is one line, exit 2, before any test: the run
+    would only collect 401s. Anything else (even a broken answer) is left for the run to judge."""
+    if target.embedded:
+        return
+    try:
+        with ResponsesClient(target) as client:
+            status = client.send("POST", "/responses", json={}, retry=False).status
+    except (TargetUnreachable, BudgetExhausted):  # the run itself reports a target that cannot answer
+        return
+    if status in REFUSED_STATUSES:
+        raise CannotRun(refused_message(target, status))
+
+
 def default_report_dir(target: Target) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return Path("reports") / f"{stamp}-{target.name}"
@@ -136,6 +158,7 @@ def run(opts: RunOptions) -> int:
         raise CannotRun(str(exc)) from None
     gate_problem(opts.gate)
     preflight(target)
+    key_preflight(target)
     report_dir = (opts.report_dir or default_report_dir(target)).resolve()
     args = pytest_args(opts, report_dir)  # a bad --suite or -n is reported before any folder is made
     try:

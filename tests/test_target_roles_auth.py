@@ -134,7 +134,8 @@ def test_a_refused_key_stops_the_run_within_5_requests(tmp_path: Path, counted, 
                env=env)
     assert done.returncode == 2, (done.stdout + done.stderr)[-3000:]
     assert done.stderr.strip() == expected
-    assert 1 <= wrappers[0].requests <= 5
+    assert wrappers[0].requests == 1  # the preflight: one create with an empty body
+    assert not (tmp_path / "r").exists()  # stopped before the run began
     assert "sk-wrong-wrong-wrong" not in done.stdout + done.stderr
 
 
@@ -208,3 +209,23 @@ def test_no_key_answered_200_says_expected_401_got_200() -> None:
 def test_an_adhoc_target_is_named_from_its_host(url: str, name: str) -> None:
     assert name_from_host(url) == name
     assert adhoc_target(url).name == name
+
+
+def test_the_client_stops_when_its_first_keyed_requests_are_all_refused() -> None:
+    """The guard inside the run (a key refused only once the run began, or a preflight answered oddly):
+    the 3rd refused request with the target's own key raises; keyless and wrong-key probes do not count."""
+    from respcheck.client import KeyRefused, ResponsesClient
+
+    with start_server(api_key=KEY) as server:
+        target = adhoc_target(server.base_url, "ROLES_KEY")
+        with ResponsesClient(target, environ={"ROLES_KEY": "sk-not-the-key-0000"}) as client:
+            for _ in range(4):
+                assert client.send("POST", "/responses", json={}, auth=False).status == 401
+            assert client.send("POST", "/responses", json={}, key="sk-other-0000").status == 401
+            client.send("POST", "/responses", json={})
+            client.send("POST", "/responses", json={})
+            with pytest.raises(KeyRefused, match=r"^every request is refused with 401: is --api-key-env"):
+                client.send("POST", "/responses", json={})
+        with ResponsesClient(target, environ=ENV) as client:  # the right key: never stops
+            for _ in range(4):
+                assert client.send("POST", "/responses", json={}).status == 400
