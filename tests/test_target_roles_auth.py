@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from respcheck.config import adhoc_target, name_from_host
+from respcheck.config import Auth, ConfigError, Target, adhoc_target, name_from_host, parse_targets
 from respcheck.exchange import Exchange, Request
 from respcheck.server.run import RunningServer, start_server
 from respcheck.session.repro import curl_for_record
@@ -229,3 +229,53 @@ def test_the_client_stops_when_its_first_keyed_requests_are_all_refused() -> Non
         with ResponsesClient(target, environ=ENV) as client:  # the right key: never stops
             for _ in range(4):
                 assert client.send("POST", "/responses", json={}).status == 400
+
+
+@pytest.mark.parametrize(("auth", "expected"), [
+    ("{header: api-key}", Auth(header="api-key", scheme=None)),
+    ("{header: x-api-key}", Auth(header="x-api-key", scheme=None)),
+    ("{header: Authorization}", Auth()),
+    ("{header: Authorization, scheme: Token}", Auth(header="Authorization", scheme="Token")),
+    ("{query: key}", Auth(header=None, scheme=None, query="key")),
+])
+def test_auth_in_targets_yaml(auth: str, expected: Auth) -> None:
+    config = parse_targets(f"targets:\n  r:\n    base_url: https://r.example/v1\n    api_key_env: R_KEY\n"
+                           f"    auth: {auth}\n")
+    assert config.get("r").auth == expected
+
+
+@pytest.mark.parametrize("auth", ["{header: 'api key'}", "{header: api-key, query: key}", "{cookie: k}"])
+def test_a_bad_auth_is_one_line(auth: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_targets(f"targets:\n  r:\n    base_url: https://r.example/v1\n    auth: {auth}\n")
+    assert "\n" not in str(caught.value) and "targets.r.auth" in str(caught.value)
+
+
+def test_a_key_as_a_query_parameter_is_sent_there_and_redacted() -> None:
+    import httpx
+
+    from respcheck.client import ResponsesClient
+
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        body = json.dumps({"error": {"message": "bad", "type": "invalid_request_error", "param": "model",
+                                     "code": None}}).encode()
+        return httpx.Response(400, headers={"content-type": "application/json"},
+                              stream=httpx.ByteStream(body))
+
+    target = Target(name="q", base_url="https://relay.example/v1", api_key_env="ROLES_KEY",
+                    auth=Auth(header=None, scheme=None, query="key"))
+    with ResponsesClient(target, environ=ENV, transport=httpx.MockTransport(answer)) as client:
+        ex = client.send("POST", "/responses", json={})
+        keyless = client.send("POST", "/responses", json={}, auth=False)
+    assert seen[0].url.params["key"] == KEY and "authorization" not in seen[0].headers
+    assert "key" not in seen[1].url.params
+    assert ex.request.query == {"key": "[REDACTED]"} and KEY not in repr(ex)
+    repro = curl_for_record({"request": {"method": "POST", "path": "/v1/responses", "query": ex.request.query,
+                                         "headers": {}, "body": {}}},
+                            {"name": "q", "base_url": "https://relay.example/v1", "api_key_env": "ROLES_KEY",
+                             "auth": {"header": None, "scheme": None, "query": "key"}})
+    assert repro.startswith("""curl -sS -X POST 'https://relay.example/v1/responses?key='"$ROLES_KEY" """)
+    assert "Authorization" not in repro and keyless.request.query == {}
