@@ -1,5 +1,11 @@
 """Fault injection: the reference server made to break the way real relays break.
 
 ``catalogue.py`` lists every fault and benign variation; ``layer.py`` applies them in front
-of the honest app; ``selftest.py`` measures how many of them respcheck catches.
+of the honest app (``wire.py`` delivers what they change; ``edits.py`` and ``hostile.py`` are
+their building blocks, ``model.py`` the ``Fault`` and its hooks); ``selftest.py`` measures how
+many of them respcheck catches.
+
+May import: the server (the layer wraps its app), exchange, sse and the checks' ids; only
+``selftest.py`` (and ``scenarios.py``, which it runs) sit above the session and may import it,
+the client, the plugin and the reports.
 """

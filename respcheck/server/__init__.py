@@ -17,6 +17,9 @@
 - ``store``: SQLite (responses, input items, stream events);
 - ``tokens``: o200k_base counting without a download;
 - ``errors``: OpenAI-shaped errors.
+
+May import: profiles, schemas, jsonpointer, jsontypes and its own modules; never the checks,
+the client or the session (it is the target, not the judge).
 """
 
 from typing import Any
