@@ -5,7 +5,7 @@ of the honest app (``wire.py`` delivers what they change; ``edits.py`` and ``hos
 their building blocks, ``model.py`` the ``Fault`` and its hooks); ``selftest.py`` measures how
 many of them respcheck catches.
 
-May import: the server (the layer wraps its app), exchange, sse and the checks' ids; only
+May import: the server (the layer wraps its app), exchange and sse; only
 ``selftest.py`` (and ``scenarios.py``, which it runs) sit above the session and may import it,
 the client, the plugin and the reports.
 """
