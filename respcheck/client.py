@@ -15,29 +15,28 @@ names the cause, never an exception and never a hang:
 - ``max_body_bytes``: the body is read in chunks and reading stops at the cap.
 
 Only a target that cannot be reached at all raises (``TargetUnreachable``), and a
-spent budget raises ``BudgetExhausted`` before anything is sent.
+spent budget raises ``BudgetExhausted`` before anything is sent. The body is read by
+``respcheck.body_reader`` (the caps and timeouts inside the body); the transport's own bounds
+are ``respcheck.wire``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import ipaddress
 import itertools
 import json
 import os
-import socket
-import threading
 import time
 import urllib.parse
-import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from respcheck import __version__
+from respcheck.body_reader import BodyReader, failure_reason
 from respcheck.budget import Budget, BudgetExhausted, BudgetTracker, RateLimiter, Spend
 from respcheck.config import Target, url_problem
 from respcheck.exchange import (
@@ -46,17 +45,12 @@ from respcheck.exchange import (
     KeyRefused,
     Request,
     TargetUnreachable,
-    parse_json,
 )
 from respcheck.redact import redact_exchange, redact_headers, redact_url, register_secret
-from respcheck.sse import MAX_EVENTS, SSEParser, parse_sse
 from respcheck.wire import (
     ACCEPTED_ENCODINGS,
     ExchangeDeadline,
-    UnsupportedEncoding,
     bound_transport,
-    content_codings,
-    decoded_chunks,
 )
 
 __all__ = ["BudgetExhausted", "KeyRefused", "ResponsesClient", "TargetUnreachable"]
@@ -316,7 +310,7 @@ class ResponsesClient:
         try:
             response = self._http.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
-            raise TargetUnreachable(str(request.url.copy_with(query=None)), _reason(exc)) from None
+            raise TargetUnreachable(str(request.url.copy_with(query=None)), failure_reason(exc)) from None
         except httpx.ReadTimeout:
             if time.monotonic() >= deadline - 0.01:  # the read was cut by the total, not first_byte
                 return self._broken(ex, started, f"the exchange exceeded the total timeout of {t.total:g} s "
@@ -329,14 +323,15 @@ class ResponsesClient:
         except httpx.PoolTimeout:
             return self._broken(ex, started, f"no free connection within {t.connect:g} s (timeouts.connect)")
         except httpx.TransportError as exc:
-            return self._broken(ex, started, f"the connection failed before any response: {_reason(exc)}")
+            cause = f"the connection failed before any response: {failure_reason(exc)}"
+            return self._broken(ex, started, cause)
         try:
             ex.status = response.status_code
             fields = response.headers.multi_items()
             ex.headers = {k.lower(): v for k, v in fields[:MAX_HEADER_FIELDS]}
             timeouts = request.extensions["timeout"]
             timeouts["read"] = max(0.001, min(t.between_events, deadline - time.monotonic()))
-            reader = _BodyReader(self.target, ex, response, started, deadline)
+            reader = BodyReader(self.target, ex, response, started, deadline)
             reader.capped_by_total = timeouts["read"] < t.between_events
             if len(fields) > MAX_HEADER_FIELDS:
                 ex.broken = f"the target sent {len(fields)} header fields (respcheck reads at most " \
@@ -383,173 +378,7 @@ class ResponsesClient:
         return f"{self.target.name}/{os.getpid()}/{next(self._ids)}"
 
 
-class _BodyReader:
-    """Reads one response body in chunks, within the size cap and the timeouts, into the exchange."""
-
-    def __init__(self, target: Target, ex: Exchange, response: httpx.Response,
-                 started: float, deadline: float) -> None:
-        self.target = target
-        self.ex = ex
-        self.response = response
-        self.started = started
-        self.deadline = deadline
-        self.received = 0
-        self.timed_out = threading.Event()
-        self.finished = False  # set once reading stopped: the watchdog must not cut a pooled connection
-        self.capped_by_total = False  # the body's read timeout is the rest of the total, not between_events
-
-    def read(self) -> None:
-        sse = self._is_event_stream()
-        watchdog = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._cut)
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            if sse:
-                self._read_stream()
-            else:
-                self._read_body()
-        finally:
-            self.finished = True
-            watchdog.cancel()
-
-    def _is_event_stream(self) -> bool:
-        media = self.ex.media_type
-        if media == "text/event-stream":
-            return True
-        # a stream served with no or a wrong content type is still read as one (and judged for it);
-        # a JSON body to a stream request is read as JSON (the check says a stream was expected)
-        success = 200 <= (self.ex.status or 0) < 300
-        return success and _stream_requested(self.ex.request) and "json" not in media
-
-    def _chunks(self) -> Iterator[bytes]:
-        """The body as sent, every Content-Encoding layer undone within bounds (see respcheck.wire)."""
-        codings = content_codings(self.ex.headers.get("content-encoding"))
-        return decoded_chunks(self.response.iter_raw(), codings)
-
-    def _read_stream(self) -> None:
-        parser = SSEParser(keep_text=False, max_events=MAX_EVENTS)
-        ex = self.ex
-        ex.events = parser.events
-        ex.framing = parser.framing
-        idle = self.target.timeouts.between_events
-        last_line = time.monotonic()
-        try:
-            for chunk in self._chunks():
-                now = time.monotonic()
-                chunk = self._within_cap(chunk)
-                parser.feed(chunk, now - self.started)
-                if parser.overflowed:
-                    ex.broken = (f"the stream sent more than {MAX_EVENTS} events; respcheck stopped reading "
-                                 f"it after {self.received} bytes")
-                    break
-                # a complete line (an event, or a keep-alive comment) is a sign of life; bytes alone are not
-                if b"\n" in chunk or b"\r" in chunk:
-                    last_line = now
-                if ex.broken:
-                    break
-                if now >= self.deadline:
-                    ex.broken = self._total_cause()
-                    break
-                if now - last_line > idle:
-                    ex.broken = (
-                        f"no complete SSE line for {idle:g} s while bytes trickled in "
-                        f"({self.received} bytes, {len(parser.events)} events; timeouts.between_events)"
-                    )
-                    break
-        except (httpx.TransportError, httpx.DecodingError, UnsupportedEncoding, zlib.error) as exc:
-            ex.broken = self._interrupted(exc)
-        if self.timed_out.is_set() and not ex.broken:  # the cut socket can look like a clean end
-            ex.broken = self._total_cause()
-        parser.close(time.monotonic() - self.started)
-
-    def _read_body(self) -> None:
-        ex = self.ex
-        buffer = bytearray()
-        try:
-            for chunk in self._chunks():
-                buffer += self._within_cap(chunk)
-                if ex.broken:
-                    break
-                if time.monotonic() >= self.deadline:
-                    ex.broken = self._total_cause()
-                    break
-        except (httpx.TransportError, httpx.DecodingError, UnsupportedEncoding, zlib.error) as exc:
-            ex.broken = self._interrupted(exc)
-        if self.timed_out.is_set() and not ex.broken:  # the cut socket can look like a clean end
-            ex.broken = self._total_cause()
-        self._decode(bytes(buffer))
-
-    def _decode(self, raw: bytes) -> None:
-        ex = self.ex
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            text = raw.decode("utf-8", errors="replace")
-            if not ex.broken:
-                ex.broken = f"the body is not valid UTF-8 ({exc.reason} at byte {exc.start})"
-        if text.lstrip().startswith(("{", "[", '"')) or text.strip() in ("null", "true", "false"):
-            try:
-                ex.body = parse_json(text)  # NaN, huge integers, deep nesting stay text (body.json says so)
-                return
-            except ValueError:
-                pass
-        if _stream_requested(ex.request) and "data:" in text[:4096] and 200 <= (ex.status or 0) < 300:
-            # an event stream labelled application/json: keep the events so the checks can judge them
-            ex.events, ex.framing = parse_sse(raw)
-            return
-        ex.body_text = text
-
-    def _within_cap(self, chunk: bytes) -> bytes:
-        """The part of ``chunk`` under max_body_bytes (in decoded bytes); marks the exchange broken at it."""
-        cap = self.target.max_body_bytes
-        room = cap - self.received
-        if len(chunk) > room:
-            chunk = chunk[: max(0, room)]
-            self.ex.broken = (
-                f"the body exceeded max_body_bytes ({cap} bytes); respcheck stopped reading it"
-            )
-        self.received += len(chunk)
-        return chunk
-
-    def _cut(self) -> None:
-        """Watchdog at the total deadline: shut the socket so a blocked read returns now."""
-        if self.finished:
-            return
-        self.timed_out.set()
-        stream = self.response.extensions.get("network_stream")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if sock is not None:
-            with contextlib.suppress(OSError):  # already closed: nothing to cut
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def _total_cause(self) -> str:
-        return (
-            f"the exchange exceeded the total timeout of {self.target.timeouts.total:g} s "
-            f"after {self.received} bytes (timeouts.total)"
-        )
-
-    def _interrupted(self, exc: Exception) -> str:
-        if self.timed_out.is_set() or (isinstance(exc, httpx.ReadTimeout) and self.capped_by_total):
-            return self._total_cause()
-        if isinstance(exc, httpx.ReadTimeout):
-            return (
-                f"the body stalled: no bytes for {self.target.timeouts.between_events:g} s "
-                f"after {self.received} bytes (timeouts.between_events)"
-            )
-        if isinstance(exc, UnsupportedEncoding):
-            return f"the body could not be decoded: {exc}"
-        if isinstance(exc, httpx.DecodingError | zlib.error):
-            return f"the body could not be decoded ({_reason(exc)})"
-        return f"the connection broke mid-response after {self.received} bytes: {_reason(exc)}"
-
-
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def _stream_requested(request: Request) -> bool:
-    if isinstance(request.body, dict) and request.body.get("stream") is True:
-        return True
-    return str(request.query.get("stream", "")).lower() == "true"
 
 
 def _retry_wait(retry_after: float | None, attempt: int, cap: float) -> float:
@@ -623,25 +452,6 @@ def _maybe_json(content: bytes | str) -> Any:
         return json.loads(text)
     except ValueError:
         return text
-
-
-def _reason(exc: Exception) -> str:
-    """A short human reason from an httpx/OS error ('connection refused', 'timed out'...)."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    lowered = text.lower()
-    for needle, reason in (
-        ("connection refused", "connection refused"),
-        ("name or service not known", "unknown host"),
-        ("nodename nor servname", "unknown host"),
-        ("temporary failure in name resolution", "unknown host (DNS)"),
-        ("connection reset", "connection reset by peer"),
-        ("timed out", "timed out"),
-    ):
-        if needle in lowered:
-            return reason
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "connect timed out"
-    return text
 
 
 def _is_loopback(url: str) -> bool:
