@@ -49,10 +49,10 @@ def generated_left(items: Sequence[Any], item: Any) -> int:
 
 
 @contextlib.contextmanager
-def capped_examples(item: Any, share: int | None) -> Iterator[int | None]:
+def capped_examples(item: Any, share: int | None) -> Iterator[str | None]:
     """While ``item`` runs, hypothesis draws at most ``share`` examples for it (each one request): its
     ``@given`` settings and the active profile (which the drawn-ahead suite reads) are capped, then
-    restored. Yields the cap applied (None when the test's own count already fits)."""
+    restored. Yields what was capped, as a note for the report (None when the test's own count fits)."""
     active = settings()
     if share is None or share >= active.max_examples:
         yield None
@@ -66,7 +66,8 @@ def capped_examples(item: Any, share: int | None) -> Iterator[int | None]:
     if given_settings is not None:
         obj._hypothesis_internal_use_settings = settings(given_settings, max_examples=share)
     try:
-        yield share
+        yield (f"at most {share} of the profile's {active.max_examples} examples: this test's share of the "
+               "requests the budget had left")
     finally:
         if given_settings is not None:
             obj._hypothesis_internal_use_settings = given_settings

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 EVENTS_KEY = "respcheck_events"
 AREA_KEY = "respcheck_area"
 BUDGET_KEY = "respcheck_budget"
+CAPPED_KEY = "respcheck_capped"  # a generated test drew fewer examples than its profile: the budget's share
 TARGET_INPUT = "respcheck_target"  # workerinput: the target as JSON
 TARGET_ERROR_INPUT = "respcheck_target_error"  # workerinput: why it could not be resolved
 UNREACHABLE_PREFIX = "target unreachable"
@@ -377,7 +378,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         # a generated test gets its share of what the scenarios left, so the next one is not starved
         share = fair_share(live.client.budget.remaining_requests(), generated_left(item.session.items, item))
     try:
-        with capped_examples(item, share):
+        with capped_examples(item, share) as capped:
+            if capped is not None:
+                item.user_properties.append((CAPPED_KEY, capped))
             return (yield)
     except BudgetExhausted as exc:
         item.user_properties.append((BUDGET_KEY, str(exc)))
@@ -491,6 +494,8 @@ class _Controller:
                     test.exchanges.append(event.exchange_id)
                 session.emit(event)
         fold_phase(test, report, bool(props.get(BUDGET_KEY)))
+        if test.outcome == "passed" and props.get(CAPPED_KEY):  # passed, on fewer examples: say so
+            test.message = test.message or props[CAPPED_KEY][0]
         if report.failed and test.message.startswith((UNREACHABLE_PREFIX, KEY_REFUSED_PREFIX)):  # any worker
             self.lost = self.lost or test.message.splitlines()[0]
         if report.when == "teardown":
