@@ -4,7 +4,7 @@ The pytest wiring of a run; the run itself is ``respcheck.session``. It adds the
 (``respcheck.options``), a marker per capability (a test whose capability the target does not
 claim is skipped as "unsupported (not claimed by target X)", never failed), the ``area``
 marker, the hypothesis profiles ``smoke`` / ``ci`` / ``nightly``, and the fixtures suites are
-written with: ``target``, ``client``, ``models`` and ``conforms``. It is inert until a test asks
+written with: ``target``, ``client``, ``models``, ``conforms`` and ``expect``. It is inert until a test asks
 for one of those fixtures or carries a capability marker.
 
 - The target is resolved once, in the controlling process (or handed over by ``respcheck
@@ -37,11 +37,11 @@ from respcheck.coverage_first import (
     is_generated,
 )
 from respcheck.exchange import KEY_REFUSED_PREFIX, Exchange, KeyRefused, TargetUnreachable
-from respcheck.findings import Finding, Severity
 from respcheck.options import OPTIONS, target_values
 from respcheck.reports import file_handlers
 from respcheck.reports.terminal import TerminalSummary
 from respcheck.resources import suites_root
+from respcheck.scenario import Expect, ScenarioStopped
 from respcheck.selection import TargetOptions, select_target
 from respcheck.server.wire import wire_form
 from respcheck.session.baseline import BaselineError, Gate, load_baseline
@@ -53,9 +53,9 @@ from respcheck.session.events import (
     event_from_data,
     to_data,
 )
+from respcheck.session.failure import describe_findings
 from respcheck.session.live import LiveSession, worker_count
 from respcheck.session.model_params import ParameterRules
-from respcheck.session.repro import exchange_record, failure_repro, repro_text
 from respcheck.session.session import Handler, Handoff, Session
 from respcheck.session.target import identity, target_from_json, target_to_json
 
@@ -329,47 +329,33 @@ def models(respcheck_live: LiveSession) -> SuiteModels:
 
 
 @pytest.fixture(scope="session")
-def conforms(respcheck_live: LiveSession, pytestconfig: pytest.Config) -> Callable[[Exchange], Exchange]:
+def conforms(respcheck_live: LiveSession) -> Callable[[Exchange], Exchange]:
     """``conforms(exchange)``: judge it with every check under the target's profiles.
 
-    Error findings fail the test with one line per finding and its repro (the calls of the test it
-    needs, as curl); every finding (warnings and info too) goes to the reports. Returns the
-    exchange, for chaining.
+    Error findings are collected and the scenario goes on; the test fails at its end with every
+    finding it collected (one message, a repro per exchange). Every finding (warnings and info
+    too) goes to the reports. Returns the exchange, for chaining.
     """
-    shown = identity(target_of(pytestconfig))  # the run's identity: repros name what the reports name
 
     def _conforms(exchange: Exchange) -> Exchange:
-        errors = [(p, f) for p, f in respcheck_live.judge(exchange) if f.severity is Severity.ERROR]
-        if errors:
-            records = respcheck_live.recorder.current if respcheck_live.recorder else []
-            pytest.fail(describe_failure(exchange, errors, shown, records), pytrace=False)
+        respcheck_live.conform(exchange)
         return exchange
 
     return _conforms
 
 
-def describe_failure(exchange: Exchange, errors: list[tuple[str, Finding]], shown: dict[str, Any],
-                     records: list[dict[str, Any]] | None = None) -> str:
-    """The failure text: one line per error finding, then the repro of ``exchange`` built from the
-    test's ``records`` (the create a retrieve needs included) by the one repro builder."""
-    lines = [
-        f"{len(errors)} conformance error(s) in {exchange.request.method} {exchange.request.path} "
-        f"-> {exchange.status}:"
-    ]
-    for profile, f in errors[:20]:
-        lines.append(f"  [{profile}] {f.check_id}: {f.message}  (at {f.location})")
-    if len(errors) > 20:
-        lines.append(f"  ... and {len(errors) - 20} more")
-    recorded = records and any(r.get("id") == exchange.id for r in records)
-    calls = records if records and recorded else [exchange_record(exchange)]
-    lines.append(repro_text([command for _, command in failure_repro([exchange.id], calls, shown)]))
-    return "\n".join(lines)
+@pytest.fixture
+def expect(respcheck_live: LiveSession) -> Expect:
+    """``expect(check_id, holds, message, exchange)``: a scenario expectation under a registered
+    scenario check (``respcheck checks``); a miss is a finding, collected like ``conforms``'."""
+    return Expect(record=respcheck_live.expected, skip=pytest.skip)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    """Requests are attributed to the running test; a budget stop is a skip the run reports; a
-    target that stopped answering stops the run (one line, no traceback)."""
+    """Requests are attributed to the running test, whose findings are shown together at its end;
+    a budget stop is a skip the run reports; a target that stopped answering stops the run (one
+    line, no traceback)."""
     live = item.config.stash.get(_LIVE, None)
     if live is not None:
         live.running(item.nodeid)
@@ -377,11 +363,12 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if live is not None and live.client is not None and is_generated(item):
         # a generated test gets its share of what the scenarios left, so the next one is not starved
         share = fair_share(live.client.budget.remaining_requests(), generated_left(item.session.items, item))
+    lost = stopped = None
     try:
         with capped_examples(item, share) as capped:
             if capped is not None:
                 item.user_properties.append((CAPPED_KEY, capped))
-            return (yield)
+            yield
     except BudgetExhausted as exc:
         item.user_properties.append((BUDGET_KEY, str(exc)))
         pytest.skip(str(exc))
@@ -389,11 +376,37 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         lost = f"{UNREACHABLE_PREFIX}: {exc}"
     except KeyRefused as exc:
         lost = str(exc)
+    except ScenarioStopped as exc:
+        stopped = str(exc)
+        if live is not None:
+            live.expected(exc.finding)
+    except Exception as exc:  # a scenario that broke on an answer after collecting findings
+        if live is None or not live.errors:
+            raise
+        stopped = one_line(exc)
     finally:
+        failure = _failure_of(item, live, stopped) if live is not None else None
         if live is not None:
             live.running(None)
-    item.session.shouldstop = lost  # outside the except: the failure is this one line, no chain
-    pytest.fail(lost, pytrace=False)
+    if lost:
+        item.session.shouldstop = lost  # outside the except: the failure is this one line, no chain
+        pytest.fail(lost, pytrace=False)
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    if stopped:
+        pytest.fail(stopped, pytrace=False)
+
+
+def _failure_of(item: pytest.Item, live: LiveSession, stopped: str | None) -> str | None:
+    if not live.errors:
+        return None
+    return describe_findings(live.errors, live.records(), identity(target_of(item.config)), stopped)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 @pytest.hookimpl(wrapper=True)

@@ -24,24 +24,33 @@ def _invalid(models: tuple[str, ...], kind: str, rejected: frozenset[str] = froz
     return invalid_create_requests(list(models), kinds=[kind], stream=False, store=False, rejected=rejected)
 
 
-def _assert_error(ex, status_range=(400, 499)):
-    assert status_range[0] <= (ex.status or 0) <= status_range[1], (
-        f"{ex.request.method} {ex.request.path} answered {ex.status}; expected a {status_range[0]}-"
-        f"{status_range[1]} error"
-    )
-    assert isinstance(ex.body, dict) and isinstance(ex.body.get("error"), dict), "no OpenAI error object"
-    return ex.body["error"]
+REFUSED = "errors.refused"
+
+
+def _refused(expect, ex, status_range=(400, 499), why=""):
+    """The error object of a refusal (empty when there is none: error.envelope judges its shape)."""
+    low, high = status_range
+    wanted = f"{low}" if low == high else f"a {low}-{high} error"
+    expect(REFUSED, low <= (ex.status or 0) <= high,
+           f"{ex.request.method} {ex.request.path}{why} answered {ex.status}; expected {wanted}", ex,
+           "/response/status")
+    error = ex.body.get("error") if isinstance(ex.body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _names(expect, ex, error, param, why):
+    if error:
+        expect(REFUSED, error.get("param") == param,
+               f"{why}: the error names param {error.get('param')!r}; the offending field is {param!r}", ex,
+               "/response/body/error/param")
 
 
 @pytest.mark.parametrize("kind", INVALID_KINDS)
 @given(data=st.data())
-def test_generated_invalid_body_is_a_4xx_naming_the_param(client, models, conforms, kind, data):
+def test_generated_invalid_body_is_a_4xx_naming_the_param(client, models, conforms, expect, kind, data):
     case = data.draw(_invalid((models.text,), kind, models.rejected(models.text)), label="invalid request")
     ex = conforms(client.create(case.body))
-    error = _assert_error(ex)
-    assert error.get("param") == case.param, (
-        f"{kind}: the error names param {error.get('param')!r}; the offending field is {case.param!r}"
-    )
+    _names(expect, ex, _refused(expect, ex, why=f" ({kind})"), case.param, kind)
 
 
 def _skip_unless_keyed(target):
@@ -50,53 +59,48 @@ def _skip_unless_keyed(target):
         pytest.skip(f"unsupported (target {target.name} takes no key: api_key_env is null)")
 
 
-def _refused(ex):
-    """The status first: a server that answers a keyless request 200 is told so, not that its 200
-    lacks an error object."""
-    assert ex.status == 401, f"expected 401, got {ex.status}: {ex.request.method} {ex.request.path} answered"
-    return ex
-
-
-def test_no_key_is_401(client, models, conforms):
+def test_no_key_is_401(client, models, conforms, expect):
     _skip_unless_keyed(client.target)
-    ex = client.send("POST", "/responses", json={"model": models.text, "input": "hi"}, auth=False)
-    _assert_error(conforms(_refused(ex)), (401, 401))
+    ex = conforms(client.send("POST", "/responses", json={"model": models.text, "input": "hi"}, auth=False))
+    _refused(expect, ex, (401, 401), " without a key")
 
 
-def test_wrong_key_is_401(client, models, conforms):
+def test_wrong_key_is_401(client, models, conforms, expect):
     _skip_unless_keyed(client.target)
     # sent where the target takes its key (Authorization, api-key, a query parameter...)
-    ex = client.send("POST", "/responses", json={"model": models.text, "input": "hi"},
-                     key="sk-respcheck-wrong-key")
-    _assert_error(conforms(_refused(ex)), (401, 401))
+    ex = conforms(client.send("POST", "/responses", json={"model": models.text, "input": "hi"},
+                              key="sk-respcheck-wrong-key"))
+    _refused(expect, ex, (401, 401), " with a wrong key")
 
 
 @pytest.mark.parametrize(
     ("method", "path"), [("PUT", "/responses"), ("PATCH", "/responses"), ("GET", "/responses")]
 )
-def test_wrong_method_is_404_or_405(client, conforms, method, path):
+def test_wrong_method_is_404_or_405(client, conforms, expect, method, path):
     ex = conforms(client.send(method, path, json={} if method != "GET" else None))
-    _assert_error(ex, (404, 405))
+    _refused(expect, ex, (404, 405))
 
 
 @pytest.mark.parametrize("content", ["{not json", "", "[]", '"a string"'])
-def test_body_that_is_not_a_json_object_is_400(client, conforms, content):
+def test_body_that_is_not_a_json_object_is_400(client, conforms, expect, content):
     ex = conforms(
         client.send("POST", "/responses", content=content, headers={"Content-Type": "application/json"})
     )
-    _assert_error(ex)
+    _refused(expect, ex, why=f" with the body {content!r}")
 
 
-def test_unknown_model_is_an_error(client, conforms):
+def test_unknown_model_is_an_error(client, conforms, expect):
     ex = conforms(client.create({"model": "respcheck-no-such-model", "input": "hi"}))
-    error = _assert_error(ex)
-    assert error.get("param") in ("model", None)
+    error = _refused(expect, ex, why=" with an unknown model")
+    if error.get("param") is not None:
+        _names(expect, ex, error, "model", "an unknown model")
 
 
-def test_empty_input_list_with_no_conversation_is_an_error_or_answered(client, models, conforms):
+def test_empty_input_list_with_no_conversation_is_an_error_or_answered(client, models, conforms, expect):
     # OpenAI answers 400 for input: [] ; a relay may answer it, but never with a 5xx.
     ex = conforms(client.create({"model": models.text, "input": []}))
-    assert ex.status is not None and ex.status < 500
+    expect("errors.no_5xx", ex.status is not None and ex.status < 500, f"input: [] was answered {ex.status}",
+           ex, "/response/status")
 
 
 # Each a documented constraint of the create request (openai-openapi.json, CreateResponse).
@@ -131,10 +135,11 @@ DOCUMENTED_LIMITS = {
 
 
 @pytest.mark.parametrize(("field", "value"), list(DOCUMENTED_LIMITS.values()), ids=list(DOCUMENTED_LIMITS))
-def test_documented_limits_are_enforced(client, models, conforms, field, value):
+def test_documented_limits_are_enforced(client, models, conforms, expect, field, value):
     # a model that rejects the parameter outright cannot show whether its bounds are enforced
     body = {"model": models.accepting(models.text, field), "input": "hi"}
     body[field] = value
     ex = conforms(client.create(body))
-    error = _assert_error(ex)
-    assert (error.get("param") or "").split(".")[0].split("[")[0] == field
+    error = _refused(expect, ex, why=f" with {field} = {value!r:.40}")
+    named = (error.get("param") or "").split(".")[0].split("[")[0]
+    _names(expect, ex, error if named != field else {}, field, f"{field} = {value!r:.40}")

@@ -32,29 +32,30 @@ def _valid(models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool,
                                  rejected=rejected)
 
 
-def _check_all(client, conforms, strategy) -> None:
+def _check_all(client, conforms, expect, strategy) -> None:
     for _, ex in send_ahead(client.create, draw_examples(strategy)):
         conforms(ex)
-        assert ex.status is not None and 200 <= ex.status < 300, (
-            f"a valid request was answered {ex.status}: {ex.body or ex.body_text!r:.300}; "
-            f"request: {ex.request.body!r:.300}"
-        )
+        expect("generated.accepted", ex.status is not None and 200 <= ex.status < 300,
+               f"a valid request was answered {ex.status}: {ex.body or ex.body_text!r:.300}", ex,
+               "/response/status")
 
 
 @with_and_without_tools
-def test_generated_request_json(client, models, conforms, tools):
-    _check_all(client, conforms, _valid((models.text,), False, tools, False, models.rejected(models.text)))
+def test_generated_request_json(client, models, conforms, expect, tools):
+    _check_all(client, conforms, expect,
+               _valid((models.text,), False, tools, False, models.rejected(models.text)))
 
 
 @pytest.mark.stream
 @with_and_without_tools
-def test_generated_request_sse(client, models, conforms, tools):
-    _check_all(client, conforms, _valid((models.text,), True, tools, False, models.rejected(models.text)))
+def test_generated_request_sse(client, models, conforms, expect, tools):
+    _check_all(client, conforms, expect,
+               _valid((models.text,), True, tools, False, models.rejected(models.text)))
 
 
 @pytest.mark.reasoning
 @pytest.mark.parametrize(
     "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
 )
-def test_generated_reasoning_request(client, models, conforms, stream):
-    _check_all(client, conforms, _valid((models.reasoning,), stream, False, True))
+def test_generated_reasoning_request(client, models, conforms, expect, stream):
+    _check_all(client, conforms, expect, _valid((models.reasoning,), stream, False, True))

@@ -1,24 +1,20 @@
-"""Lifecycle: create (stored) → retrieve → input_items (paged) → delete → everything 404."""
+"""Lifecycle: create (stored) → retrieve → input_items (paged) → delete → everything 404.
+
+What a sequence shows is judged by the sequence checks (``lifecycle.retrieve_matches_create``,
+``lifecycle.deleted``, ``lifecycle.store_false``); the scenarios add only what their intent knows.
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from respcheck.scenario import final
+from respcheck.scenario import ANSWERED, final
 
 pytestmark = [pytest.mark.area("lifecycle"), pytest.mark.store, pytest.mark.retrieve]
 
-STABLE_FIELDS = (
-    "id",
-    "object",
-    "created_at",
-    "status",
-    "model",
-    "output",
-    "usage",
-    "instructions",
-    "metadata",
-)
+INPUT_ITEMS = "lifecycle.input_items"
+UNKNOWN_ID = "lifecycle.unknown_id"
+MALFORMED_ID = "lifecycle.malformed_id"
 
 
 def _stored(client, models, conforms, **extra):
@@ -26,97 +22,102 @@ def _stored(client, models, conforms, **extra):
     return final(conforms(client.create(body)))
 
 
-def test_retrieve_equals_created(client, models, conforms):
+def _answered(expect, ex, what):
+    """The scenario reads the answer's body next: a non-200 answer ends it (with its finding)."""
+    expect(ANSWERED, ex.status == 200, f"{what} answered {ex.status}", ex, "/response/status", stop=True)
+
+
+def _texts(listed):
+    return [part.get("text") for item in listed.body.get("data") or []
+            for part in (item.get("content") or []) if isinstance(part, dict)]
+
+
+def test_retrieve_equals_created(client, models, conforms, expect):
     created = _stored(client, models, conforms, metadata={"k": "v"})
-    fetched = conforms(client.retrieve(created["id"]))
-    assert fetched.status == 200
-    for field in STABLE_FIELDS:
-        assert fetched.body.get(field) == created.get(field), f"retrieve changed {field}"
+    _answered(expect, conforms(client.retrieve(created["id"])), "the retrieve of a stored response")
 
 
 @pytest.mark.stream
-def test_streamed_response_is_retrievable(client, models, conforms):
+def test_streamed_response_is_retrievable(client, models, conforms, expect):
     created = final(
         conforms(client.create({"model": models.text, "input": "Say hi.", "store": True, "stream": True}))
     )
     fetched = conforms(client.retrieve(created["id"]))
-    assert fetched.status == 200
-    assert fetched.body["output"] == created["output"]
+    _answered(expect, fetched, "the retrieve of a streamed, stored response")
 
 
 @pytest.mark.input_items
-def test_input_items_list_the_input(client, models, conforms):
+def test_input_items_list_the_input(client, models, conforms, expect):
     created = _stored(client, models, conforms)
     listed = conforms(client.input_items(created["id"]))
-    assert listed.status == 200
-    texts = [
-        part.get("text")
-        for item in listed.body["data"]
-        for part in (item.get("content") or [])
-        if isinstance(part, dict)
-    ]
-    assert "Remember the number 42." in texts
+    _answered(expect, listed, "input_items of a stored response")
+    expect(INPUT_ITEMS, "Remember the number 42." in _texts(listed),
+           f"input_items lists {_texts(listed)}, not the input 'Remember the number 42.'", listed,
+           "/response/body/data")
 
 
 @pytest.mark.input_items
 @pytest.mark.parametrize("order", ["asc", "desc"])
-def test_input_items_paging(client, models, conforms, order):
+def test_input_items_paging(client, models, conforms, expect, order):
     body = {
         "model": models.text,
         "store": True,
         "input": [{"role": "user", "content": f"Message {n}."} for n in range(3)],
     }
     created = final(conforms(client.create(body)))
-    seen, after = [], None
+    seen, after, page = [], None, None
     for _ in range(5):  # bounded: 3 items at limit=1 need 3 pages
         page = conforms(client.input_items(created["id"], limit=1, order=order, after=after))
-        assert page.status == 200
-        assert len(page.body["data"]) <= 1
-        seen.extend(item["id"] for item in page.body["data"])
-        if not page.body["has_more"]:
+        _answered(expect, page, "a page of input_items")
+        data = page.body.get("data") or []
+        expect(INPUT_ITEMS, len(data) <= 1, f"limit=1 answered {len(data)} items", page,
+               "/response/body/data")
+        seen.extend(item.get("id") for item in data)
+        if not page.body.get("has_more"):
             break
-        after = page.body["last_id"]
-    assert len(seen) == 3 and len(set(seen)) == 3
+        after = page.body.get("last_id")
+    expect(INPUT_ITEMS, len(seen) == 3 and len(set(seen)) == 3,
+           f"paging 3 input items one by one ({order}) listed {seen}", page)
 
 
 @pytest.mark.delete
-def test_delete_then_everything_is_404(client, models, conforms):
+def test_delete_then_everything_is_404(client, models, conforms, expect):
     created = _stored(client, models, conforms)
-    deleted = conforms(client.delete(created["id"]))
-    assert deleted.status == 200
-    assert deleted.body == {"id": created["id"], "object": "response.deleted", "deleted": True}
-    for after in (
-        client.retrieve(created["id"]),
-        client.delete(created["id"]),
-        client.input_items(created["id"]),
-    ):
-        conforms(after)
-        assert after.status == 404, f"{after.request.method} {after.request.path} after delete"
+    _answered(expect, conforms(client.delete(created["id"])), "the delete of a stored response")
+    # lifecycle.deleted judges each call against the delete: all 404
+    conforms(client.retrieve(created["id"]))
+    conforms(client.delete(created["id"]))
+    conforms(client.input_items(created["id"]))
 
 
 def test_store_false_is_not_retrievable(client, models, conforms):
     created = final(conforms(client.create({"model": models.text, "input": "Say hi.", "store": False})))
-    fetched = conforms(client.retrieve(created["id"]))
-    assert fetched.status == 404
+    conforms(client.retrieve(created["id"]))  # lifecycle.store_false judges it against the create
+
+
+def _error_object(ex):
+    error = ex.body.get("error") if isinstance(ex.body, dict) else None
+    return isinstance(error, dict) and bool(error.get("message"))
 
 
 @pytest.mark.parametrize("endpoint", ["retrieve", "delete", "input_items", "cancel"])
-def test_unknown_id_is_404_with_error_shape(client, conforms, endpoint):
+def test_unknown_id_is_404_with_error_shape(client, conforms, expect, endpoint):
     ex = conforms(getattr(client, endpoint)("resp_" + "0" * 48))
-    assert ex.status == 404
-    assert isinstance(ex.body, dict) and isinstance(ex.body.get("error"), dict)
-    assert ex.body["error"].get("message")
+    expect(UNKNOWN_ID, ex.status == 404 and bool(_error_object(ex)),
+           f"{endpoint} of an id that never existed answered {ex.status}"
+           + ("" if _error_object(ex) else " without an error object with a message"), ex, "/response/status")
 
 
 @pytest.mark.parametrize("endpoint", ["retrieve", "delete", "input_items", "cancel"])
-def test_malformed_id_is_a_4xx_not_a_5xx(client, conforms, endpoint):
+def test_malformed_id_is_a_4xx_not_a_5xx(client, conforms, expect, endpoint):
     ex = conforms(getattr(client, endpoint)("not-a-response-id"))
-    assert ex.status is not None and 400 <= ex.status < 500
-    assert isinstance(ex.body, dict) and isinstance(ex.body.get("error"), dict)
+    expect(MALFORMED_ID, ex.status is not None and 400 <= ex.status < 500 and bool(_error_object(ex)),
+           f"{endpoint} of the malformed id 'not-a-response-id' answered {ex.status}"
+           + ("" if _error_object(ex) else " without an error object"), ex, "/response/status")
 
 
 @pytest.mark.input_items
-def test_input_items_of_a_chain_list_only_that_turn(client, models, conforms):
+def test_input_items_of_a_chain_list_only_that_turn(client, models, conforms, expect):
     first = _stored(client, models, conforms)
     body = {
         "model": models.text,
@@ -126,13 +127,16 @@ def test_input_items_of_a_chain_list_only_that_turn(client, models, conforms):
     }
     second = final(conforms(client.create(body)))
     listed = conforms(client.input_items(second["id"], order="asc"))
-    texts = [part.get("text") for item in listed.body["data"] for part in item.get("content") or []]
-    assert "And now the number 7." in texts
+    _answered(expect, listed, "input_items of the second turn")
+    expect(INPUT_ITEMS, "And now the number 7." in _texts(listed),
+           f"input_items of the second turn lists {_texts(listed)}, not its input", listed,
+           "/response/body/data")
 
 
 @pytest.mark.input_items
-def test_input_items_limit_bounds(client, models, conforms):
+def test_input_items_limit_bounds(client, models, conforms, expect):
     created = _stored(client, models, conforms)
     for limit in (0, 101):
         ex = conforms(client.input_items(created["id"], limit=limit))
-        assert ex.status is not None and 400 <= ex.status < 500, f"limit={limit} answered {ex.status}"
+        expect(INPUT_ITEMS, ex.status is not None and 400 <= ex.status < 500,
+               f"input_items with limit={limit} (out of 1..100) answered {ex.status}", ex, "/response/status")

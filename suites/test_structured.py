@@ -1,13 +1,14 @@
-"""Structured output: json_schema (strict) and json_object."""
+"""Structured output: json_schema (strict) and json_object.
+
+``request.text_format`` judges every answer against the format its request asked for (replay
+finds it too); these scenarios send the requests that exercise it.
+"""
 
 from __future__ import annotations
 
-import json
-
-import jsonschema
 import pytest
 
-from respcheck.scenario import JSON_AND_SSE, final, output_text
+from respcheck.scenario import JSON_AND_SSE, final
 
 pytestmark = [pytest.mark.area("structured"), pytest.mark.structured_output]
 
@@ -42,9 +43,7 @@ def test_json_schema_strict_output_validates(client, models, conforms, stream, n
         "text": {"format": {"type": "json_schema", "name": name, "strict": True, "schema": SCHEMAS[name]}},
         "stream": stream,
     }
-    response = final(conforms(client.create(body)))
-    assert response["text"]["format"]["type"] == "json_schema"
-    jsonschema.validate(json.loads(output_text(response)), SCHEMAS[name])
+    final(conforms(client.create(body)))
 
 
 def test_json_object_output_parses(client, models, conforms):
@@ -53,5 +52,4 @@ def test_json_object_output_parses(client, models, conforms):
         "input": "Return a JSON object with a key 'ok' set to true.",
         "text": {"format": {"type": "json_object"}},
     }
-    response = final(conforms(client.create(body)))
-    assert isinstance(json.loads(output_text(response)), dict)
+    final(conforms(client.create(body)))

@@ -1,22 +1,24 @@
-"""Function tools: tool_choice, argument validity, output round trip, parallel calls."""
+"""Function tools: tool_choice, argument validity, output round trip, parallel calls.
+
+``request.tool_choice`` and ``request.tool_arguments`` judge every answer against its request
+(replay finds them too); the scenarios add what only they know (a round trip is answered).
+"""
 
 from __future__ import annotations
 
-import jsonschema
 import pytest
 
 from respcheck.scenario import (
     JSON_AND_SSE,
     TIME_TOOL,
     WEATHER_TOOL,
-    call_arguments,
+    completed,
     final,
     function_calls,
     output_text,
 )
 
 pytestmark = [pytest.mark.area("tools"), pytest.mark.function_tools]
-
 
 def _ask(client, models, conforms, stream=False, **extra):
     body = {
@@ -26,42 +28,35 @@ def _ask(client, models, conforms, stream=False, **extra):
         "stream": stream,
         **extra,
     }
-    return final(conforms(client.create(body)))
+    return conforms(client.create(body))
 
 
-def _assert_valid_calls(response):
-    tools = {"get_weather": WEATHER_TOOL, "get_time": TIME_TOOL}
-    for call in function_calls(response):
-        assert call["name"] in tools, f"call to an undeclared function {call['name']!r}"
-        jsonschema.validate(call_arguments(call), tools[call["name"]]["parameters"])
+def _first_call(expect, ex):
+    """The answer's first function call (the scenario ends without one: it has nothing to send back)."""
+    calls = function_calls(final(ex))
+    expect("scenario.answered", bool(calls), "the answer made no function call to send a result back for",
+           ex, "/response/body/output", stop=True)
+    return calls[0]
 
 
 @JSON_AND_SSE
 def test_tool_choice_required_calls_a_function(client, models, conforms, stream):
-    response = _ask(client, models, conforms, stream, tool_choice="required")
-    assert function_calls(response), "tool_choice=required but no function_call item"
-    _assert_valid_calls(response)
+    final(_ask(client, models, conforms, stream, tool_choice="required"))
 
 
 @JSON_AND_SSE
 def test_tool_choice_named_calls_that_function(client, models, conforms, stream):
-    response = _ask(client, models, conforms, stream, tool_choice={"type": "function", "name": "get_time"})
-    calls = function_calls(response)
-    assert calls and {c["name"] for c in calls} == {"get_time"}
-    _assert_valid_calls(response)
+    final(_ask(client, models, conforms, stream, tool_choice={"type": "function", "name": "get_time"}))
 
 
 @JSON_AND_SSE
-def test_tool_choice_none_calls_nothing(client, models, conforms, stream):
-    response = _ask(client, models, conforms, stream, tool_choice="none")
-    assert not function_calls(response)
-    assert output_text(response).strip()
+def test_tool_choice_none_calls_nothing(client, models, conforms, expect, stream):
+    completed(expect, _ask(client, models, conforms, stream, tool_choice="none"))
 
 
 @JSON_AND_SSE
 def test_tool_choice_auto_is_valid(client, models, conforms, stream):
-    response = _ask(client, models, conforms, stream, tool_choice="auto")
-    _assert_valid_calls(response)
+    final(_ask(client, models, conforms, stream, tool_choice="auto"))
 
 
 def test_allowed_tools_restricts_the_call(client, models, conforms):
@@ -70,35 +65,39 @@ def test_allowed_tools_restricts_the_call(client, models, conforms):
         "mode": "required",
         "tools": [{"type": "function", "name": "get_weather"}],
     }
-    response = _ask(client, models, conforms, tool_choice=choice)
-    assert {c["name"] for c in function_calls(response)} <= {"get_weather"}
-    _assert_valid_calls(response)
+    final(_ask(client, models, conforms, tool_choice=choice))
+
+
+def _answered_with_text(expect, ex, how):
+    response = final(ex)
+    text = output_text(response).strip()
+    expect("tools.round_trip", response.get("status") == "completed" and bool(text),
+           f"the {how} function_call_output was answered with status {response.get('status')!r} and "
+           f"{'text' if text else 'no text'}", ex, "/response/body/output")
 
 
 @pytest.mark.store
-def test_function_call_output_round_trip(client, models, conforms):
+def test_function_call_output_round_trip(client, models, conforms, expect):
     first = _ask(client, models, conforms, tool_choice="required", store=True)
-    call = function_calls(first)[0]
+    call = _first_call(expect, first)
     body = {
         "model": models.text,
-        "previous_response_id": first["id"],
+        "previous_response_id": final(first)["id"],
         "tools": [WEATHER_TOOL, TIME_TOOL],
         "input": [
             {
                 "type": "function_call_output",
-                "call_id": call["call_id"],
+                "call_id": call.get("call_id"),
                 "output": '{"temperature": 21, "sky": "clear"}',
             }
         ],
     }
-    second = final(conforms(client.create(body)))
-    assert second["status"] == "completed"
-    assert output_text(second).strip()
+    _answered_with_text(expect, conforms(client.create(body)), "chained")
 
 
-def test_function_call_output_inline_round_trip(client, models, conforms):
+def test_function_call_output_inline_round_trip(client, models, conforms, expect):
     first = _ask(client, models, conforms, tool_choice={"type": "function", "name": "get_weather"})
-    call = function_calls(first)[0]
+    call = _first_call(expect, first)
     body = {
         "model": models.text,
         "tools": [WEATHER_TOOL, TIME_TOOL],
@@ -106,15 +105,14 @@ def test_function_call_output_inline_round_trip(client, models, conforms):
             {"role": "user", "content": "What's the weather in Paris, in celsius?"},
             {
                 "type": "function_call",
-                "call_id": call["call_id"],
-                "name": call["name"],
-                "arguments": call["arguments"],
+                "call_id": call.get("call_id"),
+                "name": call.get("name"),
+                "arguments": call.get("arguments"),
             },
-            {"type": "function_call_output", "call_id": call["call_id"], "output": '{"temperature": 21}'},
+            {"type": "function_call_output", "call_id": call.get("call_id"), "output": '{"temperature": 21}'},
         ],
     }
-    second = final(conforms(client.create(body)))
-    assert output_text(second).strip()
+    _answered_with_text(expect, conforms(client.create(body)), "inline")
 
 
 def test_parallel_calls_have_distinct_call_ids(client, models, conforms):
@@ -125,11 +123,7 @@ def test_parallel_calls_have_distinct_call_ids(client, models, conforms):
         "tool_choice": "required",
         "parallel_tool_calls": True,
     }
-    response = final(conforms(client.create(body)))
-    calls = function_calls(response)
-    assert calls
-    assert len({c["call_id"] for c in calls}) == len(calls), "parallel calls share a call_id"
-    _assert_valid_calls(response)
+    final(conforms(client.create(body)))
 
 
 def test_parallel_tool_calls_false_makes_one_call(client, models, conforms):
@@ -140,8 +134,7 @@ def test_parallel_tool_calls_false_makes_one_call(client, models, conforms):
         "tool_choice": "required",
         "parallel_tool_calls": False,
     }
-    response = final(conforms(client.create(body)))
-    assert len(function_calls(response)) == 1
+    final(conforms(client.create(body)))
 
 
 def test_max_tool_calls_one(client, models, conforms):
@@ -152,5 +145,4 @@ def test_max_tool_calls_one(client, models, conforms):
         "tool_choice": "required",
         "max_tool_calls": 1,
     }
-    response = final(conforms(client.create(body)))
-    assert len(function_calls(response)) <= 1
+    final(conforms(client.create(body)))

@@ -15,7 +15,7 @@ MODULE = "respcheck.checks.usage"
 
 
 def own_checks():
-    return [c for c in all_checks() if c.func.__module__ == MODULE]
+    return [c for c in all_checks() if getattr(c.func, "__module__", None) == MODULE]
 
 
 def findings(record: dict, check_id: str, profile: str = "openai") -> list[Finding]:

@@ -20,9 +20,9 @@ from respcheck.client import ResponsesClient
 from respcheck.config import reference_target
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding, Severity
-from respcheck.plugin import describe_failure
 from respcheck.reports.repros import repro_entries
 from respcheck.server.run import RunningServer, start_server
+from respcheck.session.failure import describe_findings
 from respcheck.session.recording import Recorder
 from respcheck.session.repro import curl_for_exchange, curl_sequence, exchange_record, repro_text, with_repro
 from respcheck.session.target import identity
@@ -174,7 +174,7 @@ def test_the_failure_text_of_a_retrieve_after_delete_replays_as_the_reports_show
     finally:
         client.recorder = None
     finding = Finding("lifecycle.deleted", Severity.ERROR, "gone", "/", "rule", retrieved.id)
-    text = describe_failure(retrieved, [("openai", finding)], shown, recorder.current)
+    text = describe_findings([("openai", finding)], recorder.current, shown)
     test = {"findings": [finding.to_dict()]}
     commands = [entry["curl"] for entry in repro_entries(test, recorder.current, shown)]
     assert len(commands) == 4 and commands[0].startswith("RESP_1=$(")

@@ -11,6 +11,8 @@ Checks are pure: no network, files, processes or live side (tests/test_layers.py
 from respcheck.checks import (  # noqa: F401  (imported for their registrations)
     behaviour,
     errors,
+    expectations,
+    request,
     response,
     schema,
     stream,

@@ -249,7 +249,8 @@ def model_is_stable(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterato
     "lifecycle.cancel",
     clause="OpenAI API, POST /responses/{id}/cancel: a background response that is queued or in "
     "progress is cancelled (200, status cancelled)",
-    summary="a cancel of a running background response is not refused (4xx) while the response runs on",
+    summary="a cancel of a running background response is neither refused (4xx) nor answered with the "
+    "response still running",
     endpoints=("cancel",),
     scope="sequence",
 )
@@ -262,6 +263,8 @@ def cancel_while_running(exchanges: Sequence[Exchange], ctx: CheckContext) -> It
             status, _ = last_status.get(rid, (None, -1))
             if status in UNFINISHED_STATUSES:
                 refused.append((rid, index))
+        elif ex.endpoint == "cancel":
+            yield from _cancel_answered_running(ex, index)
         for response, _ in _responses_in(ex):
             last_status[response["id"]] = (response.get("status"), index)
     for rid, index in refused:
@@ -279,3 +282,85 @@ def cancel_while_running(exchanges: Sequence[Exchange], ctx: CheckContext) -> It
             exchange=index,
         )
 
+
+
+# Whether an endpoint addresses one stored response by id (the path names it).
+_BY_ID = ("retrieve", "input_items", "delete", "cancel")
+
+
+@check(
+    "lifecycle.deleted",
+    clause="OpenAI API, DELETE /responses/{id}: the response is gone; retrieve, input_items, delete and "
+    "cancel of its id then answer 404",
+    summary="after a successful delete, every call on that id answers 404 (not 200, not a 5xx)",
+    endpoints=_BY_ID,
+    scope="sequence",
+)
+def deleted_is_gone(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Violation]:
+    deleted: dict[str, int] = {}  # response id -> the exchange whose 2xx delete removed it
+    for index, ex in enumerate(exchanges):
+        rid = path_response_id(ex.request.path) if ex.endpoint in _BY_ID else None
+        if not rid:
+            continue
+        gone_at = deleted.get(rid)
+        if gone_at is not None and ex.status != 404:
+            still = "still answers" if is_success(ex) else "answers"
+            yield Violation(
+                f"{ex.request.method} {ex.request.path} {still} {ex.status} after exchange {gone_at} deleted "
+                f"{rid}: a deleted response is gone, so every call on its id answers 404"
+                + (" (the delete did nothing, or a cache serves it)" if is_success(ex) else ""),
+                "/response/status",
+                exchange=index,
+            )
+        if ex.endpoint == "delete" and is_success(ex):
+            deleted.setdefault(rid, index)
+
+
+# Fields a retrieve of a finished response gives back exactly as its create answered them.
+_STABLE_FIELDS = ("id", "object", "created_at", "status", "model", "output", "instructions", "metadata",
+                  "usage")
+
+
+@check(
+    "lifecycle.retrieve_matches_create",
+    clause="OpenAI API, GET /responses/{id}: the stored Response, as the create answered it once finished",
+    summary="a retrieve of a finished response answers the fields its create answered, unchanged",
+    endpoints=("retrieve",),
+    scope="sequence",
+)
+def retrieve_matches_create(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Violation]:
+    created: dict[str, tuple[dict[str, Any], int]] = {}  # id -> the finished Response a create answered
+    for index, ex in enumerate(exchanges):
+        if ex.endpoint == "create" and is_success(ex):
+            found = final_response(ex)
+            if found is not None and found[0].get("status") not in UNFINISHED_STATUSES:
+                created.setdefault(str(found[0].get("id")), (found[0], index))
+        elif ex.endpoint == "retrieve" and ex.events is None and is_success(ex) and isinstance(ex.body, dict):
+            first = created.get(path_response_id(ex.request.path) or "")
+            if first is None:
+                continue
+            response, made_at = first
+            changed = [f for f in _STABLE_FIELDS if f in response and ex.body.get(f) != response[f]]
+            if changed:
+                field = changed[0]
+                yield Violation(
+                    f"the retrieve answers {field} {shown(ex.body.get(field))} where exchange {made_at}'s "
+                    f"create answered {shown(response[field])}"
+                    + (f" (also changed: {', '.join(changed[1:])})" if changed[1:] else "")
+                    + ": a stored response comes back as it was created",
+                    body_ptr(field),
+                    exchange=index,
+                )
+
+
+def _cancel_answered_running(ex: Exchange, index: int) -> Iterator[Violation]:
+    """A 2xx cancel whose Response is still queued or in progress: the cancel changed nothing."""
+    for response, ptr in _responses_in(ex):
+        if response.get("status") in UNFINISHED_STATUSES:
+            yield Violation(
+                f"the cancel was answered {ex.status} with the response still {response.get('status')!r}: a "
+                "cancel answers the cancelled response (status cancelled); this one was acknowledged and "
+                "nothing was cancelled",
+                at(ptr, "status"),
+                exchange=index,
+            )

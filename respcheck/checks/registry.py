@@ -8,6 +8,12 @@ A *sequence* check (``scope="sequence"``) takes the ordered exchanges of one sce
 test, or one recording file) and judges what shows only across calls: a retrieve against its
 create, a cancel against the running response. Each violation names the exchange it is about
 (``Violation.exchange``, an index into the sequence); the finding carries that exchange's id.
+
+A *scenario* check (``scope="scenario"``, registered with ``scenario_check``) has no function: what
+it expects depends on the scenario's intent ("this prompt asked to recall teal"), which no
+exchange shows, so a suite test records its finding through the ``expect`` fixture
+(``scenario_finding`` builds it). It is listed, baselined and reported like any other check;
+replay cannot find it (the recording does not know the intent).
 """
 
 from __future__ import annotations
@@ -49,8 +55,9 @@ SequenceFunc = Callable[[Sequence[Exchange], CheckContext], Iterable[Violation]]
 
 # When a check applies: to a JSON body, to a stream, or to any exchange.
 APPLIES = ("body", "stream", "any")
-# What a check judges: one exchange, or the ordered exchanges of one scenario.
-SCOPES = ("exchange", "sequence")
+# What a check judges: one exchange, the ordered exchanges of one scenario, or (``scenario``) what
+# only the scenario's intent can say, recorded by the suite through ``expect``.
+SCOPES = ("exchange", "sequence", "scenario")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +68,11 @@ class Check:
     summary: str
     applies: str
     endpoints: frozenset[str] | None
-    func: Callable[..., Iterable[Violation]]  # CheckFunc, or SequenceFunc for a sequence check
+    func: Callable[..., Iterable[Violation]] | None  # CheckFunc, SequenceFunc; None: a scenario check
     scope: str = "exchange"
+    # What the expectation needs of the target's model beyond honesty ("a model that can do
+    # arithmetic"): a model that only echoes its prompt cannot meet it (the finding says so).
+    needs: str = ""
 
     def relevant(self, exchange: Exchange) -> bool:
         return self.applies_to(exchange.endpoint, exchange.events is not None)
@@ -79,9 +89,11 @@ class Check:
 
     def run(self, exchange: Exchange, ctx: CheckContext) -> list[Finding]:
         # A list, not a generator: judge() runs every check on every exchange, and most find nothing.
+        assert self.func is not None, f"{self.id} is a scenario check"
         return [self._finding(violation, exchange.id) for violation in self.func(exchange, ctx)]
 
     def run_sequence(self, exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Finding]:
+        assert self.func is not None, f"{self.id} is a scenario check"
         for violation in self.func(exchanges, ctx):
             about = exchanges[violation.exchange if violation.exchange is not None else -1]
             yield self._finding(violation, about.id)
@@ -120,10 +132,7 @@ def check(
         raise ValueError(f"scope must be one of {SCOPES}")
 
     def decorate(func: Any) -> Any:
-        if id in _REGISTRY:
-            raise ValueError(f"check id {id!r} registered twice")
-        _RELEVANT.clear()
-        _REGISTRY[id] = Check(
+        _register(Check(
             id=id,
             severity=Severity(severity),
             clause=clause,
@@ -132,10 +141,42 @@ def check(
             endpoints=frozenset(endpoints) if endpoints is not None else None,
             func=func,
             scope=scope,
-        )
+        ))
         return func
 
     return decorate
+
+
+def scenario_check(
+    id: str, *, clause: str, summary: str, severity: Severity | str = Severity.ERROR, needs: str = ""
+) -> str:
+    """Register a scenario check (its findings come from the suites' ``expect``); returns its id."""
+    _register(Check(id=id, severity=Severity(severity), clause=clause, summary=summary, applies="any",
+                    endpoints=None, func=None, scope="scenario", needs=needs))
+    return id
+
+
+def _register(new: Check) -> None:
+    if new.id in _REGISTRY:
+        raise ValueError(f"check id {new.id!r} registered twice")
+    _RELEVANT.clear()
+    _REGISTRY[new.id] = new
+
+
+class NotAScenarioCheck(ValueError):
+    """``expect`` was given an id that is not a registered scenario check."""
+
+
+def scenario_finding(check_id: str, message: str, exchange_id: str | None, at: str = "") -> Finding:
+    """The finding a suite records through ``expect`` under a registered scenario check."""
+    all_checks()
+    found = _REGISTRY.get(check_id)
+    if found is None or found.scope != "scenario":
+        raise NotAScenarioCheck(f"{check_id!r} is not a registered scenario check (see respcheck checks)")
+    if found.needs:
+        message += f" (this expectation needs {found.needs})"
+    return Finding(check_id=check_id, severity=found.severity, message=message, location=at,
+                   clause=found.clause, exchange_id=exchange_id)
 
 
 def all_checks() -> list[Check]:

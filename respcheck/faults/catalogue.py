@@ -734,13 +734,14 @@ contract(
 )
 
 # ====================================================================================================
-# Behaviour: the relay changes what the request does (caught by the suites' own assertions)
+# Behaviour: the relay changes what the request does (caught by the checks that read the request or
+# the scenario's sequence; recall only by the scenario's expectation, conversation.recall)
 # ====================================================================================================
 
 contract(
     "previous_response_id_ignored",
     "stateless relay that drops previous_response_id",
-    RECALL,
+    "conversation.recall",
     (RECALL_JSON,),
     request=on_request(_pop("previous_response_id")),
     fast=True,
@@ -768,7 +769,7 @@ def _drop_but_remember(*fields: str):
 contract(
     "previous_response_id_echo_only",
     "stateless relay: drops previous_response_id upstream, echoes it back in the response",
-    RECALL,
+    "conversation.recall",
     (RECALL_JSON,),
     request=_drop_but_remember("previous_response_id"),
     reply=_echo_request_field("previous_response_id"),
@@ -776,14 +777,14 @@ contract(
 contract(
     "instructions_dropped",
     "relay that forwards only model and input",
-    "suites/test_create.py::test_instructions_are_echoed",
+    "response.echo",  # a warning: real relays that do not echo instructions are common
     (INSTRUCTIONS_JSON,),
     request=on_request(_pop("instructions")),
 )
 contract(
     "text_format_ignored",
     "relay that drops text.format (structured output) and echoes the request",
-    "suites/test_structured.py::test_json_schema_strict_output_validates",
+    "request.text_format",
     (STRUCTURED,),
     request=_drop_but_remember("text"),
     reply=_echo_request_field("text"),
@@ -792,7 +793,7 @@ contract(
 contract(
     "store_false_still_retrievable",
     "relay that stores everything in its own cache, store: false too",
-    STORE_FALSE,
+    "lifecycle.store_false",
     (STORE_FALSE,),
     request=_drop_but_remember("store"),
     reply=_echo_request_field("store"),
@@ -809,7 +810,7 @@ def _delete_noop(req: Req, state: State) -> Reply | None:
 contract(
     "delete_noop",
     "relay that answers deleted: true without forwarding the delete",
-    DELETE,
+    "lifecycle.deleted",
     (DELETE,),
     request=_delete_noop,
     fast=True,
@@ -830,7 +831,7 @@ def _cache_responses(reply: Reply, state: State) -> None:
 contract(
     "retrieve_after_delete_cached",
     "relay with a response cache that deletes never invalidate",
-    DELETE,
+    "lifecycle.deleted",
     (DELETE,),
     reply=_cache_responses,
 )
@@ -857,7 +858,7 @@ contract(
 contract(
     "retrieve_after_delete_500",
     "relay whose lookup of a deleted id crashes",
-    DELETE,
+    "lifecycle.deleted",
     (DELETE,),
     reply=on_json(_status_as(404, 500), endpoints=("retrieve",)),
 )
@@ -875,21 +876,21 @@ def _cancel_noop_request(req: Req, state: State) -> Reply | None:
 contract(
     "cancel_noop",
     "relay without a cancel route that answers with the current response",
-    CANCEL,
+    "lifecycle.cancel",
     (CANCEL,),
     request=_cancel_noop_request,
 )
 contract(
     "background_ignored",
     "relay that strips background and runs the request in the foreground",
-    CANCEL,
+    "request.background",
     (CANCEL,),
     request=on_request(_pop("background")),
 )
 contract(
     "tool_choice_required_ignored",
     "relay that drops tool_choice (the model then answers in text)",
-    "suites/test_tools.py::test_tool_choice_required_calls_a_function",
+    "request.tool_choice",
     (TOOL_REQUIRED,),
     request=on_request(_set("tool_choice", "none")),
     reply=on_responses(lambda r: r.update(tool_choice="required")),
@@ -912,7 +913,7 @@ contract(
 contract(
     "reasoning_summary_dropped",
     "relay that forwards reasoning.effort but not reasoning.summary",
-    "suites/test_reasoning.py::test_summary_items_when_asked",
+    "reasoning.answered",
     (REASONING_SUMMARY,),
     request=_drop_but_remember("reasoning"),
     reply=_echo_request_field("reasoning"),

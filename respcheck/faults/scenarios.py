@@ -3,7 +3,7 @@
 ``cases("suites/test_x.py::test_y[param-id]")`` imports the suite module and expands the
 test's ``@pytest.mark.parametrize`` marks the way pytest does (ids joined with ``-``, the
 decorator nearest the function first), giving one ``Case`` per parametrisation. A case is
-called with the fixtures the suites use: ``client``, ``models`` and ``conforms``.
+called with the fixtures the suites use: ``client``, ``models``, ``conforms`` and ``expect``.
 Hypothesis-driven tests (``@given``) are not cases: they are left to ``respcheck run``.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 from respcheck.resources import suites_root
 
 SUITES_DIR = suites_root()
-FIXTURES = ("client", "models", "conforms")
+FIXTURES = ("client", "models", "conforms", "expect")
 
 
 class UnknownScenario(LookupError):

@@ -39,6 +39,7 @@ from respcheck.findings import Finding, Severity
 from respcheck.judge import judge_all, judge_latest
 from respcheck.plugin import SuiteModels
 from respcheck.reports import file_handlers
+from respcheck.scenario import Expect, ScenarioStopped
 from respcheck.server.run import RunningServer, start_server
 from respcheck.session.events import TestFinished
 from respcheck.session.recording import Recorder
@@ -51,10 +52,6 @@ SHORT_TIMEOUTS = Timeouts(connect=2.0, first_byte=1.0, between_events=1.0, total
 RETRIES = Retries(max=2, max_wait=1.0)
 BASELINE = Fault("(faithful server)", "the reference server with no fault", "benign", None, ())
 FIRED = (Severity.ERROR, Severity.WARNING)
-
-
-class ConformanceFailure(AssertionError):
-    """What ``conforms`` raises on error findings (pytest's Failed, without pytest)."""
 
 
 @dataclass
@@ -172,11 +169,18 @@ class Selftest:
                 judged[id(ex)] = judge_all(ex, target.profiles) + judge_latest(in_case, target.profiles)
             return judged[id(ex)]
 
+        collected: list[Finding] = []  # the running case's error findings (the suites' conforms: go on)
+        expected: list[tuple[str, str, Finding]] = []  # (exchange id, profile, finding) from ``expect``
+
         def conforms(ex: Exchange) -> Exchange:
-            errors = [f for _, f in judge_once(ex) if f.severity is Severity.ERROR]
-            if errors:
-                raise ConformanceFailure("; ".join(f"{f.check_id}: {f.message}" for f in errors[:3]))
+            collected.extend(f for _, f in judge_once(ex) if f.severity is Severity.ERROR)
             return ex
+
+        def record_expected(finding: Finding) -> None:
+            expected.append((finding.exchange_id or "", target.profiles[0], finding))
+            collected.append(finding)
+
+        expect = Expect(record=record_expected, skip=_skip)
 
         selected = [c for s in (scenarios if scenarios is not None else fault.scenarios) for c in cases(s)]
         started = time.monotonic()
@@ -194,13 +198,14 @@ class Selftest:
             for case in selected:
                 current[0] = case.nodeid
                 scenario.clear()
+                collected.clear()
                 first = len(recorded)
-                runs.append(_run_case(case, client, models, conforms))
+                runs.append(_run_case(case, client, models, conforms, expect, record_expected, collected))
                 for ex in recorded[first:]:  # judged while the case's sequence is at hand
                     judge_once(ex)
                 runs[-1].exchanges = [ex.id for ex in recorded[first:]]
         elapsed = time.monotonic() - started
-        findings = [(ex.id, p, f) for ex in recorded for p, f in judge_once(ex)]
+        findings = [(ex.id, p, f) for ex in recorded for p, f in judge_once(ex)] + expected
         result = FaultResult(
             fault, "", False, elapsed=elapsed, scenarios=runs, findings=findings, exchanges=recorded
         )
@@ -208,20 +213,37 @@ class Selftest:
         return result
 
 
-def _run_case(case: Case, client: Any, models: Any, conforms: Callable[[Exchange], Exchange]) -> ScenarioRun:
+def _run_case(
+    case: Case, client: Any, models: Any, conforms: Callable[[Exchange], Exchange], expect: Expect,
+    record: Callable[[Finding], None], collected: list[Finding],
+) -> ScenarioRun:
+    """A case as the plugin runs a test: its findings collected, failed at its end if it has any."""
     started = time.monotonic()
     try:
-        case(client=client, models=models, conforms=conforms)
+        case(client=client, models=models, conforms=conforms, expect=expect)
+    except ScenarioStopped as exc:
+        record(exc.finding)
     except Exception as exc:  # a failed scenario is a result, whatever it raised
         return ScenarioRun(case.nodeid, False, failure_message(exc), time.monotonic() - started)
+    if collected:
+        message = "; ".join(f"{f.check_id}: {f.message}" for f in collected[:3])
+        return ScenarioRun(case.nodeid, False, message[:300], time.monotonic() - started)
     return ScenarioRun(case.nodeid, True, "", time.monotonic() - started)
+
+
+def _skip(reason: str) -> None:
+    raise ScenarioSkipped(reason)
+
+
+class ScenarioSkipped(Exception):
+    """``expect`` found the model cannot answer (it echoes): the reference's model never does."""
 
 
 def failure_message(exc: BaseException) -> str:
     """One line: the exception, and for a bare ``assert`` the suite line that failed."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    if isinstance(exc, AssertionError) and not isinstance(exc, ConformanceFailure):
+    if isinstance(exc, AssertionError):
         frame = next(
             (f for f in reversed(traceback.extract_tb(exc.__traceback__)) if "/suites/" in f.filename), None
         )

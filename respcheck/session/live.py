@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from respcheck.checks.policy import CheckPolicy
 from respcheck.config import REFERENCE_API_KEY, REFERENCE_API_KEY_ENV, Target
 from respcheck.exchange import Exchange
-from respcheck.findings import Finding
+from respcheck.findings import Finding, Severity
 from respcheck.judge import judge_all, judge_latest
 from respcheck.session.events import BudgetState, Event, ExchangeJudged
 from respcheck.session.model_params import ParameterRules
@@ -40,6 +40,9 @@ class LiveSession:
     scenario: list[Exchange] = field(default_factory=list)  # the running test's judged exchanges
     policy: CheckPolicy = field(default_factory=CheckPolicy)  # --checks, --exclude-checks, severity
     parameters: ParameterRules | None = None  # what each model accepts (declared, or probed once)
+    # The running test's error findings (profile, finding), conformance and expectations alike:
+    # collected as the scenario goes on, shown together when it ends.
+    errors: list[tuple[str, Finding]] = field(default_factory=list)
 
     def start(self) -> LiveSession:
         """Start the embedded server if the target is it, then the client; whatever fails, stops."""
@@ -71,6 +74,25 @@ class LiveSession:
         if self.recorder is not None:
             self.recorder.begin(nodeid)
         self.scenario = []
+        self.errors = []
+
+    def conform(self, exchange: Exchange) -> list[tuple[str, Finding]]:
+        """Judge the exchange and keep its error findings for the test's end; returns them."""
+        errors = [(p, f) for p, f in self.judge(exchange) if f.severity is Severity.ERROR]
+        self.errors += errors
+        return errors
+
+    def expected(self, finding: Finding) -> None:
+        """A scenario expectation that did not hold: reported like any finding (under the run's check
+        policy: --exclude-checks, severities), kept for the test's end when it is an error."""
+        profile = self.target.profiles[0]
+        self.report([finding], profile)
+        self.errors += [(p, f) for p, f in self.policy.apply_all([(profile, finding)])
+                        if f.severity is Severity.ERROR]
+
+    def records(self) -> list[dict[str, Any]]:
+        """The running test's exchanges as recorded (what its repro is built from)."""
+        return list(self.recorder.current) if self.recorder is not None else []
 
     def judge(self, exchange: Exchange) -> list[tuple[str, Finding]]:
         """Every finding under the target's profiles, the sequence checks' about this exchange of
