@@ -17,7 +17,7 @@ SHOWN = 40
 
 def describe_findings(
     errors: Sequence[tuple[str, Finding]],
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[dict[str, Any]],
     identity: Mapping[str, Any],
     stopped: str | None = None,
 ) -> str:
