@@ -123,6 +123,9 @@ def default_report_dir(target: Target) -> Path:
     return Path("reports") / f"{stamp}-{target.name}"
 
 
+REWRITE_WARNING = "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning"
+
+
 def pytest_args(opts: RunOptions, report_dir: Path) -> list[str]:
     """pytest's arguments: the suites, the options pytest itself owns, then the passthrough. The
     target is not among them: it is handed over resolved (plugin.Handoff)."""
@@ -131,7 +134,9 @@ def pytest_args(opts: RunOptions, report_dir: Path) -> list[str]:
     if unknown:
         raise CannotRun(f"--suite: {unknown[0]!r} is not a suite — choose from: {', '.join(SUITES)}")
     paths = [str(root / f"test_{s}.py") for s in opts.suites] or [str(root)]
-    args = [*paths, "-p", "no:cacheprovider", "--rootdir", str(root), "-c", os.devnull]
+    # The key preflight has imported httpx (and anyio, a pytest plugin) before pytest starts in this
+    # process: pytest would warn that it cannot rewrite anyio's asserts, which no suite uses.
+    args = [*paths, "-p", "no:cacheprovider", "-W", REWRITE_WARNING, "--rootdir", str(root), "-c", os.devnull]
     if opts.keyword:
         args += ["-k", opts.keyword]
     if opts.workers not in ("0", ""):
