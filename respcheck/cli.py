@@ -265,7 +265,7 @@ def run_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-GATE_OPTIONS = {o.name for o in RUN_OPTIONS} - {"report_dir"}
+PASSED_OPTIONS = {o.name for o in RUN_OPTIONS} - {"report_dir"}  # handed to pytest as they are
 
 
 @cli.command("run", context_settings={"ignore_unknown_options": False})
@@ -301,7 +301,7 @@ def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypo
 
     opts = RunOptions(
         target=TargetOptions(**target_values(lambda o: given[o.name])),
-        gate={name: value for name, value in given.items() if name in GATE_OPTIONS},
+        gate={name: value for name, value in given.items() if name in PASSED_OPTIONS},
         suites=suites,
         keyword=keyword,
         workers=workers,

@@ -55,6 +55,9 @@ OPTIONS = (
     Option("update_baseline", "--update-baseline", "Write --baseline from this run (keeping the reasons "
            "of entries that still match).", bool, target=False, pytest_dest="respcheck_update_baseline",
            is_flag=True),
+    Option("progress", "--progress", "live | lines | off: a live line on a terminal, a plain line every "
+           "10 s in a CI log (respcheck run's default: live on a terminal, else lines).", target=False,
+           pytest_dest="respcheck_progress"),
 )
 TARGET_OPTIONS = tuple(o for o in OPTIONS if o.target)
 RUN_OPTIONS = tuple(o for o in OPTIONS if not o.target)  # how to run and report, whatever the target

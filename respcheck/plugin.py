@@ -39,6 +39,7 @@ from respcheck.coverage_first import (
 from respcheck.exchange import KEY_REFUSED_PREFIX, Exchange, KeyRefused, TargetUnreachable
 from respcheck.options import OPTIONS, target_values
 from respcheck.reports import file_handlers
+from respcheck.reports.progress import OFF, PROGRESS_MODES, Progress
 from respcheck.reports.terminal import TerminalSummary
 from respcheck.resources import suites_root
 from respcheck.scenario import Expect, ScenarioStopped
@@ -66,6 +67,7 @@ EVENTS_KEY = "respcheck_events"
 AREA_KEY = "respcheck_area"
 BUDGET_KEY = "respcheck_budget"
 CAPPED_KEY = "respcheck_capped"  # a generated test drew fewer examples than its profile: the budget's share
+SPEND_KEY = "respcheck_spend"  # (worker, requests spent so far): the progress line's spend
 TARGET_INPUT = "respcheck_target"  # workerinput: the target as JSON
 TARGET_ERROR_INPUT = "respcheck_target_error"  # workerinput: why it could not be resolved
 UNREACHABLE_PREFIX = "target unreachable"
@@ -419,6 +421,9 @@ def pytest_runtest_makereport(
     events = live.drain() if live is not None else []
     if events:
         report.user_properties = [*report.user_properties, (EVENTS_KEY, [to_data(e) for e in events])]
+    if live is not None and live.client is not None and call.when == "teardown":  # for the progress line
+        spent = (_worker_id(item.config), live.client.spend.requests)
+        report.user_properties = [*report.user_properties, (SPEND_KEY, spent)]
     return report
 
 
@@ -474,10 +479,11 @@ class _Controller:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.terminal = TerminalSummary(report_dir_of(config))
+        self.terminal = TerminalSummary()
         self.session: Session | None = None
         self.running: dict[str, TestFinished] = {}
         self.lost = ""  # why the target stopped answering, as the first test that met it said
+        self.progress: Progress | None = None
 
     def _session(self) -> Session:
         if self.session is None:
@@ -509,10 +515,50 @@ class _Controller:
         fold_phase(test, report, bool(props.get(BUDGET_KEY)))
         if test.outcome == "passed" and props.get(CAPPED_KEY):  # passed, on fewer examples: say so
             test.message = test.message or props[CAPPED_KEY][0]
+        if self.progress is not None:
+            for worker, requests in props.get(SPEND_KEY, []):
+                self.progress.spend(worker, requests)
         if report.failed and test.message.startswith((UNREACHABLE_PREFIX, KEY_REFUSED_PREFIX)):  # any worker
             self.lost = self.lost or test.message.splitlines()[0]
         if report.when == "teardown":
-            session.emit(self.running.pop(report.nodeid))
+            finished = self.running.pop(report.nodeid)
+            session.emit(finished)
+            if self.progress is not None:
+                self.progress.test_finished(finished)
+
+    # -- the progress line (respcheck.reports.progress), when asked for --
+
+    def _start_progress(self, total: int) -> None:
+        mode = self.config.getoption("respcheck_progress") or OFF
+        if mode not in PROGRESS_MODES:
+            raise pytest.UsageError(f"--progress: {mode!r} is not one of {', '.join(PROGRESS_MODES)}")
+        if mode == OFF:
+            return
+        if self.progress is None:
+            self.progress = Progress(mode, budget_requests=target_of(self.config).budget.requests)
+        self.progress.collected(total)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if any(_is_live(item) for item in session.items):
+            self._start_progress(len(session.items))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self._start_progress(len(ids))
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        if self.progress is not None:
+            self.progress.test_started(nodeid)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport, config: pytest.Config
+                                 ) -> Generator[None, Any, Any]:
+        """With the progress line on, pytest's dots are left out (the line says it all)."""
+        status = yield
+        if self.progress is not None and status:
+            return (status[0], "", "")
+        return status
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
@@ -526,6 +572,8 @@ class _Controller:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.progress is not None:
+            self.progress.close()
         if self.session is None:
             return
         live = self.config.stash.get(_LIVE, None)  # tests ran in this process (no xdist)

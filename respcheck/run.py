@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from respcheck.client import (
 )
 from respcheck.config import ConfigError, Target
 from respcheck.options import as_pytest_args
+from respcheck.reports.progress import OFF, PROGRESS_MODES, default_mode
 from respcheck.resources import suites_root
 from respcheck.selection import TargetOptions, select_target
 from respcheck.session.baseline import BaselineError, load_baseline
@@ -144,15 +146,22 @@ def pytest_args(opts: RunOptions, report_dir: Path) -> list[str]:
             raise CannotRun(f"-n: {opts.workers!r} is not a number of workers — pass N, or auto")
         args += ["-n", opts.workers]
     args += ["--hypothesis-profile", opts.hypothesis_profile, "--report-dir", str(report_dir),
-             *as_pytest_args(opts.gate), *detail_args(opts), *opts.pytest_args]
+             *as_pytest_args({k: v for k, v in opts.gate.items() if k != "progress"}), *detail_args(opts),
+             *opts.pytest_args]
     return args
 
 
 def detail_args(opts: RunOptions) -> list[str]:
     """The root causes close every run; each failing test's own section (findings, repro) is one
-    flag away (``--details``), since one root cause repeated in 94 sections hides the others."""
+    flag away (``--details``), since one root cause repeated in 94 sections hides the others. The
+    progress replaces pytest's dots (a live line on a terminal, plain lines in a CI log), except
+    with ``-v``, which asks for pytest's line per test."""
     shown = ["-rfE"] if opts.details else ["--tb=no", "-rN"]
-    return [*shown, "-v" if opts.verbose else "-q"]
+    mode = opts.gate.get("progress") or (OFF if opts.verbose else default_mode(sys.stderr))
+    if mode not in PROGRESS_MODES:
+        raise CannotRun(f"--progress: {mode!r} is not one of {', '.join(PROGRESS_MODES)}")
+    progress = ["--progress", mode] + (["-o", "console_output_style=classic"] if mode != OFF else [])
+    return [*shown, *progress, "-v" if opts.verbose else "-q"]
 
 
 def run(opts: RunOptions) -> int:

@@ -41,6 +41,7 @@ class Violation:
     at: str = ""
     severity: Severity | None = None
     exchange: int | None = None  # sequence checks: the index of the exchange it is about
+    clause: str | None = None  # the rule this violation breaks, when it is narrower than the check's
 
 
 @dataclass(slots=True)
@@ -104,7 +105,7 @@ class Check:
             severity=violation.severity or self.severity,
             message=violation.message,
             location=violation.at,
-            clause=self.clause,
+            clause=violation.clause or self.clause,
             exchange_id=exchange_id,
         )
 

@@ -43,7 +43,7 @@ from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 from respcheck.schemas import evolution, explain
 from respcheck.schemas.explain import Problem
-from respcheck.schemas.registry import SchemaValidator, relaxations
+from respcheck.schemas.registry import SchemaValidator, relaxations, schema_clause
 
 MAX_PROBLEMS_PER_OBJECT = 3
 CLAUSE = "schemas/{profile}/{name}.json (source: schemas/provenance.json)"
@@ -81,7 +81,8 @@ def object_violations(
     validator: SchemaValidator, instance: Any, base_ptr: str, label: str
 ) -> Iterator[Violation]:
     for p in problems(validator, instance):
-        yield Violation(f"{subject(label, p.path)}: {p.text}", at=at(base_ptr, *p.path))
+        yield Violation(f"{subject(label, p.path)}: {p.text}", at=at(base_ptr, *p.path),
+                        clause=schema_clause(validator.name))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,7 +173,8 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             else:
                 message = f"{subject(f'{event_type} event', p.path)}: {p.text}"
                 grouped[key] = (
-                    Violation(message, at=at(event_ptr(e.index), *p.path)),
+                    Violation(message, at=at(event_ptr(e.index), *p.path),
+                              clause=schema_clause(validator.name)),
                     1,
                     {event_type},
                 )
@@ -181,7 +183,7 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             yield first
         else:
             also = f"; {count} events in all ({', '.join(sorted(types))})"
-            yield Violation(first.message + also, at=first.at)
+            yield Violation(first.message + also, at=first.at, clause=first.clause)
     for event_type, (index, count) in unknown.items():
         times = "" if count == 1 else f" ({count} events)"
         yield Violation(

@@ -2,7 +2,8 @@
 
 Owns everything a run writes or prints (as schemathesis lays its handlers out):
 
-- ``terminal.py``: the closing summary printed after pytest's own;
+- ``terminal.py``: the closing summary printed after pytest's own (root causes, baseline, changes);
+- ``progress.py``: the live progress line (a terminal) or periodic lines (a CI log);
 - ``exchanges.py``: ``exchanges.jsonl`` (the recorder's per-process parts joined);
 - ``repros.py``: each failed test's repro (``repro`` in the summary, shown by the page, JUnit
   and Allure), built once by respcheck.session.repro;

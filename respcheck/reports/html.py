@@ -18,7 +18,7 @@ from respcheck.reports.har import HAR_FILE
 from respcheck.reports.junit import JUNIT_FILE
 from respcheck.reports.records import EXCHANGES_FILE, by_test, load_records
 from respcheck.reports.repros import repro_entries
-from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, when
+from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, plural, test_anchor, when
 from respcheck.reports.summary import SUMMARY_FILE
 from respcheck.session.session import FinishHandler
 from respcheck.session.tally import OUTCOMES
@@ -186,9 +186,10 @@ def failure_card(test: dict[str, Any], records: list[dict[str, Any]], target: di
         for entry in entries
     )
     return (
-        f'<article class="card failure">'
+        f'<article class="card failure" id="{test_anchor(str(test.get("nodeid")))}">'
         f'<h3 class="mono">{esc(test.get("nodeid"))}</h3>'
-        f'<div class="meta">area {esc(test.get("area"))} · {float(test.get("duration") or 0):.2f} s</div>'
+        f'<div class="meta">area {esc(test.get("area"))} · {float(test.get("duration") or 0):.2f} s'
+        f'{_known_note(test)}</div>'
         f'<div class="reason">{esc(short_reason(message))}</div>'
         f"{findings_table(test.get('findings') or [])}"
         + (f"<h3 style=\"margin-top:10px\">Repro</h3>{_embedded_note(target)}{repros}" if repros else "")
@@ -197,9 +198,50 @@ def failure_card(test: dict[str, Any], records: list[dict[str, Any]], target: di
     )
 
 
+def root_causes_section(summary: dict[str, Any]) -> str:
+    """The failures grouped by check id and distinct message: what to fix, once each; every failing
+    test's own card follows (one click on the example)."""
+    causes = summary.get("root_causes") or []
+    head = '<section id="root-causes"><h2>Root causes'
+    if not causes:
+        return head + '</h2><p class="ok">No test failed.</p></section>'
+    failing = {t.get("nodeid") for t in summary.get("tests") or [] if t.get("outcome") in ("failed", "known")}
+    distinct = sum(int(c.get("distinct") or 0) for c in causes)
+    head += f" ({plural(distinct, 'distinct problem')} in {plural(len(failing), 'failing test')})</h2>"
+    rows = []
+    for cause in causes:
+        known = ' <span class="chip">known: in the baseline</span>' if cause.get("known") else ""
+        for i, shown in enumerate(cause.get("messages") or []):
+            check = (f'<td class="mono" rowspan="{len(cause["messages"])}">{esc(cause["check_id"])}{known}'
+                     f'<div class="meta">{esc(cause.get("clause") or "")}</div></td>'
+                     f'<td class="n" rowspan="{len(cause["messages"])}">{int(cause["tests"])}</td>'
+                     f'<td class="n" rowspan="{len(cause["messages"])}">{int(cause["exchanges"])}</td>'
+                     if i == 0 else "")
+            where = f' <span class="meta">(at {esc(shown.get("location"))})</span>' if shown.get("location") else ""
+            example = esc(shown.get("example_test"))
+            rows.append(f"<tr>{check}<td>{esc(shown.get('message'))}{where}</td>"
+                        f'<td class="n">{int(shown.get("tests") or 0)}</td>'
+                        f'<td class="mono"><a href="#{esc(test_anchor(str(shown.get("example_test"))))}">'
+                        f"{example}</a></td></tr>")
+    return (head + '<table><thead><tr><th>check</th><th class="n">tests</th><th class="n">exchanges</th>'
+            '<th>distinct problem</th><th class="n">its tests</th><th>example (its card below)</th></tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></section>')
+
+
+def _known_note(test: dict[str, Any]) -> str:
+    if test.get("outcome") != "known":
+        return ""
+    reasons = sorted({str(f["baseline"]) for f in test.get("findings") or [] if f.get("baseline")})
+    return f' · <span class="chip">known, in the baseline: {esc("; ".join(reasons))}</span>'
+
+
 def failures_section(summary: dict[str, Any], records_by_test: dict[str, list[dict[str, Any]]]) -> str:
-    failed = [t for t in summary.get("tests") or [] if t.get("outcome") == "failed"]
-    head = f'<section id="failures"><h2>Failures ({len(failed)})</h2>'
+    """Every failing test's own card (those the baseline knows last): the detail behind the root causes."""
+    tests = summary.get("tests") or []
+    failed = [t for t in tests if t.get("outcome") == "failed"] + [t for t in tests if t.get("outcome") == "known"]
+    known = sum(1 for t in failed if t.get("outcome") == "known")
+    also = f", {known} known" if known else ""
+    head = f'<section id="failures"><h2>Failures ({len(failed) - known}{also})</h2>'
     if not failed:
         return head + '<p class="ok">No test failed.</p></section>'
     target = summary.get("target") or {}
@@ -317,6 +359,7 @@ def render_index(
         target_section(summary),
         changes_section(summary),
         matrix_section(summary),
+        root_causes_section(summary),
         failures_section(summary, grouped),
         warnings_section(summary),
         checks_section(summary),
@@ -343,5 +386,5 @@ class Html(FinishHandler):
         # only the failed tests' exchanges are shown (their repros, usually built already by
         # respcheck.reports.repros): the rest stays on disk
         failed = {str(t.get("nodeid")) for t in summary.get("tests") or []
-                  if t.get("outcome") == "failed" and not t.get("repro")}
+                  if t.get("outcome") in ("failed", "known") and not t.get("repro")}
         write_index(self.report_dir, summary, load_records(self.report_dir, failed))

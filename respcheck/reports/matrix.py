@@ -14,7 +14,7 @@ from typing import Any
 
 from respcheck.redact import redact_record, redact_text
 from respcheck.reports.history import HISTORY_FILE, changes_since
-from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, when
+from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, plural, when
 from respcheck.reports.summary import SUMMARY_FILE
 
 
@@ -87,6 +87,22 @@ def check_cell(counts: dict[str, int] | None) -> str:
     return f'<td class="{tone}">{esc(" · ".join(bits))}</td>'
 
 
+def _cause(summary: dict[str, Any], check_id: str) -> dict[str, Any] | None:
+    return next((r for r in summary.get("root_causes") or [] if r.get("check_id") == check_id), None)
+
+
+def root_cause_cell(cause: dict[str, Any] | None) -> str:
+    """``1 distinct problem in 94 tests, 120 exchanges`` (known: the baseline accepts it)."""
+    if not cause:
+        return '<td class="empty">·</td>'
+    text = (f"{plural(int(cause.get('distinct') or 0), 'distinct problem')} in "
+            f"{plural(int(cause.get('tests') or 0), 'test')}, {plural(int(cause.get('exchanges') or 0), 'exchange')}")
+    first = (cause.get("messages") or [{}])[0].get("message") or ""
+    tone = "warned" if cause.get("known") else "failed"
+    known = " · known (baseline)" if cause.get("known") else ""
+    return f'<td class="{tone}" title="{esc(first)}">{esc(text + known)}</td>'
+
+
 def _ids(ids: list[str], tone: str, label: str) -> str:
     if not ids:
         return ""
@@ -137,6 +153,11 @@ def render_matrix(columns: list[Column], out: Path) -> str:
     for area in areas:
         cells = "".join(area_cell((c.summary.get("areas") or {}).get(area)) for c in columns)
         rows.append(f'<tr class="area"><th scope="row">{esc(area)}</th>{cells}</tr>')
+    causes = sorted({str(r["check_id"]) for c in columns for r in c.summary.get("root_causes") or []})
+    rows.append(section(f"Root causes of failures ({len(causes)})"))
+    for check_id in causes:
+        cells = "".join(root_cause_cell(_cause(c.summary, check_id)) for c in columns)
+        rows.append(f'<tr class="check cause"><th scope="row" class="mono">{esc(check_id)}</th>{cells}</tr>')
     checks = sorted({k for c in columns for k in (c.summary.get("checks") or {})})
     rows.append(section(f"Check ids that fired ({len(checks)})"))
     for check_id in checks:

@@ -43,7 +43,8 @@ class Repros(FinishHandler):
         self.report_dir = report_dir
 
     def write(self, summary: dict[str, Any]) -> None:
-        failed = [t for t in summary.get("tests") or [] if t.get("outcome") == "failed"]
+        # a known failure (the baseline accepts it) too: a root cause's example may be one
+        failed = [t for t in summary.get("tests") or [] if t.get("outcome") in ("failed", "known")]
         if not failed:
             return
         grouped = by_test(load_records(self.report_dir, {str(t.get("nodeid")) for t in failed}))

@@ -6,6 +6,7 @@ through ``esc`` (and the known secrets are scrubbed) before it reaches the page.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import time
 from typing import Any
@@ -120,3 +121,12 @@ def page(title: str, banner: str, body: str) -> str:
 def filter_box(target_selector: str, placeholder: str) -> str:
     return (f'<input class="filter" type="search" data-target="{esc(target_selector)}" '
             f'placeholder="{esc(placeholder)}" aria-label="{esc(placeholder)}">')
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def test_anchor(nodeid: str) -> str:
+    """A stable HTML id for a test's card (node ids hold characters ids cannot)."""
+    return "t-" + hashlib.md5(nodeid.encode("utf-8"), usedforsecurity=False).hexdigest()[:12]

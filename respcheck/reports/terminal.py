@@ -8,12 +8,12 @@ at the end of pytest's terminal summary.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from respcheck.budget import Spend
-from respcheck.reports.records import by_test, load_records
-from respcheck.session.repro import failure_repro
+from respcheck.reports.repros import repro_commands
+from respcheck.reports.style import plural
+from respcheck.session.repro import repro_text
 from respcheck.session.session import FinishHandler
 from respcheck.session.tally import OUTCOMES
 
@@ -21,21 +21,20 @@ from respcheck.session.tally import OUTCOMES
 class TerminalSummary(FinishHandler):
     name = "terminal summary"
 
-    def __init__(self, report_dir: Path | None = None) -> None:
-        self.report_dir = report_dir  # where the exchanges are, for each root cause's curl repro
+    def __init__(self) -> None:
         self.lines: list[str] = []
 
     def write(self, summary: dict[str, Any]) -> None:
-        self.lines = summary_lines(summary, self.report_dir)
+        self.lines = summary_lines(summary)
 
 
-def summary_lines(summary: dict[str, Any], report_dir: Path | None = None) -> list[str]:
+def summary_lines(summary: dict[str, Any]) -> list[str]:
     lines = ["", "respcheck summary"]
     for area, counts in (summary.get("areas") or {}).items():
         cells = ", ".join(f"{counts[k]} {k}" for k in OUTCOMES if counts.get(k))
         lines.append(f"  {area:<14} {cells}")
     causes = summary.get("root_causes") or []
-    lines += root_cause_lines(causes, summary, report_dir)
+    lines += root_cause_lines(causes, summary)
     grouped = {c["check_id"] for c in causes}
     checks = {c: n for c, n in (summary.get("checks") or {}).items() if c not in grouped}
     if checks:
@@ -52,8 +51,7 @@ def summary_lines(summary: dict[str, Any], report_dir: Path | None = None) -> li
     return lines
 
 
-def root_cause_lines(causes: list[dict[str, Any]], summary: dict[str, Any],
-                     report_dir: Path | None) -> list[str]:
+def root_cause_lines(causes: list[dict[str, Any]], summary: dict[str, Any]) -> list[str]:
     """Failures grouped by check id and distinct message, each with its counts, one example and its
     curl repro (``-v``/``--details`` or the report folder have every test)."""
     if not causes:
@@ -61,8 +59,7 @@ def root_cause_lines(causes: list[dict[str, Any]], summary: dict[str, Any],
     failed = {t["nodeid"] for t in summary.get("tests") or [] if t.get("outcome") in ("failed", "known")}
     distinct = sum(c["distinct"] for c in causes)
     lines = [f"root causes: {plural(distinct, 'distinct problem')} in {plural(len(failed), 'failing test')}"]
-    examples = {m["example_test"]: m for c in causes for m in c["messages"][:1]}
-    repros = example_repros(report_dir, examples, summary.get("target") or {})
+    repros = {str(t.get("nodeid")): repro_commands(t) for t in summary.get("tests") or []}
     for cause in causes:
         known = "  [known: in the baseline]" if cause.get("known") else ""
         lines.append(f"  {cause['check_id']} — {plural(cause['distinct'], 'distinct problem')} in "
@@ -72,26 +69,8 @@ def root_cause_lines(causes: list[dict[str, Any]], summary: dict[str, Any],
             lines.append(f"      {shown['message'][:300]}{where}  [{plural(shown['tests'], 'test')}]")
             if i == 0:
                 lines.append(f"      e.g. {shown['example_test']}")
-                lines += [f"      repro: {command}" for command in repros.get(shown["example_test"], [])]
+                lines += [f"      {line}" for line in repro_text(repros.get(shown["example_test"], [])).splitlines()]
     return lines
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def example_repros(report_dir: Path | None, examples: dict[str, dict[str, Any]],
-                   target: dict[str, Any]) -> dict[str, list[str]]:
-    """Test id -> the curl commands that replay its example exchange (with the calls before it that
-    made the ids it uses), read from the report folder's exchanges."""
-    if report_dir is None or not examples:
-        return {}
-    grouped = by_test(load_records(report_dir, set(examples)))
-    out = {}
-    for nodeid, example in examples.items():
-        calls = failure_repro([example.get("example_exchange")], grouped.get(nodeid, []), target)
-        out[nodeid] = [command for _, command in calls]
-    return out
 
 
 def baseline_lines(gate: dict[str, Any] | None) -> list[str]:

@@ -92,6 +92,19 @@ def provenance() -> dict[str, Any]:
 
 
 @cache
+def schema_clause(schema_name: str) -> str:
+    """The clause a schema enforces, as a reader follows it: the spec file and pointer (or the doc page)
+    it was derived from, and the derived file, e.g. ``openai-openapi.json#/components/schemas/Response
+    (schemas/openai/response.json)``. ``schema_name`` is a validator's name (``openai/response``)."""
+    derived = f"schemas/{schema_name.split(' ', 1)[0]}.json"
+    origin = provenance().get("schemas", {}).get(derived.removeprefix("schemas/"), {})
+    source = origin.get("file")
+    if source and origin.get("pointer"):
+        return f"{source}#{origin['pointer']} ({derived})"
+    return f"{source} ({derived})" if source else derived
+
+
+@cache
 def relaxations(profile_dir: str, kind: str) -> tuple[dict[str, Any], ...]:
     """The build's relaxations of one kind in a profile's schemas, each once (by component).
 
