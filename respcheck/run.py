@@ -157,7 +157,7 @@ def detail_args(opts: RunOptions) -> list[str]:
     progress replaces pytest's dots (a live line on a terminal, plain lines in a CI log), except
     with ``-v``, which asks for pytest's line per test."""
     shown = ["-rfE"] if opts.details else ["--tb=no", "-rN"]
-    mode = opts.gate.get("progress") or (OFF if opts.verbose else default_mode(sys.stderr))
+    mode = opts.gate.get("progress") or (OFF if opts.verbose else default_mode(sys.stdout))
     if mode not in PROGRESS_MODES:
         raise CannotRun(f"--progress: {mode!r} is not one of {', '.join(PROGRESS_MODES)}")
     progress = ["--progress", mode] + (["-o", "console_output_style=classic"] if mode != OFF else [])

@@ -175,11 +175,15 @@ def test_the_real_allure_3_cli_renders_the_results_with_attachments_and_check_id
     by_id = json.loads((html / "test-results.json").read_text())["byId"]
     failed = next(k for k, v in by_id.items() if v["status"] == "failed")
     page = (html / "index.html").resolve().as_uri() + f"#{failed}"
-    shown = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'p'}", "--virtual-time-budget=15000", "--dump-dom", page],
-        capture_output=True, text=True, timeout=180, check=False)
-    text = _visible_text(shown.stdout)
+    for attempt in range(3):  # the page loads its embedded data with fetch(): on a loaded VM it can miss
+        shown = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             f"--user-data-dir={tmp_path / f'p{attempt}'}", "--virtual-time-budget=20000", "--dump-dom",
+             page],
+            capture_output=True, text=True, timeout=180, check=False)
+        text = _visible_text(shown.stdout)
+        if "Failed to fetch" not in text:
+            break
     assert "stream.sequence.increments" in text  # the tag label (and the message's leading check id)
     assert "SSE transcript" in text and "curl" in text  # the exchange's attachments, listed in its step
     assert "relay-a" in text
@@ -231,8 +235,7 @@ def test_a_run_in_a_ci_log_prints_plain_progress_lines_under_xdist(tmp_path: Pat
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "respcheck: 25/25 tests · 0 failed" in done.stderr
-    assert "requests" in done.stderr.splitlines()[-1]
+    assert "respcheck: 25/25 tests · 0 failed" in done.stdout and done.stderr == ""
     assert "....." not in done.stdout  # the progress lines replace pytest's dots
 
 

@@ -89,6 +89,7 @@ def allure_result(test: dict[str, Any], identity: dict[str, Any], start: int) ->
     families = list(dict.fromkeys(family(c) for c in checks)) or (
         [ASSERTION] if test.get("outcome") == "failed" else [])
     message = str(test.get("message") or "")
+    head = ", ".join(checks) + ": " if checks else ""  # CI lists show the message: check ids first
     return {
         "uuid": str(uuid.uuid4()),
         "historyId": _digest(f"{target}\n{nodeid}"),
@@ -96,7 +97,7 @@ def allure_result(test: dict[str, Any], identity: dict[str, Any], start: int) ->
         "name": nodeid.partition("::")[2] or nodeid,
         "fullName": f"{target}: {nodeid}",
         "status": _STATUS.get(str(test.get("outcome")), "skipped"),
-        "statusDetails": {"message": (", ".join(checks) + ": " if checks else "") + message.split("\n", 1)[0],
+        "statusDetails": {"message": with_repro(head + message.split("\n", 1)[0], repro_commands(test)),
                           "trace": with_repro(message, repro_commands(test))},
         "start": start,
         "stop": stop,

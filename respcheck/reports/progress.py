@@ -31,7 +31,7 @@ class Progress:
     def __init__(self, mode: str, budget_requests: int | None = None, stream: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.mode = mode
-        self.stream = stream or sys.stderr
+        self.stream = stream or sys.stdout  # beside pytest's own output; stderr is kept for errors
         self.budget_requests = budget_requests
         self.clock = clock
         self.started = clock()
