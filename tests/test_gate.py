@@ -29,12 +29,12 @@ from respcheck.session.target import target_from_data, target_to_data
 KEY, KEY_ENV = "sk-gate-test-key-0123456789", "GATE_TEST_KEY"
 
 
-def _run(work: Path, server_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(work: Path, server_url: str, *args: str, extra: str = "") -> subprocess.CompletedProcess[str]:
     (work / "targets.yaml").write_text(
         "targets:\n  relay:\n"
         f"    base_url: {server_url}\n"
         f"    api_key_env: {KEY_ENV}\n"
-        "    models: {text: gpt-4.1-mini, reasoning: gpt-5-mini, vision: gpt-4o-mini}\n"
+        "    models: {text: gpt-4.1-mini, reasoning: gpt-5-mini, vision: gpt-4o-mini}\n" + extra
     )
     return subprocess.run(
         [sys.executable, "-m", "respcheck.cli", "run", "--target", "relay", "--suite", "create",
@@ -44,10 +44,11 @@ def _run(work: Path, server_url: str, *args: str) -> subprocess.CompletedProcess
     )
 
 
-def _run_with_faults(work: Path, faults: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+def _run_with_faults(work: Path, faults: str | None, *args: str,
+                     extra: str = "") -> subprocess.CompletedProcess[str]:
     chosen = resolve(faults) if faults else []
     with start_server(api_key=KEY, app_wrapper=lambda app: FaultLayer(app, chosen)) as server:
-        return _run(work, server.base_url, *args)
+        return _run(work, server.base_url, *args, extra=extra)
 
 
 def _summary(done: subprocess.CompletedProcess[str], work: Path) -> dict:
@@ -114,6 +115,15 @@ def test_checks_and_exclude_checks_select_what_is_judged(tmp_path: Path):
     summary = _summary(done, tmp_path)
     assert set(summary["checks"]) == {"stream.sequence_number.monotonic"}
     assert done.returncode == 1
+
+
+def test_a_targets_severity_map_turns_a_known_deviation_into_a_warning_or_off(tmp_path: Path):
+    gap = "stream.sequence_number.monotonic"
+    warned = _run_with_faults(tmp_path, "sequence_gap", extra=f"    severity: {{{gap}: warning}}\n")
+    assert warned.returncode == 0, (warned.stdout + warned.stderr)[-3000:]
+    assert set(_summary(warned, tmp_path)["checks"][gap]) == {"warning"}  # reported, not failing
+    off = _run_with_faults(tmp_path, "sequence_gap", extra="    severity: {stream.sequence_number: off}\n")
+    assert off.returncode == 0 and gap not in _summary(off, tmp_path)["checks"]
 
 
 # -- units ----------------------------------------------------------------------------------------

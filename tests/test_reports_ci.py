@@ -19,13 +19,21 @@ import pytest
 
 from respcheck.judge import judge
 from respcheck.replay.jsonl import exchange_from_record
-from respcheck.reports import write_reports
+from respcheck.reports import build_matrix, write_reports
 from respcheck.reports.junit import without_blobs
 from respcheck.reports.progress import LINES, Progress
 from respcheck.session.events import TestFinished
 from respcheck.session.tally import ASSERTION, root_causes
 from tests import recorded
-from tests.test_reports import FAILING_TEST, failing_run, finding, live_record, stream_record
+from tests.test_reports import (
+    FAILING_TEST,
+    failing_run,
+    finding,
+    live_record,
+    make_summary,
+    stream_record,
+    write_run,
+)
 
 ALLURE_VERSION = "3.18.0"  # the Allure 3 CLI from npm the rendering test pins
 ALLURE_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "allure-cli"
@@ -198,6 +206,19 @@ def test_html_shows_root_causes_before_the_failing_tests_and_links_the_example(t
     assert "Root causes (2 distinct problems in 1 failing test)" in page
     anchor = page[causes:].split('href="#', 1)[1].split('"', 1)[0]
     assert f'id="{anchor}"' in page  # the example's own card
+
+
+def test_the_matrix_has_a_row_per_root_cause_with_its_counts_per_target(tmp_path: Path):
+    failing = _with_root_causes(failing_run(tmp_path / "a", target="relay-a"))
+    write_reports(tmp_path / "a", failing)
+    passing = _with_root_causes(make_summary(target="relay-b"))
+    write_run(tmp_path / "b", passing, [])
+    write_reports(tmp_path / "b", passing)
+    page = build_matrix([tmp_path / "a", tmp_path / "b"], tmp_path / "matrix.html").read_text()
+    assert "Root causes of failures (2)" in page
+    row = page[page.index('<th scope="row" class="mono">stream.sequence.increments</th>'):]
+    row = row[:row.index("</tr>")]
+    assert "1 distinct problem in 1 test, 1 exchange" in row and '<td class="empty">·</td>' in row
 
 
 def test_a_schema_findings_clause_is_the_spec_pointer_it_was_derived_from():
