@@ -51,6 +51,8 @@ class Finding:
 # More findings than this from one check on one exchange are folded into one (a flood of a million
 # bad events is one finding with a count, not a million lines in every report).
 FOLD_AFTER = 5
+# A folded finding still names the others (every problem of an object is listed), up to this many.
+FOLD_NAMES = 50
 
 
 def fold_repeats(findings: list[Finding]) -> list[Finding]:
@@ -68,7 +70,18 @@ def fold_repeats(findings: list[Finding]) -> list[Finding]:
             continue
         first, more = group[0], len(group) - 1
         severity = max((f.severity for f in group), key=lambda s: s.rank)
-        message = f"{first.message} (and {more} more findings of this check in this exchange)"
+        others = _named(group[1:])
+        message = f"{first.message} (and {more} more findings of this check in this exchange: {others})"
         evidence = tuple(e for f in group for e in f.evidence)[:FOLD_AFTER]
         folded.append(replace(first, severity=severity, message=message, count=len(group), evidence=evidence))
     return folded
+
+
+def _named(others: list[Finding]) -> str:
+    """The folded findings' messages, each once with its count, at most ``FOLD_NAMES`` of them."""
+    counts: dict[str, int] = {}
+    for finding in others:
+        counts[finding.message] = counts.get(finding.message, 0) + 1
+    named = [m if n == 1 else f"{m} (x{n})" for m, n in list(counts.items())[:FOLD_NAMES]]
+    rest = len(counts) - len(named)
+    return "; ".join(named) + (f"; and {rest} other messages" if rest > 0 else "")

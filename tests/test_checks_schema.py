@@ -360,5 +360,21 @@ def test_recently_required_does_not_apply_to_other_profiles() -> None:
 
 def test_openresponses_profile_names_what_openai_traffic_lacks() -> None:
     record = completed_create()
-    messages = [f.message for f in errors(record, "schema.response", "openresponses")]
-    assert "response: required property 'completed_at' is missing" in messages
+    # Every problem is listed; there are more than FOLD_AFTER, so they fold into one finding naming each.
+    [folded] = errors(record, "schema.response", "openresponses")
+    assert "response: required property 'completed_at' is missing" in folded.message
+
+
+def test_every_schema_problem_of_an_object_is_listed() -> None:
+    """Issue 10: three problems per object were shown and the rest hidden."""
+    record = completed_create()
+    body = record["response"]["body"]
+    gone = ["error", "incomplete_details", "instructions", "metadata", "tools", "tool_choice",
+            "parallel_tool_calls"]
+    for field in gone:
+        body.pop(field, None)
+    found = errors(record, "schema.response")
+    assert sum(f.count for f in found) >= len(gone)
+    text = " ".join(f.message for f in found)
+    for field in gone:
+        assert f"required property '{field}' is missing" in text

@@ -45,7 +45,9 @@ from respcheck.schemas import evolution, explain
 from respcheck.schemas.explain import Problem
 from respcheck.schemas.registry import SchemaValidator, relaxations, schema_clause
 
-MAX_PROBLEMS_PER_OBJECT = 3
+# Every problem of an object is a finding (three were shown and the rest hidden: issue 10); more than
+# FOLD_AFTER on one exchange are folded into one finding that still names each (fold_repeats).
+MAX_PROBLEMS_PER_OBJECT: int | None = None
 CLAUSE = "schemas/{profile}/{name}.json (source: schemas/provenance.json)"
 
 
@@ -54,7 +56,7 @@ CLAUSE = "schemas/{profile}/{name}.json (source: schemas/provenance.json)"
 
 
 def problems(
-    validator: SchemaValidator, instance: Any, limit: int = MAX_PROBLEMS_PER_OBJECT
+    validator: SchemaValidator, instance: Any, limit: int | None = MAX_PROBLEMS_PER_OBJECT
 ) -> list[Problem]:
     """Why ``instance`` fails ``validator`` (empty when it is valid), most specific first."""
     if validator.is_valid(instance):
@@ -165,7 +167,7 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
             continue
         if validator.is_valid(data):
             continue
-        for p in problems(validator, data, limit=10):
+        for p in problems(validator, data):
             key = (jsonpointer.dotted(p.path), p.text)
             if key in grouped:
                 first, count, types = grouped[key]

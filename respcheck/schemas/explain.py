@@ -150,8 +150,11 @@ def describe(error: Any) -> str:
     return clipped(error.message, 160)
 
 
-def problems(errors: Iterable[Any], limit: int = 3, schema: dict[str, Any] | None = None) -> list[Problem]:
-    """The few most specific problems behind ``errors`` (jsonschema-rs errors), deepest first.
+def problems(
+    errors: Iterable[Any], limit: int | None = None, schema: dict[str, Any] | None = None
+) -> list[Problem]:
+    """The specific problems behind ``errors`` (jsonschema-rs errors), deepest first: all of them, or
+    the first ``limit``.
 
     At one place, one problem (a null that fails both "type" and "enum" is said once, as a
     type error); several missing properties of one object are each said.

@@ -45,7 +45,7 @@ class SchemaValidator:
         ``context``), for callers that explain failures themselves (``schemas.explain``)."""
         return list(self._fast.iter_errors(instance))
 
-    def errors(self, instance: Any, limit: int = 3) -> list[SchemaError]:
+    def errors(self, instance: Any, limit: int | None = 3) -> list[SchemaError]:
         """The most relevant reasons ``instance`` is invalid (empty when it is valid)."""
         if self._fast.is_valid(instance):
             return []
