@@ -224,3 +224,13 @@ def test_a_bad_baseline_file_is_one_line(tmp_path: Path, text: str, message: str
     with pytest.raises(BaselineError) as caught:
         load_baseline(path)
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_chat_usage_names_as_a_warning_passes_every_scenario(tmp_path: Path):
+    """A relay whose only deviation is Chat-style usage names, declared a warning: no scenario may fail
+    on reading usage by OpenAI's names (a bare KeyError 'output_tokens' failed three create tests)."""
+    done = _run_with_faults(tmp_path, "usage_chat_names", extra="    severity: {usage: warning}\n")
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    summary = _summary(done, tmp_path)
+    assert not summary["totals"].get("failed")
+    assert set(summary["checks"]["usage.names"]) == {"warning"}

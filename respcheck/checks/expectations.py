@@ -21,6 +21,16 @@ ANSWERED = scenario_check(
     summary="a request the scenario needs answered is answered with a Response, not an error",
 )
 
+# A model that rejects a sampling parameter is not a fault (OpenAI's reasoning models reject
+# temperature): the probe's answer is recorded so the report says why tests needing it are unsupported.
+MODEL_REJECTS_PARAMETER = scenario_check(
+    "model.rejects_parameter",
+    severity="info",
+    clause="OpenAI API reference: reasoning models reject sampling parameters (400 unsupported_parameter)",
+    summary="a model the target serves rejects a parameter (learned by one probe): respcheck does not send "
+    "it to that model again, and the tests that need it are unsupported",
+)
+
 # -- create -----------------------------------------------------------------------------------------
 CREATE_ANSWERED = scenario_check(
     "create.answered",

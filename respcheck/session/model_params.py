@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from respcheck.checks.expectations import MODEL_REJECTS_PARAMETER
+from respcheck.checks.registry import scenario_finding
 from respcheck.exchange import Exchange
-from respcheck.findings import Finding, Severity
+from respcheck.findings import Finding
 
 # The parameters whose acceptance depends on the model, and a value that is not the default (a
 # reasoning model accepts temperature 1, the default, and rejects any other).
 PROBED = {"temperature": 0.5, "top_p": 0.5}
-CHECK_ID = "model.rejects_parameter"
-CLAUSE = "OpenAI API reference: reasoning models reject sampling parameters (400 unsupported_parameter)"
 
 
 def rejection(exchange: Exchange, param: str) -> str | None:
@@ -74,13 +74,11 @@ class ParameterRules:
         if said is None:
             return
         self._rejected.setdefault(model, set()).add(param)
-        self._report(exchange, Finding(
-            check_id=CHECK_ID,
-            severity=Severity.INFO,
-            message=(f"model {model} rejects {param} ({exchange.status}: {said!r}); respcheck does not send "
-                     f"{param} to it again — declare it in targets.yaml to save the probe: "
-                     f"unsupported_parameters: {{{model}: [{param}]}}"),
-            location=f"/request/body/{param}",
-            clause=CLAUSE,
-            exchange_id=exchange.id,
+        self._report(exchange, scenario_finding(
+            MODEL_REJECTS_PARAMETER,
+            f"model {model} rejects {param} ({exchange.status}: {said!r}); respcheck does not send "
+            f"{param} to it again — declare it in targets.yaml to save the probe: "
+            f"unsupported_parameters: {{{model}: [{param}]}}",
+            exchange.id,
+            at=f"/request/body/{param}",
         ))
