@@ -174,3 +174,6 @@ def test_budget_exhausted_stops_cleanly_exit_3(tmp_path: Path) -> None:
     assert summary["spend"]["requests"] == 5
     assert summary["totals"]["budget"] > 0
     assert "stopped early: budget exhausted: 5 of 5 requests used (--budget-requests)" in result.stdout
+    # Issue 10: consoles held respcheck's own BudgetExhausted tracebacks; a stop is one line per test.
+    out = result.stdout + result.stderr
+    assert "Traceback" not in out and "BudgetExhausted" not in out, out[-3000:]
