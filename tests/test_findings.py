@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -80,6 +81,7 @@ def _run(base_url: str, report_dir: Path) -> dict[str, Any]:
         env={**os.environ, "RELAY_KEY": KEY},
     )
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+    (report_dir / "terminal.txt").write_text(done.stdout)  # what the relay engineer saw
     summary: dict[str, Any] = json.loads((report_dir / "summary.json").read_text())
     return summary
 
@@ -126,6 +128,15 @@ def test_one_known_fault_does_not_cut_any_scenario_short(runs: dict[str, Path]) 
     ]
     failed = [t for t in _summary(runs["usage"])["tests"] if t["outcome"] == "failed"]
     assert failed and all("usage.names" in t["message"] and "curl -sS" in t["message"] for t in failed)
+
+
+def test_the_terminal_shows_the_one_root_cause_once_with_its_count(runs: dict[str, Path]) -> None:
+    failed = [t for t in _summary(runs["usage"])["tests"] if t["outcome"] == "failed"]
+    terminal = (runs["usage"] / "terminal.txt").read_text()
+    assert len(failed) > 10
+    assert f"root causes: 1 distinct problem in {len(failed)} failing tests" in terminal, terminal[-3000:]
+    causes = re.findall(r"^  (\S+) — 1 distinct problem in (\d+) tests, \d+ exchanges$", terminal, re.M)
+    assert causes == [("usage.names", str(len(failed)))], terminal[-3000:]
 
 
 def test_a_second_fault_is_found_beside_the_first_in_every_test_that_deletes(runs: dict[str, Path]) -> None:
