@@ -106,6 +106,11 @@ def run_tagged(
     if parallel < 1:
         raise TaggedRunError(f"--parallel-targets: {parallel} — pass 1 or more")
     names = tagged_targets(targets_file, tags)
+    if parallel > 1 and "--update-baseline" in forwarded:
+        # Each run rewrites the one baseline file, keeping the other targets' entries: two at once
+        # would each drop what the other wrote.
+        say("--update-baseline: the targets run one at a time (each rewrites the same baseline file)")
+        parallel = 1
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
     say(f"{len(names)} targets tagged {', '.join(tags)}: {', '.join(names)} ({parallel} at a time)")

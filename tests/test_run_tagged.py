@@ -68,6 +68,19 @@ def test_every_tagged_target_gets_its_report_and_one_matrix(tmp_path: Path, two_
     assert "Traceback" not in done.stdout + done.stderr
 
 
+def test_update_baseline_over_tagged_targets_keeps_every_targets_entries(tmp_path: Path,
+                                                                      two_servers: tuple[str, str]):
+    file, baseline = targets_file(tmp_path, *two_servers), tmp_path / "baseline.yaml"
+    common = ("--tag", "nightly", "--targets-file", str(file), "--suite", "create", "--parallel-targets", "2",
+              "--baseline", str(baseline))
+    written = run(*common, "--update-baseline", "--report-dir", str(tmp_path / "first"), cwd=tmp_path)
+    assert written.returncode == EXIT_OK, written.stdout + written.stderr
+    assert "one at a time" in written.stdout
+    assert "target: faulty" in baseline.read_text()
+    again = run(*common, "--report-dir", str(tmp_path / "second"), cwd=tmp_path)
+    assert again.returncode == EXIT_OK, again.stdout + again.stderr  # the faulty target's failures are known
+
+
 def test_all_tags_must_match(tmp_path: Path, two_servers: tuple[str, str]):
     file = targets_file(tmp_path, *two_servers)
     done = run("--tag", "nightly", "--tag", "light", "--targets-file", str(file), "--suite", "create",
