@@ -80,7 +80,7 @@ def test_the_table_shows_each_verdict(selftest):
 def test_a_fault_nothing_catches_is_reported_as_survived(selftest):
     from dataclasses import replace
 
-    from respcheck.faults.catalogue import STREAM_TEXT
+    from respcheck.faults.registry import STREAM_TEXT
 
     # the honest server under a fault's name: nothing can fire, so the verdict must say so
     harmless = replace(

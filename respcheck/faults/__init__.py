@@ -1,6 +1,7 @@
 """Fault injection: the reference server made to break the way real relays break.
 
-``catalogue.py`` lists every fault and benign variation; ``layer.py`` applies them in front
+``catalogue/`` lists every fault and benign variation, one module per layer (stream, body,
+behaviour, transport, benign), into the one registry ``registry.py``; ``layer.py`` applies them in front
 of the honest app (``wire.py`` delivers what they change; ``edits.py`` and ``hostile.py`` are
 their building blocks, ``model.py`` the ``Fault`` and its hooks); ``selftest.py`` measures how
 many of them respcheck catches.

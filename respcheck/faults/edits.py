@@ -201,3 +201,49 @@ def reorder_keys(value: Any, fn: Callable[[list[str]], list[str]]) -> Any:
     if isinstance(value, list):
         return [reorder_keys(v, fn) for v in value]
     return value
+
+
+# -- small edits several catalogue modules use --------------------------------------------------
+
+
+def deltas(stream: Stream, kind: str = "response.output_text.delta") -> list[Frame]:
+    return stream.of_type(kind)
+
+
+def terminal(stream: Stream) -> Frame:
+    return last(stream.of_type(*TERMINAL))
+
+
+def terminal_response(**fields: Any):
+    """Overwrite these fields of the Response the terminal event carries (and only there)."""
+
+    def edit(stream: Stream) -> None:
+        terminal(stream).data["response"].update(copy.deepcopy(fields))
+
+    return edit
+
+
+def set_field(key: str, value: Any):
+    def edit(target: dict[str, Any]) -> None:
+        target[key] = value
+
+    return edit
+
+
+def pop_fields(*keys: str):
+    def edit(target: dict[str, Any]) -> None:
+        for key in keys:
+            target.pop(key, None)
+
+    return edit
+
+
+def error_of(reply: Reply) -> dict[str, Any] | None:
+    """The ``error`` object of an OpenAI-shaped error body (None when the body has none)."""
+    error = reply.body.get("error") if isinstance(reply.body, dict) else None
+    return error if isinstance(error, dict) else None
+
+
+def response_id(req: Req) -> str:
+    """The ``{response_id}`` a retrieve or delete path ends with."""
+    return req.path.rstrip("/").rsplit("/", 1)[-1]
