@@ -410,6 +410,7 @@ def selftest_command(fast: bool, names: tuple[str, ...], kinds: tuple[str, ...],
     """Break the reference server in every catalogued way and print respcheck's mutation score."""
     from respcheck.faults import selftest as st
     from respcheck.faults.catalogue import CATALOGUE
+    from respcheck.faults.harness import HarnessError
 
     names = tuple(n.strip() for given in names for n in given.split(",") if n.strip())
     unknown = [n for n in names if n not in CATALOGUE]
@@ -421,9 +422,11 @@ def selftest_command(fast: bool, names: tuple[str, ...], kinds: tuple[str, ...],
         for f in faults:
             click.echo(f"{f.name:<{width}}  {f.kind:<9}  {f.detected_by or '-':<40}  {f.models}")
         return
-    with st.SelftestRun(report_dir) as run:
-        results = run.run(faults, progress=lambda r: click.echo(
-            f"  {r.fault.name:<36} {r.verdict}", err=True))
+    try:
+        results = st.run_selftest(faults, progress=lambda r: click.echo(
+            f"  {r.fault.name:<36} {r.verdict}", err=True), report_dir=report_dir)
+    except HarnessError as exc:
+        fail(str(exc))
     click.echo(st.markdown(results) if markdown else st.table(results))
     summary = st.score(results)
     click.echo(st.score_line(summary))

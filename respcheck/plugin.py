@@ -107,7 +107,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "area(name): the suite area a test belongs to (create, lifecycle...)")
-    config.addinivalue_line("markers", "scenario(name): a stable name faults use to pick this test")
+    config.addinivalue_line("markers", "scenario(name, **params): a stable name the selftest's faults pick "
+                            "this test by (params: only the parametrisations with these values)")
     for capability in CAPABILITIES:
         config.addinivalue_line(
             "markers", f"{capability}: needs the '{capability}' capability; skipped when not claimed"
@@ -319,10 +320,6 @@ class SuiteModels:
     def __repr__(self) -> str:
         return f"SuiteModels({self._target.models!r})"
 
-    @classmethod
-    def of(cls, target: Target) -> SuiteModels:
-        return cls(target)
-
 
 @pytest.fixture(scope="session")
 def models(respcheck_live: LiveSession) -> SuiteModels:
@@ -491,6 +488,9 @@ class _Controller:
             handlers: list[Handler] = [*file_handlers(report_dir)] if report_dir is not None else []
             if report_dir is not None:
                 report_dir.mkdir(parents=True, exist_ok=True)
+            handoff = handoff_of(self.config)
+            if handoff is not None and handoff.outputs is not None:
+                handlers = list(handoff.outputs)
             target = target_of(self.config)
             check_policy(self.config, target)  # a pattern naming no check: one line, before any test
             self.session = Session(target, [*handlers, self.terminal], gate=gate_of(self.config, target))

@@ -26,6 +26,7 @@ def _started(client, conforms, body):
     return final(conforms(client.create({**body, "background": True})))["id"]
 
 
+@pytest.mark.scenario("background_finishes")
 def test_background_starts_queued_and_finishes(client, models, conforms, expect):
     ex = conforms(client.create({"model": models.text, "input": "Say hi.", "background": True}))
     started = final(ex)
@@ -38,6 +39,7 @@ def test_background_starts_queued_and_finishes(client, models, conforms, expect)
 
 
 @pytest.mark.cancel
+@pytest.mark.scenario("cancel_while_running")
 def test_cancel_while_running(client, models, conforms, expect):
     rid = _started(client, conforms,
                    {"model": models.text, "input": LONG_PROMPT, "max_output_tokens": 2000})
@@ -62,6 +64,7 @@ def test_cancel_of_finished_response_is_an_error(client, models, conforms, expec
 
 
 @pytest.mark.cancel
+@pytest.mark.scenario("cancel_foreground")
 def test_cancel_of_foreground_response_is_an_error(client, models, conforms, expect):
     created = final(conforms(client.create({"model": models.text, "input": "Say hi.", "store": True})))
     again = conforms(client.cancel(created["id"]))

@@ -30,12 +30,14 @@ def _recalled(expect, ex, answer):
         ("My cat is called Miso.", "What is my cat called? Answer in one word.", "miso"),
     ],
 )
+@pytest.mark.scenario("recall_json", answer="teal", stream=False)
 def test_fact_is_recalled_in_turn_two(client, models, conforms, expect, stream, fact, question, answer):
     first = final(conforms(client.create({"model": models.text, "input": fact, "store": True})))
     body = {"model": models.text, "input": question, "previous_response_id": first["id"], "stream": stream}
     _recalled(expect, conforms(client.create(body)), answer)
 
 
+@pytest.mark.scenario("no_previous_response_id")
 def test_without_previous_response_id_nothing_is_recalled(client, models, conforms, expect):
     final(
         conforms(
@@ -49,6 +51,7 @@ def test_without_previous_response_id_nothing_is_recalled(client, models, confor
            "conversation (the relay chains requests it was not asked to)", ex, "/response/body/output")
 
 
+@pytest.mark.scenario("three_turn_chain")
 def test_three_turn_chain(client, models, conforms, expect):
     one = final(
         conforms(client.create({"model": models.text, "input": "My dog is called Rex.", "store": True}))

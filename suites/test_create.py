@@ -11,6 +11,7 @@ pytestmark = pytest.mark.area("create")
 
 @JSON_AND_SSE
 @pytest.mark.parametrize("kind", ["text", "reasoning", "vision"])
+@pytest.mark.scenario("create_text_json", kind="text", stream=False)
 def test_string_input(client, models, conforms, expect, stream, kind):
     body = {"model": getattr(models, kind), "input": "Say hello in three words.", "stream": stream}
     completed(expect, conforms(client.create(body)))
@@ -29,6 +30,7 @@ def test_message_item_input(client, models, conforms, expect, stream):
 
 
 @JSON_AND_SSE
+@pytest.mark.scenario("developer_and_user_json", stream=False)
 def test_developer_and_user_messages(client, models, conforms, expect, stream):
     body = {
         "model": models.text,
@@ -45,6 +47,7 @@ def test_developer_and_user_messages(client, models, conforms, expect, stream):
 
 
 @JSON_AND_SSE
+@pytest.mark.scenario("instructions_json", stream=False)
 def test_instructions_are_echoed(client, models, conforms, stream):
     instructions = "You are terse. Answer in at most five words."
     body = {"model": models.text, "input": "Name a colour.", "instructions": instructions, "stream": stream}
@@ -59,6 +62,7 @@ def test_metadata_is_echoed(client, models, conforms, stream):
 
 
 @JSON_AND_SSE
+@pytest.mark.scenario("tiny_max_output_tokens_json", stream=False)
 def test_tiny_max_output_tokens_is_incomplete(client, models, conforms, expect, stream):
     body = {
         "model": models.text,
@@ -85,6 +89,7 @@ def test_truncation_auto_accepted(client, models, conforms, expect, stream):
 
 
 @pytest.mark.stream
+@pytest.mark.scenario("stream_and_json_parity")
 def test_stream_and_json_have_the_same_shape(client, models, conforms, expect):
     body = {"model": models.text, "input": "Count from one to five in words."}
     plain = final(conforms(client.create(dict(body, stream=False))))

@@ -59,6 +59,7 @@ def _skip_unless_keyed(target):
         pytest.skip(f"unsupported (target {target.name} takes no key: api_key_env is null)")
 
 
+@pytest.mark.scenario("no_key")
 def test_no_key_is_401(client, models, conforms, expect):
     _skip_unless_keyed(client.target)
     ex = conforms(client.send("POST", "/responses", json={"model": models.text, "input": "hi"}, auth=False))
@@ -89,6 +90,7 @@ def test_body_that_is_not_a_json_object_is_400(client, conforms, expect, content
     _refused(expect, ex, why=f" with the body {content!r}")
 
 
+@pytest.mark.scenario("unknown_model")
 def test_unknown_model_is_an_error(client, conforms, expect):
     ex = conforms(client.create({"model": "respcheck-no-such-model", "input": "hi"}))
     error = _refused(expect, ex, why=" with an unknown model")
@@ -96,6 +98,7 @@ def test_unknown_model_is_an_error(client, conforms, expect):
         _names(expect, ex, error, "model", "an unknown model")
 
 
+@pytest.mark.scenario("empty_input_list")
 def test_empty_input_list_with_no_conversation_is_an_error_or_answered(client, models, conforms, expect):
     # OpenAI answers 400 for input: [] ; a relay may answer it, but never with a 5xx.
     ex = conforms(client.create({"model": models.text, "input": []}))

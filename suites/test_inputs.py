@@ -77,6 +77,7 @@ def _counted(expect, ex):
     return count
 
 
+@pytest.mark.scenario("input_tokens_count")
 def test_input_tokens_counts(client, models, conforms, expect):
     short = conforms(client.input_tokens({"model": models.text, "input": "Hi."}))
     long = conforms(client.input_tokens({"model": models.text, "input": "Hi. " * 50}))

@@ -32,6 +32,7 @@ def _texts(listed):
             for part in (item.get("content") or []) if isinstance(part, dict)]
 
 
+@pytest.mark.scenario("retrieve_equals_created")
 def test_retrieve_equals_created(client, models, conforms, expect):
     created = _stored(client, models, conforms, metadata={"k": "v"})
     _answered(expect, conforms(client.retrieve(created["id"])), "the retrieve of a stored response")
@@ -47,6 +48,7 @@ def test_streamed_response_is_retrievable(client, models, conforms, expect):
 
 
 @pytest.mark.input_items
+@pytest.mark.scenario("input_items")
 def test_input_items_list_the_input(client, models, conforms, expect):
     created = _stored(client, models, conforms)
     listed = conforms(client.input_items(created["id"]))
@@ -81,6 +83,7 @@ def test_input_items_paging(client, models, conforms, expect, order):
 
 
 @pytest.mark.delete
+@pytest.mark.scenario("delete_then_retrieve")
 def test_delete_then_everything_is_404(client, models, conforms, expect):
     created = _stored(client, models, conforms)
     _answered(expect, conforms(client.delete(created["id"])), "the delete of a stored response")
@@ -90,6 +93,7 @@ def test_delete_then_everything_is_404(client, models, conforms, expect):
     conforms(client.input_items(created["id"]))
 
 
+@pytest.mark.scenario("store_false")
 def test_store_false_is_not_retrievable(client, models, conforms):
     created = final(conforms(client.create({"model": models.text, "input": "Say hi.", "store": False})))
     conforms(client.retrieve(created["id"]))  # lifecycle.store_false judges it against the create
@@ -101,6 +105,7 @@ def _error_object(ex):
 
 
 @pytest.mark.parametrize("endpoint", ["retrieve", "delete", "input_items", "cancel"])
+@pytest.mark.scenario("unknown_id_retrieve", endpoint="retrieve")
 def test_unknown_id_is_404_with_error_shape(client, conforms, expect, endpoint):
     ex = conforms(getattr(client, endpoint)("resp_" + "0" * 48))
     expect(UNKNOWN_ID, ex.status == 404 and bool(_error_object(ex)),
@@ -109,6 +114,7 @@ def test_unknown_id_is_404_with_error_shape(client, conforms, expect, endpoint):
 
 
 @pytest.mark.parametrize("endpoint", ["retrieve", "delete", "input_items", "cancel"])
+@pytest.mark.scenario("malformed_id_retrieve", endpoint="retrieve")
 def test_malformed_id_is_a_4xx_not_a_5xx(client, conforms, expect, endpoint):
     ex = conforms(getattr(client, endpoint)("not-a-response-id"))
     expect(MALFORMED_ID, ex.status is not None and 400 <= ex.status < 500 and bool(_error_object(ex)),

@@ -21,6 +21,7 @@ def test_effort_is_accepted(client, models, conforms, expect, effort):
 
 
 @pytest.mark.parametrize("summary", ["auto", "concise", "detailed"])
+@pytest.mark.scenario("reasoning_summary_auto", summary="auto")
 def test_summary_items_when_asked(client, models, conforms, expect, summary):
     body = {
         "model": models.reasoning,
@@ -36,6 +37,7 @@ def test_summary_items_when_asked(client, models, conforms, expect, summary):
            "items and no summary text", ex, "/response/body/output")
 
 
+@pytest.mark.scenario("reasoning_tokens")
 def test_reasoning_tokens_are_counted(client, models, conforms, expect):
     body = {"model": models.reasoning, "input": "What is 7 + 8?", "reasoning": {"effort": "medium"}}
     ex = conforms(client.create(body))

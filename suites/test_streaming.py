@@ -20,6 +20,7 @@ def _event_types(exchange):
 @pytest.mark.parametrize(
     "prompt", ["Say hello.", "List three fruits, one per line.", "Explain SSE in one sentence."]
 )
+@pytest.mark.scenario("stream_text", prompt="Say hello.")
 def test_text_stream(client, models, conforms, expect, prompt):
     ex = conforms(client.create({"model": models.text, "input": prompt, "stream": True}))
     completed(expect, ex)
@@ -36,6 +37,7 @@ def test_stream_text_equals_concatenated_deltas(client, models, conforms, expect
 
 
 @pytest.mark.function_tools
+@pytest.mark.scenario("stream_function_call")
 def test_function_call_stream(client, models, conforms, expect):
     body = {
         "model": models.text,
@@ -50,6 +52,7 @@ def test_function_call_stream(client, models, conforms, expect):
 
 
 @pytest.mark.reasoning
+@pytest.mark.scenario("stream_reasoning_summary")
 def test_reasoning_summary_stream(client, models, conforms, expect):
     body = {
         "model": models.reasoning,
@@ -97,12 +100,14 @@ def test_incomplete_stream_ends_with_response_incomplete(client, models, conform
     cut_at_the_limit(expect, ex, final(ex), 16)  # stream.terminal.* hold the event to the status
 
 
+@pytest.mark.scenario("stream_sequence_numbers")
 def test_sequence_numbers_count_from_zero(client, models, conforms):
     # stream.sequence_number.start / .monotonic judge the numbering
     final(conforms(client.create({"model": models.text, "input": "Say yes.", "stream": True})))
 
 
 @pytest.mark.parametrize("obfuscation", [True, False])
+@pytest.mark.scenario("stream_without_obfuscation", obfuscation=False)
 def test_stream_options_include_obfuscation(client, models, conforms, expect, obfuscation):
     body = {
         "model": models.text,

@@ -36,6 +36,7 @@ SCHEMAS = {
 
 @JSON_AND_SSE
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
+@pytest.mark.scenario("structured_person_json", name="person", stream=False)
 def test_json_schema_strict_output_validates(client, models, conforms, stream, name):
     body = {
         "model": models.text,

@@ -40,6 +40,7 @@ def _first_call(expect, ex):
 
 
 @JSON_AND_SSE
+@pytest.mark.scenario("tool_choice_required_json", stream=False)
 def test_tool_choice_required_calls_a_function(client, models, conforms, stream):
     final(_ask(client, models, conforms, stream, tool_choice="required"))
 
@@ -95,6 +96,7 @@ def test_function_call_output_round_trip(client, models, conforms, expect):
     _answered_with_text(expect, conforms(client.create(body)), "chained")
 
 
+@pytest.mark.scenario("function_call_output_round_trip")
 def test_function_call_output_inline_round_trip(client, models, conforms, expect):
     first = _ask(client, models, conforms, tool_choice={"type": "function", "name": "get_weather"})
     call = _first_call(expect, first)

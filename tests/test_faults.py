@@ -1,4 +1,4 @@
-"""The fault layer: who may choose a fault, how edits reach the wire, and the scenario loader."""
+"""The fault layer: who may choose a fault, how edits reach the wire, and the scenario names."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from respcheck.faults.catalogue import CATALOGUE
+from respcheck.faults.harness import collect_scenarios
 from respcheck.faults.layer import FaultLayer, UnknownFault, resolve
 from respcheck.faults.model import Frame, Stream, encode_frames
-from respcheck.faults.scenarios import UnknownScenario, cases
 from respcheck.server.run import start_server
 from respcheck.sse import parse_sse
 
@@ -162,21 +162,14 @@ def test_renumber_counts_only_numbered_events():
 # -- scenarios ---------------------------------------------------------------------------------------
 
 
-def test_case_ids_match_pytest():
-    ids = [c.nodeid for c in cases("suites/test_create.py::test_string_input")]
-    assert "suites/test_create.py::test_string_input[text-json]" in ids
-    assert "suites/test_create.py::test_string_input[vision-sse]" in ids and len(ids) == 6
-    recall = cases("suites/test_conversation.py::test_fact_is_recalled_in_turn_two[*miso-sse]")
-    assert len(recall) == 1 and recall[0].params["answer"] == "miso" and recall[0].params["stream"] is True
-
-
-def test_unknown_or_hypothesis_scenarios_are_refused():
-    with pytest.raises(UnknownScenario):
-        cases("suites/test_create.py::test_no_such_test")
-    with pytest.raises(UnknownScenario):
-        cases("suites/test_create.py::test_string_input[nope]")
-    with pytest.raises(UnknownScenario, match="hypothesis"):
-        cases("suites/test_generated.py::test_generated_request_json")
+def test_a_scenario_name_picks_the_parametrisations_its_mark_names():
+    declared = collect_scenarios()  # as pytest collects the suites
+    assert declared["create_text_json"] == ["test_create.py::test_string_input[text-json]"]
+    [recall] = declared["recall_json"]
+    assert recall.startswith("test_conversation.py::test_fact_is_recalled_in_turn_two[") and "teal" in recall
+    assert recall.endswith("-json]")
+    assert declared["delete_then_retrieve"] == ["test_lifecycle.py::test_delete_then_everything_is_404"]
+    assert not any("test_generated" in nodeid for ids in declared.values() for nodeid in ids)
 
 
 def test_catalogue_names_are_identifiers():

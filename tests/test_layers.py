@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent / "respcheck"
 # Above the session: they may import it. Everything else in the package is below it.
 ABOVE_SESSION = ("respcheck.session", "respcheck.reports", "respcheck.plugin", "respcheck.run",
                  "respcheck.run_tagged", "respcheck.cli", "respcheck.__main__", "respcheck.faults.selftest",
-                 "respcheck.faults.scenarios")
+                 "respcheck.faults.harness")
 # What a check must never import: the network, files, processes, the live side.
 IO_MODULES = ("httpx", "socket", "sqlite3", "subprocess", "urllib.request", "respcheck.client",
               "respcheck.server", "respcheck.budget")

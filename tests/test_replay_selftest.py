@@ -1,15 +1,17 @@
 """Replay finds what the live run finds (issue 10): ``respcheck replay`` of the selftest's recorded
 exchanges fires the declared check of every replayable fault of the catalogue.
 
-The selftest records every exchange with its test (``<scenario>@<fault>``); each fault's exchanges
-become one recording file (one file is one scenario for the sequence checks), judged by the
-``respcheck replay`` command under the fault's profile. What a recording cannot show is listed in
-``NOT_REPLAYABLE`` with the reason, and the test holds that list to the truth too.
+The selftest records every exchange with its test (the suite test with its fault,
+``test_x[id-fault]``); each fault's exchanges become one recording file (one file is one scenario
+for the sequence checks), judged by the ``respcheck replay`` command under the fault's profile.
+What a recording cannot show is listed in ``NOT_REPLAYABLE`` with the reason, and the test holds
+that list to the truth too.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -17,7 +19,7 @@ from collections import defaultdict
 import pytest
 
 from respcheck.faults.catalogue import CATALOGUE
-from respcheck.faults.selftest import SelftestRun, select
+from respcheck.faults.selftest import run_selftest, select
 
 CLI = [sys.executable, "-c", "from respcheck.cli import main; main()"]
 
@@ -35,17 +37,23 @@ NOT_REPLAYABLE = {
 }
 
 
+def fault_of(nodeid: str) -> str:
+    """The fault of a selftest test: the last part of its id (``test_x[Say hello.-sequence_gap]``)."""
+    found = re.search(r"[\[-](\w+)\]$", nodeid)
+    assert found is not None, nodeid
+    return found.group(1)
+
+
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     """Fault name -> the check ids (error or warning) replay fired on its recorded exchanges."""
     root = tmp_path_factory.mktemp("selftest")
-    with SelftestRun(root / "report") as run:
-        run.run(select())
+    run_selftest(select(), report_dir=root / "report")
     by_fault: dict[str, list[dict]] = defaultdict(list)
     for line in (root / "report" / "exchanges.jsonl").read_text().splitlines():
         record = json.loads(line)
-        fault = record["test"].rsplit("@", 1)[1]
-        record["id"] = f"{fault}/{len(by_fault[fault])}"  # each client counts from 1: ids repeat
+        fault = fault_of(record["test"])
+        record["id"] = f"{fault}/{len(by_fault[fault])}"  # one id per fault, for the verdicts below
         by_fault[fault].append(record)
     fired: dict[str, set[str]] = defaultdict(set)
     for profile in {p for f in CATALOGUE.values() for p in f.profiles}:

@@ -1,28 +1,29 @@
 """The mutation score: every catalogued fault is caught by its declared check, every benign
 variation stays clean, every hostile target ends within its bound.
 
-The fast subset (every fault family, all benign variations) runs by default; the rest of the
-catalogue runs with ``--runslow``.
+The selftest runs the real suites under pytest (respcheck.faults.harness); the fast subset (every
+fault family, all benign variations) runs by default in one selftest, the rest of the catalogue
+with ``--runslow``.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 from respcheck.checks.registry import all_checks
 from respcheck.faults.catalogue import CATALOGUE, by_kind
-from respcheck.faults.scenarios import cases
-from respcheck.faults.selftest import BASELINE, Selftest, markdown, score, score_line, select, table
+from respcheck.faults.harness import UnknownScenario, collect_scenarios
+from respcheck.faults.registry import STREAM_TEXT
+from respcheck.faults.selftest import BASELINE, markdown, run_selftest, score, score_line, select, table
 from respcheck.findings import Severity
 
 FAST = select(fast=True)
 SLOW = [f for f in CATALOGUE.values() if f not in FAST]
-
-
-@pytest.fixture(scope="module")
-def selftest():
-    with Selftest() as st:
-        yield st
+# the honest server under a fault's name: nothing can fire, so the verdict must say so
+HARMLESS = replace(CATALOGUE["crlf_framing"], name="harmless_as_a_contract_fault", kind="contract",
+                   detected_by="stream.sequence_number.monotonic", scenarios=(STREAM_TEXT,), reply=None)
 
 
 def _explain(result) -> str:
@@ -32,23 +33,38 @@ def _explain(result) -> str:
     return "\n".join(lines)
 
 
-def test_the_faithful_server_is_clean_on_every_scenario(selftest):
-    scenarios = sorted({s for f in CATALOGUE.values() for s in f.scenarios})
-    result = selftest.run(BASELINE, scenarios)
+@pytest.fixture(scope="module")
+def fast_run():
+    """One selftest of the fast subset (and a fault nothing catches), the baseline over every
+    scenario of the catalogue first: fault name -> result."""
+    everything = {s for f in CATALOGUE.values() for s in f.scenarios}
+    results = run_selftest([*FAST, HARMLESS], baseline_scenarios=everything)
+    return {r.fault.name: r for r in results}
+
+
+@pytest.fixture(scope="module")
+def slow_run():
+    return {r.fault.name: r for r in run_selftest(SLOW)}
+
+
+def test_the_faithful_server_is_clean_on_every_scenario(fast_run):
+    result = fast_run[BASELINE.name]
     assert result.ok, _explain(result)
     assert not [f for _, _, f in result.findings if f.severity is Severity.ERROR]
+    played = {s.nodeid for s in result.scenarios}
+    assert len(played) >= len({s for f in CATALOGUE.values() for s in f.scenarios}), played
 
 
 @pytest.mark.parametrize("fault", FAST, ids=lambda f: f.name)
-def test_fast_subset(selftest, fault):
-    result = selftest.run(fault)
+def test_fast_subset(fast_run, fault):
+    result = fast_run[fault.name]
     assert result.ok, _explain(result)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", SLOW, ids=lambda f: f.name)
-def test_rest_of_the_catalogue(selftest, fault):
-    result = selftest.run(fault)
+def test_rest_of_the_catalogue(slow_run, fault):
+    result = slow_run[fault.name]
     assert result.ok, _explain(result)
 
 
@@ -60,38 +76,48 @@ def test_fast_subset_spans_every_family():
     assert families & {"lifecycle", "request", "conversation"}
 
 
-def test_a_transport_result_names_its_cause_and_its_bound(selftest):
-    result = selftest.run(CATALOGUE["hang_before_headers"])
+def test_a_transport_result_names_its_cause_and_its_bound(fast_run):
+    result = fast_run["hang_before_headers"]
     assert result.ok and result.measured <= CATALOGUE["hang_before_headers"].bound
     assert "timeouts.first_byte" in result.detail
     assert result.exchanges and result.exchanges[0].broken
 
 
-def test_the_table_shows_each_verdict(selftest):
-    results = [selftest.run(CATALOGUE["sequence_gap"]), selftest.run(CATALOGUE["crlf_framing"])]
+def test_a_retried_refusal_is_absorbed(fast_run):
+    result = fast_run["rate_limited_then_ok"]
+    assert result.verdict == "absorbed" and result.detail.startswith("attempt 2"), _explain(result)
+
+
+def test_the_table_shows_each_verdict(fast_run):
+    results = [fast_run["sequence_reset"], fast_run["crlf_framing"]]
     text = table(results)
-    assert "sequence_gap" in text and "stream.sequence_number.monotonic" in text and "killed" in text
+    assert "sequence_reset" in text and "stream.sequence_number.monotonic" in text and "killed" in text
     assert "crlf_framing" in text and "clean" in text
     assert markdown(results).startswith("| fault | models | declared check | result | time |")
-    line = score_line(score([selftest.run(BASELINE, []), *results]))
+    line = score_line(score([fast_run[BASELINE.name], *results]))
     assert "1/1 contract faults killed" in line and "benign 1/1 clean" in line
 
 
-def test_a_fault_nothing_catches_is_reported_as_survived(selftest):
-    from dataclasses import replace
-
-    from respcheck.faults.registry import STREAM_TEXT
-
-    # the honest server under a fault's name: nothing can fire, so the verdict must say so
-    harmless = replace(
-        CATALOGUE["crlf_framing"],
-        name="crlf_framing",
-        kind="contract",
-        detected_by="stream.sequence_number.monotonic",
-        scenarios=(STREAM_TEXT,),
-    )
-    result = selftest.run(harmless)
+def test_a_fault_nothing_catches_is_reported_as_survived(fast_run):
+    result = fast_run[HARMLESS.name]
     assert result.verdict == "SURVIVED" and not result.ok
+    assert result.scenarios and all(s.passed for s in result.scenarios)
+
+
+def test_each_fault_runs_the_suite_tests_of_its_scenarios_and_only_those(fast_run):
+    """The suites ran under pytest: each result's tests are real suite node ids, with the fault's id."""
+    result = fast_run["delete_noop"]
+    assert [s.nodeid for s in result.scenarios] == [
+        "test_lifecycle.py::test_delete_then_everything_is_404[delete_noop]"
+    ]
+    streams = [s.nodeid for s in fast_run["sequence_reset"].scenarios]
+    assert streams == ["test_streaming.py::test_text_stream[Say hello.-sequence_reset]"]
+
+
+def test_a_scenario_no_suite_test_declares_is_refused():
+    unknown = replace(HARMLESS, name="names_no_test", scenarios=("no_such_scenario",))
+    with pytest.raises(UnknownScenario, match="names_no_test: no_such_scenario"):
+        run_selftest([unknown])
 
 
 # -- the catalogue itself ---------------------------------------------------------------------------
@@ -105,15 +131,13 @@ def test_catalogue_size_and_kinds():
 
 def test_every_entry_names_a_real_detector_and_real_scenarios():
     check_ids = {c.id for c in all_checks()}
+    declared = collect_scenarios()  # scenario name -> the suite tests declaring it, as pytest collects them
     for fault in CATALOGUE.values():
         assert fault.models and fault.scenarios, fault.name
-        for selector in fault.scenarios:
-            assert cases(selector), selector
+        for scenario in fault.scenarios:
+            assert len(declared.get(scenario, [])) == 1, (fault.name, scenario, declared.get(scenario))
         if fault.detected_by is None:
             assert fault.kind in ("benign", "transport"), fault.name
-        elif fault.behaviour:
-            assert cases(fault.detected_by), fault.name
-            assert any(s.startswith(fault.detected_by) for s in fault.scenarios), fault.name
         else:
             assert fault.detected_by in check_ids, f"{fault.name}: unknown check {fault.detected_by}"
         if fault.kind == "transport":

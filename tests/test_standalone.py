@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from respcheck.faults.catalogue import by_kind
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "recordings" / "simonw__llm" / "tests" / "cassettes"
 
@@ -89,9 +91,17 @@ def test_an_installed_respcheck_runs_from_an_empty_folder(installed: Path, tmp_p
     summary = json.loads((out / "run" / "summary.json").read_text(encoding="utf-8"))
     assert summary["verdict"] == "pass" and summary["totals"]["passed"] > 0
 
-    selftest = _respcheck(installed, empty, "selftest", "--fast")
+    # the whole catalogue, the real suites under pytest from the wheel: every fault killed, as in a checkout
+    elsewhere = tmp_path / "empty-too"
+    elsewhere.mkdir()
+    selftest = _respcheck(installed, elsewhere, "selftest", "--json", str(out / "selftest.json"))
     assert selftest.returncode == 0, selftest.stdout[-3000:] + selftest.stderr[-3000:]
-    assert "mutation score" in selftest.stdout
+    score = json.loads((out / "selftest.json").read_text(encoding="utf-8"))["score"]
+    assert score["baseline_clean"] and score["all_ok"]
+    assert score["contract"] == {"total": len(by_kind("contract")), "killed": len(by_kind("contract"))}
+    assert score["transport"] == {"total": len(by_kind("transport")), "ok": len(by_kind("transport"))}
+    assert score["benign"] == {"total": len(by_kind("benign")), "clean": len(by_kind("benign"))}
+    assert list(elsewhere.iterdir()) == []  # nothing written where it ran
 
     replay = _respcheck(installed, empty, "replay", str(FIXTURE), "--json")
     assert replay.returncode == 0, replay.stdout[-2000:] + replay.stderr[-2000:]

@@ -161,10 +161,10 @@ RespondHook = Callable[[Req, Wire, Callable[[], Awaitable[Reply]], State], Await
 class Fault:
     """One catalogue entry: a named mutation of honest traffic, and how respcheck must notice it.
 
-    ``detected_by`` is a registered check id, or a suite test (``suites/test_x.py::test_y``)
-    whose own assertions catch a behaviour fault. ``scenarios`` are the suite tests the
-    selftest runs against it (``path::name`` or ``path::name[param-id]``). Benign variations
-    (``kind="benign"``) have no ``detected_by``: they must produce no error finding at all.
+    ``detected_by`` is the registered check id that must fire. ``scenarios`` are the scenario
+    names (declared on suite tests with ``@pytest.mark.scenario``) the selftest runs against it.
+    Benign variations (``kind="benign"``) have no ``detected_by``: they must produce no error
+    finding at all; neither have the transient refusals the client must absorb by retrying.
     """
 
     name: str
@@ -178,7 +178,3 @@ class Fault:
     profiles: tuple[str, ...] = ("openai",)  # judged under these (default: the openai profile)
     bound: float | None = None  # transport faults: seconds the scenario must end within
     fast: bool = False  # part of the quick CI subset
-
-    @property
-    def behaviour(self) -> bool:
-        return bool(self.detected_by and "::" in self.detected_by)

@@ -13,30 +13,28 @@ from typing import Any
 
 from respcheck.faults.model import Fault
 
-# -- the scenarios faults are run against (suite tests; "[id]" picks one parametrisation) -----------
+# -- the scenarios faults are run against: names declared on suite tests (@pytest.mark.scenario) ------
 
-STREAM_TEXT = "suites/test_streaming.py::test_text_stream[Say hello.]"
-STREAM_FUNCTION = "suites/test_streaming.py::test_function_call_stream"
-STREAM_REASONING = "suites/test_streaming.py::test_reasoning_summary_stream"
-STREAM_SEQUENCE = "suites/test_streaming.py::test_sequence_numbers_count_from_zero"
-CREATE_JSON = "suites/test_create.py::test_string_input[text-json]"
-CREATE_SSE = "suites/test_create.py::test_string_input[text-sse]"
-TINY_MAX_JSON = "suites/test_create.py::test_tiny_max_output_tokens_is_incomplete[json]"
-INSTRUCTIONS_JSON = "suites/test_create.py::test_instructions_are_echoed[json]"
-REASONING_TOKENS = "suites/test_reasoning.py::test_reasoning_tokens_are_counted"
-REASONING_SUMMARY = "suites/test_reasoning.py::test_summary_items_when_asked[auto]"
-RECALL = "suites/test_conversation.py::test_fact_is_recalled_in_turn_two"
-RECALL_JSON = RECALL + "[*teal-json]"
-STRUCTURED = "suites/test_structured.py::test_json_schema_strict_output_validates[person-json]"
-STORE_FALSE = "suites/test_lifecycle.py::test_store_false_is_not_retrievable"
-DELETE = "suites/test_lifecycle.py::test_delete_then_everything_is_404"
-UNKNOWN_ID = "suites/test_lifecycle.py::test_unknown_id_is_404_with_error_shape[retrieve]"
-INPUT_ITEMS = "suites/test_lifecycle.py::test_input_items_list_the_input"
-CANCEL = "suites/test_background.py::test_cancel_while_running"
-BACKGROUND_DONE = "suites/test_background.py::test_background_starts_queued_and_finishes"
-RETRIEVE_EQUALS = "suites/test_lifecycle.py::test_retrieve_equals_created"
-TOOL_REQUIRED = "suites/test_tools.py::test_tool_choice_required_calls_a_function[json]"
-NO_KEY = "suites/test_errors.py::test_no_key_is_401"
+STREAM_TEXT = "stream_text"
+STREAM_FUNCTION = "stream_function_call"
+STREAM_REASONING = "stream_reasoning_summary"
+STREAM_SEQUENCE = "stream_sequence_numbers"
+CREATE_JSON = "create_text_json"
+TINY_MAX_JSON = "tiny_max_output_tokens_json"
+INSTRUCTIONS_JSON = "instructions_json"
+REASONING_TOKENS = "reasoning_tokens"
+REASONING_SUMMARY = "reasoning_summary_auto"
+RECALL_JSON = "recall_json"
+STRUCTURED = "structured_person_json"
+STORE_FALSE = "store_false"
+DELETE = "delete_then_retrieve"
+UNKNOWN_ID = "unknown_id_retrieve"
+INPUT_ITEMS = "input_items"
+CANCEL = "cancel_while_running"
+BACKGROUND_DONE = "background_finishes"
+RETRIEVE_EQUALS = "retrieve_equals_created"
+TOOL_REQUIRED = "tool_choice_required_json"
+NO_KEY = "no_key"
 
 # Benign variations run against a stream of each kind and a plain JSON answer.
 BENIGN_SCENARIOS = (STREAM_TEXT, STREAM_FUNCTION, STREAM_REASONING, STREAM_SEQUENCE, CREATE_JSON, UNKNOWN_ID)

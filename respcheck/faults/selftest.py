@@ -1,48 +1,39 @@
 """``respcheck selftest``: the suite's mutation score against the fault catalogue.
 
-One reference server runs behind the fault layer with the per-request fault header allowed
-(one per wire form: a fault judged under openresponses meets a server that speaks it).
-For each catalogue entry, the entry's scenarios (real suite tests, called directly with a
-client whose requests carry ``X-Respcheck-Fault: <name>``) run against it; every exchange is
-judged by the whole check registry. A fault is
+The real suites run under pytest (``harness.py``) against the reference server behind the fault
+layer, each catalogue entry switched on in turn for the suite tests that declare its scenarios;
+every exchange is judged by the whole check registry, as in any run. From the run's events, a
+fault is
 
-- **killed** when its declared check fired (or, for a behaviour fault, its declared suite
-  test failed);
-- **killed by another check** when only other checks (or other assertions) caught it;
+- **killed** when its declared check fired;
+- **killed by another check** when only other checks (or a suite assertion) caught it;
 - **survived** when nothing noticed.
 
 A benign variation is **clean** when no error finding appeared and every scenario passed.
 A transport fault must also end within its ``bound`` (seconds); the retried ones (429, 503)
 must be **absorbed**: the client retries and the scenario passes. A faithful baseline pass
-(no fault) runs first: it must be clean, or no other result means anything.
+(no fault) runs first: it must be clean, or no other result means anything. The faults judged
+under another profile than openai run in a second pytest session, against a server speaking it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
-import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from respcheck.client import ResponsesClient
 from respcheck.config import Retries, Target, Timeouts, reference_target
-from respcheck.exchange import Exchange
 from respcheck.faults.catalogue import CATALOGUE
-from respcheck.faults.layer import FAULT_HEADER, FaultLayer
+from respcheck.faults.harness import FaultOutcome, FaultRun, run_suites
+from respcheck.faults.layer import FaultLayer
 from respcheck.faults.model import Fault
-from respcheck.faults.scenarios import Case, cases
 from respcheck.findings import Finding, Severity
-from respcheck.judge import judge_all, judge_latest
-from respcheck.plugin import SuiteModels
 from respcheck.reports import file_handlers
-from respcheck.scenario import Expect, ScenarioStopped
 from respcheck.server.run import RunningServer, start_server
-from respcheck.session.events import TestFinished
-from respcheck.session.recording import Recorder
+from respcheck.session.events import Event, ExchangeJudged, RunFinished, RunStarted, TestFinished
 from respcheck.session.session import Session
 
 KEY_ENV = "RESPCHECK_SELFTEST_KEY"
@@ -62,6 +53,11 @@ class ScenarioRun:
     elapsed: float = 0.0
     exchanges: list[str] = field(default_factory=list)  # ids of the exchanges it made
 
+    @classmethod
+    def of(cls, test: TestFinished) -> ScenarioRun:
+        message = test.message.strip().splitlines()[0][:300] if test.message.strip() else ""
+        return cls(test.nodeid, test.outcome == "passed", message, test.duration, list(test.exchanges))
+
 
 @dataclass
 class FaultResult:
@@ -72,7 +68,16 @@ class FaultResult:
     elapsed: float = 0.0
     scenarios: list[ScenarioRun] = field(default_factory=list)
     findings: list[tuple[str, str, Finding]] = field(default_factory=list)  # (exchange id, profile, f)
-    exchanges: list[Exchange] = field(default_factory=list)
+    exchanges: list[ExchangeJudged] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, outcome: FaultOutcome) -> FaultResult:
+        """The fault's result from its events (not yet classified)."""
+        scenarios = [ScenarioRun.of(t) for t in outcome.tests]
+        findings = [(ex.exchange_id, f.get("profile", ""), finding_of(f)) for ex in outcome.exchanges
+                    for f in ex.findings]
+        return cls(outcome.fault, "", False, elapsed=sum(s.elapsed for s in scenarios), scenarios=scenarios,
+                   findings=findings, exchanges=list(outcome.exchanges))
 
     @property
     def measured(self) -> float:
@@ -109,147 +114,12 @@ class FaultResult:
         }
 
 
-class Selftest:
-    """One reference server behind the fault layer; ``run(fault)`` measures one entry."""
-
-    def __init__(
-        self,
-        api_key: str = DEFAULT_KEY,
-        recorder: Callable[[str, Exchange], None] | None = None,
-        timeouts: Timeouts = SHORT_TIMEOUTS,
-    ) -> None:
-        self.api_key = api_key
-        self.recorder = recorder
-        # One server per wire form (the reference speaks the profile a fault is judged by, e.g.
-        # [DONE] under openresponses); the openai one serves every other fault.
-        self.servers: dict[tuple[str, ...], RunningServer] = {}
-        self.server = self.server_for(("openai",))
-        self.base = replace(
-            reference_target().with_base_url(self.server.base_url),
-            name="selftest",
-            api_key_env=KEY_ENV,
-            timeouts=timeouts,
-            retries=RETRIES,
-        )
-
-    def server_for(self, profiles: tuple[str, ...]) -> RunningServer:
-        if profiles not in self.servers:
-            self.servers[profiles] = start_server(
-                api_key=self.api_key,
-                app_wrapper=lambda app: FaultLayer(app, allow_header=True),
-                profile=profiles,
-            )
-        return self.servers[profiles]
-
-    def close(self) -> None:
-        for server in self.servers.values():
-            server.stop()
-
-    def __enter__(self) -> Selftest:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def target_for(self, fault: Fault) -> Target:
-        headers = {} if fault is BASELINE else {FAULT_HEADER: fault.name}
-        url = self.server_for(fault.profiles).base_url
-        return replace(self.base.with_base_url(url), headers=headers, profiles=fault.profiles)
-
-    def run(self, fault: Fault, scenarios: Iterable[str] | None = None) -> FaultResult:
-        target = self.target_for(fault)
-        recorded: list[Exchange] = []
-        judged: dict[int, list[tuple[str, Finding]]] = {}
-        scenario: list[Exchange] = []  # the running case's exchanges, for the sequence checks
-
-        def judge_once(ex: Exchange) -> list[tuple[str, Finding]]:
-            if id(ex) not in judged:
-                at = next((i for i, seen in enumerate(scenario) if seen is ex), None)
-                in_case = scenario[: at + 1] if at is not None else [ex]
-                judged[id(ex)] = judge_all(ex, target.profiles) + judge_latest(in_case, target.profiles)
-            return judged[id(ex)]
-
-        collected: list[Finding] = []  # the running case's error findings (the suites' conforms: go on)
-        expected: list[tuple[str, str, Finding]] = []  # (exchange id, profile, finding) from ``expect``
-
-        def conforms(ex: Exchange) -> Exchange:
-            collected.extend(f for _, f in judge_once(ex) if f.severity is Severity.ERROR)
-            return ex
-
-        def record_expected(finding: Finding) -> None:
-            expected.append((finding.exchange_id or "", target.profiles[0], finding))
-            collected.append(finding)
-
-        expect = Expect(record=record_expected, skip=_skip)
-
-        selected = [c for s in (scenarios if scenarios is not None else fault.scenarios) for c in cases(s)]
-        started = time.monotonic()
-        runs = []
-        current: list[str] = [""]
-
-        def record(ex: Exchange) -> None:
-            recorded.append(ex)
-            scenario.append(ex)
-            if self.recorder is not None:
-                self.recorder(f"{current[0]}@{fault.name}", ex)
-
-        models = SuiteModels.of(target)  # what the suites' ``models`` fixture gives them
-        with ResponsesClient(target, recorder=record, environ={KEY_ENV: self.api_key}) as client:
-            for case in selected:
-                current[0] = case.nodeid
-                scenario.clear()
-                collected.clear()
-                first = len(recorded)
-                runs.append(_run_case(case, client, models, conforms, expect, record_expected, collected))
-                for ex in recorded[first:]:  # judged while the case's sequence is at hand
-                    judge_once(ex)
-                runs[-1].exchanges = [ex.id for ex in recorded[first:]]
-        elapsed = time.monotonic() - started
-        findings = [(ex.id, p, f) for ex in recorded for p, f in judge_once(ex)] + expected
-        result = FaultResult(
-            fault, "", False, elapsed=elapsed, scenarios=runs, findings=findings, exchanges=recorded
-        )
-        classify(result)
-        return result
-
-
-def _run_case(
-    case: Case, client: Any, models: Any, conforms: Callable[[Exchange], Exchange], expect: Expect,
-    record: Callable[[Finding], None], collected: list[Finding],
-) -> ScenarioRun:
-    """A case as the plugin runs a test: its findings collected, failed at its end if it has any."""
-    started = time.monotonic()
-    try:
-        case(client=client, models=models, conforms=conforms, expect=expect)
-    except ScenarioStopped as exc:
-        record(exc.finding)
-    except Exception as exc:  # a failed scenario is a result, whatever it raised
-        return ScenarioRun(case.nodeid, False, failure_message(exc), time.monotonic() - started)
-    if collected:
-        message = "; ".join(f"{f.check_id}: {f.message}" for f in collected[:3])
-        return ScenarioRun(case.nodeid, False, message[:300], time.monotonic() - started)
-    return ScenarioRun(case.nodeid, True, "", time.monotonic() - started)
-
-
-def _skip(reason: str) -> None:
-    raise ScenarioSkipped(reason)
-
-
-class ScenarioSkipped(Exception):
-    """``expect`` found the model cannot answer (it echoes): the reference's model never does."""
-
-
-def failure_message(exc: BaseException) -> str:
-    """One line: the exception, and for a bare ``assert`` the suite line that failed."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    if isinstance(exc, AssertionError):
-        frame = next(
-            (f for f in reversed(traceback.extract_tb(exc.__traceback__)) if "/suites/" in f.filename), None
-        )
-        if frame is not None:
-            message += f" at suites/{Path(frame.filename).name}:{frame.lineno}: {(frame.line or '').strip()}"
-    return message[:300]
+def finding_of(data: dict[str, Any]) -> Finding:
+    """A finding as an event carries it (``Finding.to_dict`` plus its profile)."""
+    return Finding(
+        check_id=data["check_id"], severity=Severity(data["severity"]), message=data.get("message", ""),
+        location=data.get("location", ""), clause=data.get("clause", ""), exchange_id=data.get("exchange_id"),
+    )
 
 
 # -- verdicts ---------------------------------------------------------------------------------------
@@ -280,16 +150,11 @@ def classify(result: FaultResult) -> None:
             result.detail += f"; took {result.measured:.1f} s > bound {fault.bound:g} s"
         return
     warned = False  # caught only at warning severity
-    if fault.behaviour:
-        hit = [s for s in failed if s.nodeid.startswith(fault.detected_by)]
-        killed = bool(hit)
-        result.detail = hit[0].message if hit else ""
-    else:
-        killed = fault.detected_by in fired
-        if killed:
-            warned = fired[fault.detected_by] is Severity.WARNING
-            message = next(f.message for _, _, f in result.findings if f.check_id == fault.detected_by)
-            result.detail = f"(warning) {message}" if warned else message
+    killed = fault.detected_by in fired
+    if killed:
+        warned = fired[fault.detected_by] is Severity.WARNING
+        message = next(f.message for _, _, f in result.findings if f.check_id == fault.detected_by)
+        result.detail = f"(warning) {message}" if warned else message
     if killed:
         result.verdict = "killed (warning)" if warned else "killed"
     elif errors:
@@ -326,78 +191,91 @@ def select(
 
 
 def run_selftest(
-    faults: list[Fault], selftest: Selftest, progress: Callable[[FaultResult], None] | None = None
+    faults: Sequence[Fault],
+    progress: Callable[[FaultResult], None] | None = None,
+    report_dir: Path | None = None,
+    api_key: str | None = None,
+    baseline_scenarios: Iterable[str] | None = None,
 ) -> list[FaultResult]:
-    """The baseline, then every fault; a baseline that is not clean stops the run."""
-    scenarios = sorted({s for f in faults for s in f.scenarios})
-    baseline = selftest.run(BASELINE, scenarios)
-    results = [baseline]
-    if progress:
-        progress(baseline)
-    if not baseline.ok:
-        return results
-    for fault in faults:
-        result = selftest.run(fault)
+    """The baseline (over every scenario the faults use, unless told), then every fault, in the order
+    given; a baseline that is not clean stops the run. ``report_dir``: the run's report there."""
+    # the key the server requires and the client sends: RESPCHECK_SELFTEST_KEY, or a local one
+    key = api_key or os.environ.get(KEY_ENV) or DEFAULT_KEY
+    os.environ[KEY_ENV] = key
+    scenarios = sorted(set(baseline_scenarios) if baseline_scenarios is not None
+                       else {s for f in faults for s in f.scenarios})
+    plan = [replace(BASELINE, scenarios=tuple(scenarios)), *faults]
+    results: list[FaultResult] = []
+
+    def done(outcome: FaultOutcome) -> bool:
+        result = FaultResult.of(outcome)
+        classify(result)
         results.append(result)
-        if progress:
+        if progress is not None:
             progress(result)
-    return results
+        return result.ok or result.fault.name != BASELINE.name
+
+    report: _ReportSession | None = None
+    for profiles, batch in by_profiles(plan):
+        server, layer = fault_server(key, profiles)
+        try:
+            target = selftest_target(server.base_url, profiles)
+            if report is None and report_dir is not None:
+                report = _ReportSession(report_dir, target)
+            outputs = [report] if report is not None else []
+            run_suites(FaultRun(batch, layer, done), target, report_dir, outputs)
+        finally:
+            server.stop()
+        if results and not results[0].ok:
+            break
+    if report is not None:
+        report.session.finish()
+    order = {f.name: i for i, f in enumerate(plan)}
+    return sorted(results, key=lambda r: order[r.fault.name])
 
 
-class SelftestRun:
-    """A selftest with an optional report folder: ``with SelftestRun(dir) as run: run.run(faults)``.
-
-    The report is a run report like ``respcheck run`` writes (summary.json, findings.ndjson,
-    exchanges.jsonl, exchanges.har, index.html), one test per (scenario, fault).
-    """
-
-    def __init__(self, report_dir: Path | None = None, api_key: str | None = None) -> None:
-        # the key the server requires and the client sends: RESPCHECK_SELFTEST_KEY, or a local one
-        api_key = api_key or os.environ.get(KEY_ENV) or DEFAULT_KEY
-        self.report_dir = Path(report_dir) if report_dir is not None else None
-        self.recorder = Recorder(self.report_dir, "selftest", "selftest")
-        self.results: list[FaultResult] = []
-        self.selftest = Selftest(api_key, recorder=self._record if self.report_dir else None)
-
-    def run(
-        self, faults: list[Fault], progress: Callable[[FaultResult], None] | None = None
-    ) -> list[FaultResult]:
-        self.results = run_selftest(faults, self.selftest, progress)
-        return self.results
-
-    def _record(self, test: str, exchange: Exchange) -> None:
-        self.recorder.test = test
-        self.recorder(exchange)
-
-    def __enter__(self) -> SelftestRun:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.selftest.close()
-        self.recorder.close()
-        if self.report_dir is not None and self.results:
-            write_report(self.report_dir, self.results, self.selftest.base)
+def by_profiles(plan: Sequence[Fault]) -> list[tuple[tuple[str, ...], list[Fault]]]:
+    """The faults grouped by the profiles they are judged under (one server and pytest session
+    each), the openai group, with the baseline, first."""
+    groups: dict[tuple[str, ...], list[Fault]] = {}
+    for fault in plan:
+        groups.setdefault(fault.profiles, []).append(fault)
+    return list(groups.items())
 
 
-def write_report(report_dir: Path, results: list[FaultResult], target: Target) -> None:
-    """The results as a run report (one test per scenario and fault), by the run's own handlers."""
-    session = Session(target, [*file_handlers(report_dir)])
-    session.start()
-    for result in results:
-        by_exchange: dict[str, list[dict[str, Any]]] = {}
-        for exchange_id, profile, f in result.findings:
-            by_exchange.setdefault(exchange_id, []).append(dict(f.to_dict(), profile=profile))
-        for scenario in result.scenarios:
-            session.emit(TestFinished(
-                f"{scenario.nodeid}@{result.fault.name}",
-                area=f"selftest:{result.fault.kind}",
-                outcome="passed" if scenario.passed else "failed",
-                duration=scenario.elapsed,
-                message=scenario.message,
-                findings=[f for ex in scenario.exchanges for f in by_exchange.get(ex, [])],
-                exchanges=scenario.exchanges,
-            ))
-    session.finish()
+def fault_server(api_key: str, profiles: tuple[str, ...]) -> tuple[RunningServer, FaultLayer]:
+    """The reference server speaking ``profiles``' wire form, behind a fault layer with no fault on."""
+    layers: list[FaultLayer] = []
+
+    def wrap(app: Any) -> FaultLayer:
+        layers.append(FaultLayer(app))
+        return layers[-1]
+
+    server = start_server(api_key=api_key, app_wrapper=wrap, profile=profiles)
+    return server, layers[-1]
+
+
+def selftest_target(base_url: str, profiles: tuple[str, ...]) -> Target:
+    """The reference target at ``base_url``, judged under ``profiles``, with short timeouts."""
+    name = "selftest" if profiles == ("openai",) else "-".join(("selftest", *profiles))  # exchange ids differ
+    return replace(reference_target().with_base_url(base_url), name=name, api_key_env=KEY_ENV,
+                   timeouts=SHORT_TIMEOUTS, retries=RETRIES, profiles=profiles)
+
+
+class _ReportSession:
+    """The selftest's report: one run report across its pytest sessions, by the run's own handlers
+    (each test is a suite test with its fault: ``test_x[id-fault]``)."""
+
+    name = "report"
+
+    def __init__(self, report_dir: Path, target: Target) -> None:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        self.session = Session(target, file_handlers(report_dir))
+        self.session.start()
+
+    def handle(self, event: Event) -> None:
+        if not isinstance(event, RunStarted | RunFinished):  # each pytest session's own: the report's is one
+            self.session.emit(event)
 
 
 # -- the table --------------------------------------------------------------------------------------
@@ -437,7 +315,7 @@ def score(results: list[FaultResult]) -> dict[str, Any]:
     """The figures: contract faults killed by their declared check, benign clean, transport bounded."""
     by_kind: dict[str, list[FaultResult]] = {"contract": [], "transport": [], "benign": []}
     for r in results:
-        if r.fault is not BASELINE:
+        if r.fault.name != BASELINE.name:
             by_kind[r.fault.kind].append(r)
     return {
         "baseline_clean": bool(results) and results[0].ok,

@@ -59,8 +59,8 @@ def file_handlers(report_dir: Path, history: Path | None = None) -> list[Handler
 
 
 def write_reports(report_dir: Path, summary: dict[str, Any], history: Path | None = None) -> None:
-    """Write the whole report folder for a finished run's ``summary`` (the selftest's report, and
-    a report rebuilt from a summary). One writer failing is reported and does not stop the others."""
+    """Write the whole report folder for a finished run's ``summary`` (a report rebuilt
+    from a summary). One writer failing is reported and does not stop the others."""
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     session = Session(None, file_handlers(report_dir, history))

@@ -28,12 +28,16 @@ class TestStarted:
 
 @dataclass
 class ExchangeJudged:
-    """One exchange a test sent, judged: its findings (each a Finding dict plus its ``profile``)."""
+    """One exchange a test sent, judged: its findings (each a Finding dict plus its ``profile``), and
+    how the exchange went (seconds it took, why it broke, the client's notes such as its retries)."""
 
     kind: ClassVar[str] = "exchange_judged"
     nodeid: str | None
     exchange_id: str
     findings: list[dict[str, Any]] = field(default_factory=list)
+    elapsed: float | None = None
+    broken: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

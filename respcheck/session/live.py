@@ -105,6 +105,7 @@ class LiveSession:
         self.outbox.append(ExchangeJudged(
             nodeid=self.recorder.test if self.recorder else None, exchange_id=exchange.id,
             findings=[dict(f.to_dict(), profile=p) for p, f in findings],
+            elapsed=exchange.elapsed, broken=exchange.broken, notes=list(exchange.notes),
         ))
         return findings
 

@@ -21,6 +21,14 @@ from respcheck.session.tally import Tally
 from respcheck.session.target import identity
 
 
+class Handler(Protocol):
+    """One output of a run (``respcheck.reports``): it sees every event, in order."""
+
+    name: str
+
+    def handle(self, event: Event) -> None: ...
+
+
 @dataclass(eq=False)  # hashable by identity: pytest keeps its plugins in a set
 class Handoff:
     """What ``respcheck run`` hands to pytest (as a plugin object): the target it resolved once,
@@ -29,14 +37,9 @@ class Handoff:
     target: Target
     exit_code: int | None = None
     lost: list[str] = field(default_factory=list)  # why the target stopped answering, if it did
-
-
-class Handler(Protocol):
-    """One output of a run (``respcheck.reports``): it sees every event, in order."""
-
-    name: str
-
-    def handle(self, event: Event) -> None: ...
+    # The handlers the run's events go to instead of the report folder's (the selftest: one report
+    # across its runs, and its verdicts read from the events); None: the report folder's.
+    outputs: list[Handler] | None = None
 
 
 class Session:
