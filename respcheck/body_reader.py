@@ -27,6 +27,7 @@ from respcheck.exchange import (
 from respcheck.sse import MAX_EVENTS, SSEParser, parse_sse
 from respcheck.wire import (
     UnsupportedEncoding,
+    Watchdog,
     content_codings,
     decoded_chunks,
 )
@@ -36,12 +37,13 @@ class BodyReader:
     """Reads one response body in chunks, within the size cap and the timeouts, into the exchange."""
 
     def __init__(self, target: Target, ex: Exchange, response: httpx.Response,
-                 started: float, deadline: float) -> None:
+                 started: float, deadline: float, watchdog: Watchdog) -> None:
         self.target = target
         self.ex = ex
         self.response = response
         self.started = started
         self.deadline = deadline
+        self.watchdog = watchdog  # cuts the socket at the deadline (a blocked read then returns)
         self.received = 0
         self.timed_out = threading.Event()
         self.finished = False  # set once reading stopped: the watchdog must not cut a pooled connection
@@ -49,9 +51,7 @@ class BodyReader:
 
     def read(self) -> None:
         sse = self._is_event_stream()
-        watchdog = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._cut)
-        watchdog.daemon = True
-        watchdog.start()
+        cut = self.watchdog.arm(self.deadline, self._cut)
         try:
             if sse:
                 self._read_stream()
@@ -59,7 +59,7 @@ class BodyReader:
                 self._read_body()
         finally:
             self.finished = True
-            watchdog.cancel()
+            self.watchdog.disarm(cut)
 
     def _is_event_stream(self) -> bool:
         media = self.ex.media_type

@@ -50,6 +50,7 @@ from respcheck.redact import redact_exchange, redact_headers, redact_url, regist
 from respcheck.wire import (
     ACCEPTED_ENCODINGS,
     ExchangeDeadline,
+    Watchdog,
     bound_transport,
 )
 
@@ -130,6 +131,7 @@ class ResponsesClient:
         self._ids = itertools.count(1)
         t = target.timeouts
         self._deadline = ExchangeDeadline()
+        self._watchdog = Watchdog()
         self._http = httpx.Client(
             base_url=base_url,
             # only codings respcheck inflates within bounds (httpx would add br/zstd when installed)
@@ -331,7 +333,7 @@ class ResponsesClient:
             ex.headers = {k.lower(): v for k, v in fields[:MAX_HEADER_FIELDS]}
             timeouts = request.extensions["timeout"]
             timeouts["read"] = max(0.001, min(t.between_events, deadline - time.monotonic()))
-            reader = BodyReader(self.target, ex, response, started, deadline)
+            reader = BodyReader(self.target, ex, response, started, deadline, self._watchdog)
             reader.capped_by_total = timeouts["read"] < t.between_events
             if len(fields) > MAX_HEADER_FIELDS:
                 ex.broken = f"the target sent {len(fields)} header fields (respcheck reads at most " \

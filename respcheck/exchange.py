@@ -76,7 +76,7 @@ class Request:
     body: Any = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)  # weakly keyed: checks.common.kept_per_exchange
 class Exchange:
     """A request and its response: a JSON body or an ordered list of SSE events."""
 

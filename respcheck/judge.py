@@ -81,11 +81,17 @@ def judge_latest(
     if not history:
         return []
     latest = history[-1].id
+    # A sequence check reads the whole scenario, so running every one after every exchange costs
+    # the square of the scenario's length (200 generated requests: 20,000 passes); only those
+    # whose findings can be about the latest exchange's endpoint can say anything new.
+    about = [c for c in all_checks() if c.scope == "sequence" and c.about(history[-1].endpoint)]
+    if not about:
+        return []
     seen: set[tuple[str, str, str]] = set()
     out: list[tuple[str, Finding]] = []
     for profile in profiles:
         chosen = _profile(profile)
-        for f in judge_sequence(history, chosen):
+        for f in judge_sequence(history, chosen, about):
             key = (f.check_id, f.location, f.message)
             if f.exchange_id == latest and key not in seen:
                 seen.add(key)

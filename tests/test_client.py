@@ -928,3 +928,35 @@ def test_suites_never_crash_on_unexpected_answers(server: RawServer, tmp_path, a
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["totals"].get("failed", 0) > 5
     assert KEY not in out and KEY not in junit
+
+
+def test_the_watchdog_runs_each_armed_action_at_its_time_and_never_a_disarmed_one() -> None:
+    from respcheck.wire import Watchdog
+
+    watchdog, ran, done = Watchdog(), [], threading.Event()
+    now = time.monotonic()
+    late = watchdog.arm(now + 0.3, lambda: (ran.append("late"), done.set()))
+    dropped = watchdog.arm(now + 0.1, lambda: ran.append("dropped"))
+    watchdog.arm(now + 0.05, lambda: ran.append("early"))  # armed last, due first: wakes the thread
+    watchdog.disarm(dropped)
+    assert done.wait(5), "the watchdog never ran the last action"
+    assert ran == ["early", "late"]
+    assert time.monotonic() - now >= 0.3
+    watchdog.disarm(late)  # after it ran: harmless
+
+
+def test_an_action_that_raises_does_not_stop_the_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
+    from respcheck.wire import Watchdog
+
+    reported: list[type[BaseException]] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: reported.append(args.exc_type))
+    watchdog, done = Watchdog(), threading.Event()
+
+    def broken() -> None:
+        raise RuntimeError("a cut that failed")
+
+    watchdog.arm(time.monotonic(), broken)
+    watchdog.arm(time.monotonic() + 0.05, done.set)
+    assert done.wait(5)
+    assert reported == [RuntimeError]
+

@@ -27,6 +27,7 @@ from respcheck.checks.common import (
     body_ptr,
     final_response,
     is_success,
+    kept_per_exchange,
     path_response_id,
     response_objects,
 )
@@ -177,13 +178,13 @@ def completed_at_limit(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 # -- across the calls of one scenario -------------------------------------------------------------
 
 
-def _responses_in(ex: Exchange) -> Iterator[tuple[dict[str, Any], str]]:
+@kept_per_exchange  # every sequence check reads it for every exchange of the scenario
+def _responses_in(ex: Exchange) -> tuple[tuple[dict[str, Any], str], ...]:
     """The Response objects of an exchange that name their id (a 2xx answer)."""
     if not is_success(ex):
-        return
-    for response, ptr in response_objects(ex):
-        if isinstance(response.get("id"), str):
-            yield response, ptr
+        return ()
+    return tuple((response, ptr) for response, ptr in response_objects(ex)
+                 if isinstance(response.get("id"), str))
 
 
 @check(

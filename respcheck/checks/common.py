@@ -8,6 +8,7 @@ reads the same in a recording, a HAR and a report: ``/response/body/usage``,
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
@@ -94,6 +95,42 @@ def per_exchange(func: Callable[[Exchange], T]) -> Callable[[Exchange], T]:
         return value
 
     return once
+
+
+def kept_per_exchange(func: Callable[[Exchange], T]) -> Callable[[Exchange], T]:
+    """Compute ``func(exchange)`` once per exchange, kept while the exchange lives.
+
+    ``per_exchange`` keeps only the last exchange's value, which suits judge(); a sequence check
+    reads every exchange of the scenario, and a live run asks it again after each new exchange
+    (200 generated requests: 20,000 reads), so each exchange's value is kept, keyed on the
+    exchange's identity (held weakly: the entry goes with the exchange), its events list, event
+    count and body, as ``per_exchange`` does. Callers must not mutate the value.
+    """
+    kept: dict[int, tuple[Any, ...]] = {}
+
+    @wraps(func)
+    def remembered(exchange: Exchange) -> T:
+        events = exchange.events
+        count = len(events) if events is not None else -1
+        entry = kept.get(id(exchange))
+        if (
+            entry is not None
+            and entry[0]() is exchange
+            and entry[1] is events
+            and entry[2] == count
+            and entry[3] is exchange.body
+        ):
+            return entry[4]
+        value = func(exchange)
+        key = id(exchange)
+
+        def forget(_: object) -> None:  # the exchange is gone: so is its entry
+            kept.pop(key, None)
+
+        kept[key] = (weakref.ref(exchange, forget), events, count, exchange.body, value)
+        return value
+
+    return remembered
 
 
 @per_exchange

@@ -93,11 +93,18 @@ class Check:
         assert self.func is not None, f"{self.id} is a scenario check"
         return [self._finding(violation, exchange.id) for violation in self.func(exchange, ctx)]
 
+    def about(self, endpoint: str) -> bool:
+        """Whether a finding of this check can be about an exchange of ``endpoint``."""
+        return self.endpoints is None or endpoint in self.endpoints
+
     def run_sequence(self, exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Finding]:
+        """The findings about exchanges of the check's endpoints (which it reads others to judge):
+        so a live run need not run it when the exchange that just arrived is of another endpoint."""
         assert self.func is not None, f"{self.id} is a scenario check"
         for violation in self.func(exchanges, ctx):
             about = exchanges[violation.exchange if violation.exchange is not None else -1]
-            yield self._finding(violation, about.id)
+            if self.about(about.endpoint):
+                yield self._finding(violation, about.id)
 
     def _finding(self, violation: Violation, exchange_id: str) -> Finding:
         return Finding(

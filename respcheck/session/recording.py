@@ -1,10 +1,21 @@
 """The recorder: every exchange a process sends, redacted, appended to its own part of the report
-(``exchanges-<worker>.jsonl``) and flushed as it happens, so memory does not grow with the run.
-The ``exchanges.jsonl`` handler (respcheck.reports.exchanges) joins the parts at the end. The
-running test's records are also kept (``current``, until the next test) for its failure's repro."""
+(``exchanges-<worker>.jsonl``), so memory does not grow with the run. The ``exchanges.jsonl``
+handler (respcheck.reports.exchanges) joins the parts at the end. The running test's records are
+also kept (``current``, until the next test) for its failure's repro.
+
+Redacting and writing a record costs more than half a millisecond (a whole Response, or every
+event of a stream, serialised twice), so it happens off the request's path: the caller only takes
+the record and queues it; one writer thread redacts, writes and flushes, in order. The queue is
+bounded (``QUEUED``), so a slow disk slows the run instead of growing memory. ``flush`` waits
+until every queued record is written; ``current`` and ``close`` flush first, so the repro of a
+test and the file at the end hold every record. A writing error is raised to the caller at its
+next call (or at ``flush``/``close``), never lost.
+"""
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -14,6 +25,12 @@ from respcheck.redact import redact_record
 from respcheck.session.repro import exchange_record
 
 EXCHANGE_PARTS = "exchanges-*.jsonl"
+# Records waiting for the writer at most: enough to ride out a slow write, bounded so that memory
+# stays flat whatever the disk does (a waiting record mostly shares its body with its exchange).
+QUEUED = 64
+
+# (the record, the list of the test it belongs to) or None: the writer stops.
+_Job = tuple[dict[str, Any], list[dict[str, Any]]] | None
 
 
 class Recorder:
@@ -21,21 +38,71 @@ class Recorder:
         self.path = report_dir / f"exchanges-{part}.jsonl" if report_dir is not None else None
         self.target = target
         self.test: str | None = None  # node id of the test making the requests
-        self.current: list[dict[str, Any]] = []  # the records of that test, in order
+        self._current: list[dict[str, Any]] = []  # the records of that test, in order, once written
         self._out: TextIO | None = None
+        self._jobs: queue.Queue[_Job] = queue.Queue(maxsize=QUEUED)
+        self._writer: threading.Thread | None = None
+        self._starting = threading.Lock()  # one writer, however many threads record
+        self._error: BaseException | None = None
 
     def begin(self, test: str | None) -> None:
         """The test whose requests follow (None between tests)."""
         self.test = test
-        self.current = []
+        self._current = []
+
+    @property
+    def current(self) -> list[dict[str, Any]]:
+        """The running test's records, redacted, in order: every one recorded so far."""
+        self.flush()
+        return self._current
 
     def __call__(self, exchange: Exchange) -> None:
-        record = exchange_record(exchange)
+        self._raise_error()
+        record = exchange_record(exchange)  # now: the exchange may change once returned to the test
         record["started_at"] = round(time.time() - (exchange.elapsed or 0.0), 6)  # wall clock, for the HAR
         record["test"] = self.test
         record["target"] = self.target
+        with self._starting:
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_all, name="respcheck-recorder",
+                                                daemon=True)
+                self._writer.start()
+        self._jobs.put((record, self._current))
+
+    def flush(self) -> None:
+        """Wait until every record queued so far is written (and raise what writing raised)."""
+        if self._writer is not None:
+            self._jobs.join()
+        self._raise_error()
+
+    def close(self) -> None:
+        """Write what is queued, stop the writer and close the file (raises a writing error)."""
+        with self._starting:
+            if self._writer is not None:
+                self._jobs.put(None)
+                self._writer.join()
+                self._writer = None
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        self._raise_error()
+
+    def _write_all(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                if self._error is None:  # after a failure, drain without writing (the caller is told)
+                    self._write(*job)
+            except BaseException as exc:  # raised again in the caller's thread
+                self._error = exc
+            finally:
+                self._jobs.task_done()
+
+    def _write(self, record: dict[str, Any], test_records: list[dict[str, Any]]) -> None:
         record = redact_record(record)
-        self.current.append(record)
+        test_records.append(record)
         if self.path is None:
             return
         if self._out is None:
@@ -44,7 +111,7 @@ class Recorder:
         self._out.write(to_json_line(record) + "\n")  # strict JSON, whatever the target sent
         self._out.flush()
 
-    def close(self) -> None:
-        if self._out is not None:
-            self._out.close()
-            self._out = None
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
