@@ -3,6 +3,7 @@ and the sequence checks judged over one scenario."""
 
 from __future__ import annotations
 
+from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 from respcheck.judge import judge, judge_latest, judge_recording, judge_sequence
 from respcheck.replay.jsonl import exchange_from_record
@@ -64,3 +65,80 @@ def test_sequence_checks_run_only_in_judge_sequence() -> None:
     # Live: reported once, when the exchange that shows it arrives.
     assert judge_latest(exchanges[:2]) == []
     assert [f.check_id for _, f in judge_latest(exchanges)] == ["lifecycle.model"]
+
+
+def _call(index: int, method: str, path: str, status: int, body: object, request: object = None) -> Exchange:
+    return exchange_from_record({
+        "id": f"x/{index}",
+        "request": {"method": method, "path": path, "body": request, "query": {}},
+        "response": {"status": status, "content_type": "application/json", "body": body},
+    })
+
+
+def _response(rid: str, status: str = "completed", model: str = "gpt-4.1-mini") -> dict:
+    return {"id": rid, "object": "response", "created_at": 1, "status": status, "model": model, "output": []}
+
+
+def _every_sequence_check_fires() -> list[Exchange]:
+    create = {"model": "gpt-4.1-mini", "input": "hi"}
+    base = "/v1/responses"
+    return [
+        _call(0, "POST", base, 200, _response("resp_a"), {**create, "store": False}),
+        _call(1, "GET", f"{base}/resp_a", 200, _response("resp_a")),  # lifecycle.store_false
+        _call(2, "POST", base, 200, _response("resp_b"), create),
+        _call(3, "GET", f"{base}/resp_b", 200, _response("resp_b", model="gpt-other")),  # model, matches
+        _call(4, "POST", base, 200, _response("resp_c", "in_progress"), {**create, "background": True}),
+        _call(5, "POST", f"{base}/resp_c/cancel", 400, {"error": {"message": "no"}}),  # lifecycle.cancel
+        _call(6, "DELETE", f"{base}/resp_b", 200, {"id": "resp_b", "object": "response", "deleted": True}),
+        _call(7, "GET", f"{base}/resp_b/input_items", 200, {"object": "list", "data": []}),  # deleted
+        _call(8, "POST", base, 200, _response("resp_d"), create),
+    ]
+
+
+def test_judge_latest_runs_only_the_sequence_checks_about_the_latest_endpoint_and_finds_the_same() -> None:
+    """A live run judges the sequence after every exchange; the checks whose findings cannot be about
+    the latest exchange's endpoint are skipped, with the same findings as running them all."""
+    exchanges = _every_sequence_check_fires()
+    fired = {f.check_id for f in judge_sequence(exchanges)}
+    assert {"lifecycle.store_false", "lifecycle.model", "lifecycle.cancel", "lifecycle.deleted",
+            "lifecycle.retrieve_matches_create"} <= fired
+    for end in range(1, len(exchanges) + 1):
+        history = exchanges[:end]
+        every = [f for f in judge_sequence(history) if f.exchange_id == history[-1].id]
+        assert [f for _, f in judge_latest(history)] == every, history[-1].id
+
+
+def test_a_sequence_check_reports_only_about_exchanges_of_its_endpoints() -> None:
+    from respcheck.checks.registry import all_checks, get_check
+
+    for check in (c for c in all_checks() if c.scope == "sequence"):
+        assert check.endpoints is not None, f"{check.id}: a sequence check names the endpoints it judges"
+    exchanges = _every_sequence_check_fires()
+    by_id = {ex.id: ex for ex in exchanges}
+    for finding in judge_sequence(exchanges):
+        assert by_id[finding.exchange_id or ""].endpoint in (get_check(finding.check_id).endpoints or ())
+
+
+def test_the_sequence_checks_response_objects_are_kept_per_exchange_while_it_lives() -> None:
+    import gc
+    import weakref
+
+    from respcheck.checks.common import kept_per_exchange
+
+    calls: list[str] = []
+
+    @kept_per_exchange
+    def ids(ex: Exchange) -> tuple[str, ...]:
+        calls.append(ex.id)
+        return (str(ex.body.get("id")),) if isinstance(ex.body, dict) else ()
+
+    first, second = _every_sequence_check_fires()[:2]
+    for _ in range(3):
+        assert ids(first) == ("resp_a",) and ids(second) == ("resp_a",)
+    assert calls == ["x/0", "x/1"]  # each computed once, however often and interleaved it is read
+    second.body = _response("resp_z")  # another body: computed again
+    assert ids(second) == ("resp_z",) and calls == ["x/0", "x/1", "x/1"]
+    alive = weakref.ref(second)
+    del first, second
+    gc.collect()
+    assert alive() is None  # the kept value does not keep its exchange alive
