@@ -201,19 +201,19 @@ def parse_json(text: str) -> Any:
         if "integer string conversion" in str(exc):  # int() refuses 4,300+ digits
             raise JSONProblem("an integer of more than 4,300 digits is beyond 64 bits") from None
         raise
-    if (
-        text.count("[") + text.count("{") > MAX_JSON_DEPTH
-        or _LONG_DIGITS.search(text)
-        or _HUGE_EXPONENT.search(text)
-    ):
-        problem = json_value_problem(value)
+    # a huge or non-finite number needs 20 digits in a row or a 3-digit exponent in the text
+    numbers = bool(_LONG_DIGITS.search(text) or _HUGE_EXPONENT.search(text))
+    if numbers or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        problem = json_value_problem(value, numbers=numbers)
         if problem:
             raise JSONProblem(problem)
     return value
 
 
-def json_value_problem(value: Any) -> str | None:
-    """Why a parsed value cannot be judged or written as JSON: too deep, a huge or non-finite number."""
+def json_value_problem(value: Any, *, numbers: bool = True) -> str | None:
+    """Why a parsed value cannot be judged or written as JSON: too deep, a huge or non-finite number
+    (``numbers=False``: only too deep, for a text that cannot hold such a number)."""
+    kinds: type | tuple[type, ...] = (dict, list, int, float) if numbers else (dict, list)
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
@@ -221,7 +221,7 @@ def json_value_problem(value: Any) -> str | None:
             if depth > MAX_JSON_DEPTH:
                 return f"nested deeper than {MAX_JSON_DEPTH} levels"
             children = node.values() if isinstance(node, dict) else node
-            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list | int | float))
+            stack.extend((c, depth + 1) for c in children if isinstance(c, kinds))
         elif isinstance(node, float) and not math.isfinite(node):
             return f"a number that overflows to {node} is not a finite JSON number"
         elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= INT_LIMIT:
