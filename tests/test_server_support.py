@@ -96,18 +96,18 @@ def openresponses_problems(
         error_schema = profile.validator("error")
         assert error_schema is not None
         for error in error_schema.errors(exchange.body, limit=20):
-            yield f"openresponses error{error.pointer}: {error.message}"
+            yield f"openresponses error{error.pointer}: {error.text}"
         return
     if exchange.events is None:
         if exchange.endpoint == "compact" and exchange.status == 200:
             compact_schema = profile.validator("compact_result")
             assert compact_schema is not None
             for error in compact_schema.errors(exchange.body, limit=20):
-                yield f"openresponses compact_result{error.pointer}: {error.message}"
+                yield f"openresponses compact_result{error.pointer}: {error.text}"
         if exchange.endpoint in ("create", "retrieve", "cancel") and exchange.status == 200:
             for error in response_schema.errors(exchange.body, limit=20):
                 if not _allowed(error.pointer, allowed):
-                    yield f"openresponses response{error.pointer}: {error.message}"
+                    yield f"openresponses response{error.pointer}: {error.text}"
         return
     for event in exchange.json_events:
         validator = profile.validator(f"events/{event.type}")
@@ -116,11 +116,11 @@ def openresponses_problems(
             continue
         for error in validator.errors(event.json, limit=20):
             if not _allowed(error.pointer, allowed):
-                yield f"openresponses event {event.index} {event.type}{error.pointer}: {error.message}"
+                yield f"openresponses event {event.index} {event.type}{error.pointer}: {error.text}"
         if isinstance(event.json.get("response"), dict):
             for error in response_schema.errors(event.json["response"], limit=20):
                 if not _allowed(error.pointer, allowed):
-                    yield f"openresponses event {event.index} response{error.pointer}: {error.message}"
+                    yield f"openresponses event {event.index} response{error.pointer}: {error.text}"
 
 
 def final_response(exchange: Exchange) -> dict[str, Any]:

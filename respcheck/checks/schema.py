@@ -41,7 +41,7 @@ from respcheck.checks.common import (
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
-from respcheck.schemas import evolution, explain
+from respcheck.schemas import evolution
 from respcheck.schemas.explain import Problem
 from respcheck.schemas.registry import SchemaValidator, relaxations, schema_clause
 
@@ -59,16 +59,7 @@ def problems(
     validator: SchemaValidator, instance: Any, limit: int | None = MAX_PROBLEMS_PER_OBJECT
 ) -> list[Problem]:
     """Why ``instance`` fails ``validator`` (empty when it is valid), most specific first."""
-    if validator.is_valid(instance):
-        return []
-    found = explain.problems(validator.raw_errors(instance), limit, validator.schema)
-    if not found:  # cannot happen unless the engine changes: keep the registry's explanation
-        return [Problem(_path_of(e.pointer), e.message) for e in validator.errors(instance, limit)]
-    return found
-
-
-def _path_of(pointer: str) -> tuple[str, ...]:
-    return tuple(jsonpointer.tokens(pointer))
+    return validator.errors(instance, limit)
 
 
 def subject(label: str, path: tuple[Any, ...]) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from respcheck import jsonpointer
 from respcheck.jsontypes import clipped, json_type, shown
 
 UNION_KINDS = ("AnyOf", "OneOfNotValid")
@@ -28,6 +29,12 @@ class Problem:
     path: tuple[Any, ...]  # inside the validated instance
     text: str  # what is wrong there, e.g. "required property 'id' is missing"
     kind: str = ""  # the failed keyword's kind (Required, Type, Enum...)
+    allowed: tuple[Any, ...] = ()  # an Enum's or a Constant's values (a caller may word them its way)
+
+    @property
+    def pointer(self) -> str:
+        """Where, as a JSON pointer into the validated instance."""
+        return jsonpointer.join("", *self.path)
 
 
 def kind_name(error: Any) -> str:
@@ -150,6 +157,16 @@ def describe(error: Any) -> str:
     return clipped(error.message, 160)
 
 
+def allowed_values(error: Any) -> tuple[Any, ...]:
+    """The values an Enum or a Constant error allows (empty for any other kind)."""
+    kind = kind_name(error)
+    if kind == "Enum":
+        return tuple(error.kind.options)
+    if kind == "Constant":
+        return (error.kind.expected_value,)
+    return ()
+
+
 def problems(
     errors: Iterable[Any], limit: int | None = None, schema: dict[str, Any] | None = None
 ) -> list[Problem]:
@@ -166,7 +183,7 @@ def problems(
         path, kind = tuple(error.instance_path), kind_name(error)
         if kind != "Required" and any(p.path == path for p in out):
             continue
-        problem = Problem(path, describe(error), kind)
+        problem = Problem(path, describe(error), kind, allowed_values(error))
         if problem not in out:
             out.append(problem)
     return out[:limit]

@@ -2,30 +2,22 @@
 
 jsonschema-rs decides valid / invalid (it is about 600x faster than the pure-Python
 ``jsonschema``, which matters when every event of every stream is validated). A failure is
-explained on demand: the checks explain jsonschema-rs's own errors (``raw_errors``, read by
-``schemas.explain``); ``errors`` asks the pure-Python ``jsonschema``, whose ``best_match``
-names the one field to look at (the reference server's request validation uses it).
+explained on demand from jsonschema-rs's own errors (``raw_errors``) by ``schemas.explain``:
+``errors`` gives its problems (the checks, the reference server's request validation).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
 
-from respcheck import jsonpointer
 from respcheck.resources import schemas_root
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaError:
-    pointer: str  # JSON pointer into the validated instance
-    message: str
+from respcheck.schemas import explain
+from respcheck.schemas.explain import Problem
 
 
 class SchemaValidator:
@@ -38,33 +30,19 @@ class SchemaValidator:
         # Valid or not: the engine's own method, with no Python frame around it (it is called
         # for every event of every stream).
         self.is_valid: Callable[[Any], bool] = self._fast.is_valid
-        self._slow: jsonschema.protocols.Validator | None = None
 
     def raw_errors(self, instance: Any) -> list[Any]:
         """jsonschema-rs's own errors (each ``kind`` carries a failed union's member errors as
         ``context``), for callers that explain failures themselves (``schemas.explain``)."""
         return list(self._fast.iter_errors(instance))
 
-    def errors(self, instance: Any, limit: int | None = 3) -> list[SchemaError]:
-        """The most relevant reasons ``instance`` is invalid (empty when it is valid)."""
-        if self._fast.is_valid(instance):
+    def errors(self, instance: Any, limit: int | None = 3) -> list[Problem]:
+        """Why ``instance`` is invalid (empty when it is valid), most specific first: the first
+        ``limit`` problems, or all of them (``schemas.explain``, the one place a schema error
+        becomes words; each problem's ``pointer`` says where)."""
+        if self.is_valid(instance):
             return []
-        if self._slow is None:
-            cls = jsonschema.validators.validator_for(self.schema, default=jsonschema.Draft202012Validator)
-            self._slow = cls(self.schema)
-        found = list(self._slow.iter_errors(instance))
-        if not found:  # the two engines disagree; report what the fast one says
-            return [
-                SchemaError(_pointer(e.instance_path), e.message)
-                for e in list(self._fast.iter_errors(instance))[:limit]
-            ]
-        best = jsonschema.exceptions.best_match(found)
-        ordered = [best] + [e for e in sorted(found, key=jsonschema.exceptions.relevance) if e is not best]
-        return [SchemaError(_pointer(e.absolute_path), e.message) for e in ordered[:limit]]
-
-
-def _pointer(path: Any) -> str:
-    return jsonpointer.join("", *path)
+        return explain.problems(self.raw_errors(instance), limit, self.schema)
 
 
 @cache

@@ -6,7 +6,6 @@ bytes and the typed readers are ``request_json``; ``input`` is ``input_items.nor
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -181,14 +180,24 @@ def check_against_schema(body: dict[str, Any]) -> None:
     if validator is None or validator.is_valid(judged):
         return
     errors = validator.errors(judged, limit=1)
-    pointer, message = (errors[0].pointer, errors[0].message) if errors else ("", "invalid request")
-    param = jsonpointer.dotted_pointer(pointer)
-    enum = re.match(r"^(.*) is not one of \[(.*)\]$", message)
-    if enum:
-        raise invalid_value(param, f"Invalid value: {enum.group(1)}. Supported values are: {enum.group(2)}.")
+    if not errors:
+        raise invalid_value(None, "Invalid request: invalid request.")
+    problem = errors[0]
+    param = jsonpointer.dotted_pointer(problem.pointer)
+    if problem.kind == "Enum":  # OpenAI's words for it
+        supported = ", ".join(repr(v) for v in problem.allowed)
+        raise invalid_value(param, f"Invalid value: {_value_at(judged, problem.path)!r}. "
+                                   f"Supported values are: {supported}.")
+    message = problem.text
     raise invalid_value(
         param or None, f"Invalid '{param}': {message}." if param else f"Invalid request: {message}."
     )
+
+
+def _value_at(document: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        document = document[step]
+    return document
 
 
 def _parse_flags(body: dict[str, Any], params: CreateParams) -> None:
