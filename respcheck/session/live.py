@@ -4,11 +4,16 @@ A ``LiveSession`` starts the embedded reference server when the target is it, bu
 client with this process's share of the budget, records every exchange to this process's
 ``exchanges-<worker>.jsonl`` (session.recording), judges exchanges, and queues the events it
 emits (``outbox``) for the pytest wiring to carry to the Session.
+
+What belongs to the running test (its judged exchanges, error findings and queued events) is kept
+per thread (``contextvars`` context), so under ``--concurrency N`` the tests running at once in one
+process each see their own; what the process shares (client, budget, recorder) is thread-safe.
 """
 
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,21 +33,51 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class _RunningTest:
+    scenario: list[Exchange] = field(default_factory=list)  # its judged exchanges, in order
+    # its error findings (profile, finding), conformance and expectations alike: collected as the
+    # scenario goes on, shown together when it ends
+    errors: list[tuple[str, Finding]] = field(default_factory=list)
+    outbox: list[Event] = field(default_factory=list)  # events not yet carried to the Session
+
+
+@dataclass
 class LiveSession:
     target: Target  # as resolved once by the controller (the embedded server: not started yet)
     report_dir: Path | None
     worker: str = "main"
     workers: int = 1
+    concurrency: int = 1  # tests (and requests) under way at once in this process: --concurrency
     client: ResponsesClient | None = None
     server: RunningServer | None = None
-    outbox: list[Event] = field(default_factory=list)
     recorder: Recorder | None = None
-    scenario: list[Exchange] = field(default_factory=list)  # the running test's judged exchanges
     policy: CheckPolicy = field(default_factory=CheckPolicy)  # --checks, --exclude-checks, severity
     parameters: ParameterRules | None = None  # what each model accepts (declared, or probed once)
-    # The running test's error findings (profile, finding), conformance and expectations alike:
-    # collected as the scenario goes on, shown together when it ends.
-    errors: list[tuple[str, Finding]] = field(default_factory=list)
+    _running: ContextVar[_RunningTest | None] = field(
+        default_factory=lambda: ContextVar("respcheck-running-test", default=None), repr=False)
+
+    def _here(self) -> _RunningTest:
+        """The test running in this thread (context)."""
+        running = self._running.get()
+        if running is None:
+            running = _RunningTest()
+            self._running.set(running)
+        return running
+
+    @property
+    def scenario(self) -> list[Exchange]:
+        """The running test's judged exchanges."""
+        return self._here().scenario
+
+    @property
+    def errors(self) -> list[tuple[str, Finding]]:
+        """The running test's error findings (profile, finding)."""
+        return self._here().errors
+
+    @property
+    def outbox(self) -> list[Event]:
+        """Events emitted in this thread and not drained yet."""
+        return self._here().outbox
 
     def start(self) -> LiveSession:
         """Start the embedded server if the target is it, then the client; whatever fails, stops."""
@@ -61,7 +96,7 @@ class LiveSession:
                 self.target = self.target.with_base_url(self.server.base_url)
             # The budget is shared by this run's workers.
             self.client = ResponsesClient(self.target, budget=self.target.budget.split(self.workers),
-                                          recorder=self.recorder)
+                                          recorder=self.recorder, in_flight=self.concurrency)
             self.parameters = ParameterRules(self.target.unsupported_parameters, self.client.create,
                                              self._report_probe)
         except BaseException:
@@ -73,13 +108,13 @@ class LiveSession:
         """The test whose requests follow (None between tests): a new scenario."""
         if self.recorder is not None:
             self.recorder.begin(nodeid)
-        self.scenario = []
-        self.errors = []
+        here = self._here()
+        here.scenario, here.errors = [], []
 
     def conform(self, exchange: Exchange) -> list[tuple[str, Finding]]:
         """Judge the exchange and keep its error findings for the test's end; returns them."""
         errors = [(p, f) for p, f in self.judge(exchange) if f.severity is Severity.ERROR]
-        self.errors += errors
+        self.errors.extend(errors)
         return errors
 
     def expected(self, finding: Finding) -> None:
@@ -87,8 +122,8 @@ class LiveSession:
         policy: --exclude-checks, severities), kept for the test's end when it is an error."""
         profile = self.target.profiles[0]
         self.report([finding], profile)
-        self.errors += [(p, f) for p, f in self.policy.apply_all([(profile, finding)])
-                        if f.severity is Severity.ERROR]
+        self.errors.extend((p, f) for p, f in self.policy.apply_all([(profile, finding)])
+                           if f.severity is Severity.ERROR)
 
     def records(self) -> list[dict[str, Any]]:
         """The running test's exchanges as recorded (what its repro is built from)."""
@@ -127,7 +162,8 @@ class LiveSession:
         self.report([finding])
 
     def drain(self) -> list[Event]:
-        events, self.outbox = self.outbox, []
+        here = self._here()
+        events, here.outbox = here.outbox, []
         return events
 
     def budget_state(self, exhausted: str | None = None) -> BudgetState | None:

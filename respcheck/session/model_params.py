@@ -11,6 +11,7 @@ to that model again by this process.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -46,6 +47,7 @@ class ParameterRules:
         self._rejected = {model: set(params) for model, params in declared.items()}
         self._declared = {model: frozenset(params) for model, params in declared.items()}
         self._probed: set[tuple[str, str]] = set()
+        self._probing = threading.Lock()  # tests running at once (--concurrency) wait for the one probe
         self._send = send
         self._report = report
 
@@ -53,9 +55,11 @@ class ParameterRules:
         """Whether ``param`` may be sent to ``model`` (probing the target once when it is not declared)."""
         if param in self._declared.get(model, ()):
             return False
-        if param in PROBED and (model, param) not in self._probed:
-            self._probed.add((model, param))
-            self._probe(model, param)
+        if param in PROBED:
+            with self._probing:
+                if (model, param) not in self._probed:
+                    self._probed.add((model, param))
+                    self._probe(model, param)
         return param not in self._rejected.get(model, set())
 
     def rejected(self, model: str) -> frozenset[str]:

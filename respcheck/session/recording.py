@@ -10,6 +10,10 @@ bounded (``QUEUED``), so a slow disk slows the run instead of growing memory. ``
 until every queued record is written; ``current`` and ``close`` flush first, so the repro of a
 test and the file at the end hold every record. A writing error is raised to the caller at its
 next call (or at ``flush``/``close``), never lost.
+
+The running test and its records belong to the thread (strictly, the ``contextvars`` context) that
+runs it: under ``--concurrency N`` several tests record at once, each seeing only its own; a thread a
+test starts to send for it (``generate.ahead``) carries the test's context along.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,41 +39,64 @@ QUEUED = 64
 _Job = tuple[dict[str, Any], list[dict[str, Any]]] | None
 
 
+@dataclass
+class _Running:
+    test: str | None = None  # node id of the test making the requests
+    records: list[dict[str, Any]] = field(default_factory=list)  # that test's records, in order, once written
+
+
 class Recorder:
     def __init__(self, report_dir: Path | None, part: str, target: str) -> None:
         self.path = report_dir / f"exchanges-{part}.jsonl" if report_dir is not None else None
         self.target = target
-        self.test: str | None = None  # node id of the test making the requests
-        self._current: list[dict[str, Any]] = []  # the records of that test, in order, once written
+        self._running: ContextVar[_Running | None] = ContextVar(f"respcheck-recorder-{id(self)}",
+                                                                default=None)
         self._out: TextIO | None = None
         self._jobs: queue.Queue[_Job] = queue.Queue(maxsize=QUEUED)
         self._writer: threading.Thread | None = None
         self._starting = threading.Lock()  # one writer, however many threads record
         self._error: BaseException | None = None
 
+    def _here(self) -> _Running:
+        """The running test of this thread (context), made on first use."""
+        running = self._running.get()
+        if running is None:
+            running = _Running()
+            self._running.set(running)
+        return running
+
+    @property
+    def test(self) -> str | None:
+        """Node id of the test making the requests (in this thread)."""
+        return self._here().test
+
+    @test.setter
+    def test(self, test: str | None) -> None:
+        self._here().test = test
+
     def begin(self, test: str | None) -> None:
-        """The test whose requests follow (None between tests)."""
-        self.test = test
-        self._current = []
+        """The test whose requests follow (None between tests), in this thread."""
+        self._running.set(_Running(test))
 
     @property
     def current(self) -> list[dict[str, Any]]:
-        """The running test's records, redacted, in order: every one recorded so far."""
+        """The running test's records (in this thread), redacted, in order: every one recorded so far."""
         self.flush()
-        return self._current
+        return self._here().records
 
     def __call__(self, exchange: Exchange) -> None:
         self._raise_error()
         record = exchange_record(exchange)  # now: the exchange may change once returned to the test
         record["started_at"] = round(time.time() - (exchange.elapsed or 0.0), 6)  # wall clock, for the HAR
-        record["test"] = self.test
+        running = self._here()
+        record["test"] = running.test
         record["target"] = self.target
         with self._starting:
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_all, name="respcheck-recorder",
                                                 daemon=True)
                 self._writer.start()
-        self._jobs.put((record, self._current))
+        self._jobs.put((record, running.records))
 
     def flush(self) -> None:
         """Wait until every record queued so far is written (and raise what writing raised)."""
