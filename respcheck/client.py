@@ -27,6 +27,7 @@ import ipaddress
 import itertools
 import json
 import os
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -102,7 +103,10 @@ class ResponsesClient:
         environ: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        in_flight: int = 1,
     ) -> None:
+        """``in_flight``: at most this many requests under way at once (tests run at once share the
+        client: ``--concurrency``); the rate limit holds across all of them."""
         base_url = target.resolved_base_url(environ)
         if base_url is None:
             raise ValueError(
@@ -123,6 +127,7 @@ class ResponsesClient:
         self.recorder = recorder
         self._sleep = sleep
         self._limiter = RateLimiter(self.budget.budget.requests_per_second, sleep=sleep)
+        self._slots = threading.BoundedSemaphore(max(1, in_flight))
         self._api_key = target.api_key(environ)
         register_secret(self._api_key)
         self._key_refusals = 0  # of the first authenticated requests, how many were refused
@@ -228,9 +233,10 @@ class ResponsesClient:
         waited: list[str] = []
         for attempt in range(attempts):
             self.budget.charge_request(retry=attempt > 0)
-            self._limiter.acquire()
             credential = (key or self._api_key) if auth else None
-            outcome = self._attempt(method, path, json, content, params, headers, credential)
+            with self._slots:  # the slot first: a request the limiter let go is sent at once
+                self._limiter.acquire()
+                outcome = self._attempt(method, path, json, content, params, headers, credential)
             ex = outcome.exchange
             if waited:
                 ex.notes.append(f"attempt {attempt + 1} of {attempts}, after {'; '.join(waited)}")
@@ -256,6 +262,11 @@ class ResponsesClient:
         self._key_refusals += 1
         if self._key_refusals >= self._refusals_to_stop:
             raise KeyRefused(refused_message(self.target, ex.status))
+
+    @property
+    def key_accepted(self) -> bool:
+        """Whether the target has answered a request sent with its key with anything but a refusal."""
+        return self._key_accepted
 
     @property
     def spend(self) -> Spend:

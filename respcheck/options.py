@@ -55,6 +55,10 @@ OPTIONS = (
     Option("update_baseline", "--update-baseline", "Write --baseline from this run (keeping the reasons "
            "of entries that still match).", bool, target=False, pytest_dest="respcheck_update_baseline",
            is_flag=True),
+    Option("concurrency", "--concurrency", "Run up to N independent tests at once, in this process (the "
+           "reports are a sequential run's; never beyond the target's requests_per_second). Default: "
+           "16 for a remote target, 1 for the embedded server.", int, target=False,
+           pytest_dest="respcheck_concurrency"),
     Option("progress", "--progress", "live | lines | off: a live line on a terminal, a plain line every "
            "10 s in a CI log (respcheck run's default: live on a terminal, else lines).", target=False,
            pytest_dest="respcheck_progress"),

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, settings
 
 from respcheck.budget import BudgetExhausted
 from respcheck.checks.policy import CheckPolicy, UnknownCheck, require_known, split_patterns
+from respcheck.concurrency import run_concurrently
 from respcheck.config import CAPABILITIES, MODEL_ROLES, ConfigError, Target, unnamed_role_reason
 from respcheck.coverage_first import (
     LIVE_PHASES,
@@ -109,6 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "area(name): the suite area a test belongs to (create, lifecycle...)")
     config.addinivalue_line("markers", "scenario(name, **params): a stable name the selftest's faults pick "
                             "this test by (params: only the parametrisations with these values)")
+    config.addinivalue_line("markers", "serial: under --concurrency, runs alone (it changes what other tests "
+                            "would see)")
     for capability in CAPABILITIES:
         config.addinivalue_line(
             "markers", f"{capability}: needs the '{capability}' capability; skipped when not claimed"
@@ -205,6 +208,61 @@ def _unserved_by_reference(target: Target) -> dict[str, str]:
     return wire_form(target.profiles).unserved if target.embedded else {}
 
 
+# -- tests at once (--concurrency N, respcheck.concurrency) ----------------------------------------
+
+# Against a remote target most of a run is waiting for answers: this many tests wait at once by default.
+REMOTE_CONCURRENCY = 16
+
+
+def _distributed(config: pytest.Config) -> bool:
+    """An xdist run: a worker, or the controller of -n N (each worker is a process of its own)."""
+    return getattr(config, "workerinput", None) is not None or getattr(config.option, "dist", "no") != "no"
+
+
+def concurrency_of(config: pytest.Config) -> int:
+    """How many tests may run at once in this process: --concurrency, else 16 against a remote target
+    and 1 against the embedded server (measured: on the reference server the run is CPU-bound, and
+    threads only add switching)."""
+    given = config.getoption("respcheck_concurrency")
+    if given is not None and given < 1:
+        raise pytest.UsageError(f"--concurrency: {given} is not a number of tests — pass 1 or more")
+    if _distributed(config):
+        if given is not None and given > 1:
+            raise pytest.UsageError("--concurrency runs tests at once in one process, -n in several: "
+                                    "choose one")
+        return 1
+    if given is not None:
+        return int(given)
+    return 1 if target_of(config).embedded else REMOTE_CONCURRENCY
+
+
+def _runs_alone(item: pytest.Item, budget_limits_requests: bool) -> bool:
+    """A test marked ``serial``; and, when the budget caps the requests, a generated test: its share is
+    what the tests before it left (respcheck.coverage_first), so they run after all others, in order."""
+    return item.get_closest_marker("serial") is not None or (budget_limits_requests and is_generated(item))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """With --concurrency N > 1: the tests run up to N at once (pytest's own loop otherwise)."""
+    config = session.config
+    if config.option.collectonly or (session.testsfailed and not config.option.continue_on_collection_errors):
+        return None  # pytest's own loop says so
+    if not any(_is_live(item) for item in session.items):
+        return None
+    concurrency = concurrency_of(config)
+    if concurrency <= 1:
+        return None
+    limited = target_of(config).budget.requests is not None
+
+    def key_accepted() -> bool:  # until then one test at a time: a refused key stops the run at once
+        live = config.stash.get(_LIVE, None)
+        return live is not None and live.client is not None and live.client.key_accepted
+
+    run_concurrently(session, concurrency, serial=lambda item: _runs_alone(item, limited), ready=key_accepted)
+    return True
+
+
 # -- the live side (one per process) --------------------------------------------------------------
 
 
@@ -254,6 +312,7 @@ def respcheck_live(pytestconfig: pytest.Config) -> Iterator[LiveSession]:
         report_dir=report_dir_of(pytestconfig),
         worker=_worker_id(pytestconfig),
         workers=worker_count(getattr(pytestconfig, "workerinput", None)),
+        concurrency=concurrency_of(pytestconfig),
         policy=check_policy(pytestconfig, target),
     ).start()
     pytestconfig.stash[_LIVE] = live
@@ -261,6 +320,13 @@ def respcheck_live(pytestconfig: pytest.Config) -> Iterator[LiveSession]:
         yield live
     finally:
         live.close()
+
+
+@pytest.fixture(scope="session")
+def concurrency(respcheck_live: LiveSession) -> int:
+    """How many requests a scenario may have under way at once when its requests are independent
+    (the generated examples): ``--concurrency``, 1 by default against the embedded server."""
+    return respcheck_live.concurrency
 
 
 @pytest.fixture(scope="session")

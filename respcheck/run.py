@@ -144,6 +144,8 @@ def pytest_args(opts: RunOptions, report_dir: Path) -> list[str]:
     if opts.workers not in ("0", ""):
         if not (opts.workers.isdigit() or opts.workers in ("auto", "logical")):
             raise CannotRun(f"-n: {opts.workers!r} is not a number of workers — pass N, or auto")
+        if (opts.gate.get("concurrency") or 1) > 1:
+            raise CannotRun("--concurrency runs tests at once in one process, -n in several: choose one")
         args += ["-n", opts.workers]
     args += ["--hypothesis-profile", opts.hypothesis_profile, "--report-dir", str(report_dir),
              *as_pytest_args({k: v for k, v in opts.gate.items() if k != "progress"}), *detail_args(opts),

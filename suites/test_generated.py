@@ -3,7 +3,8 @@ answer must be 2xx and silent under every check.
 
 The bodies are drawn ahead (as many as the hypothesis profile's ``max_examples``) and sent one
 at a time, each while the previous answer is judged (``respcheck.generate.ahead``): the run
-then goes at nearly the target's pace. A failing body is reported whole, with its curl repro;
+then goes at nearly the target's pace. Under ``--concurrency N`` up to N are under way at once
+(each is an independent request). A failing body is reported whole, with its curl repro;
 it is not shrunk, which against a live target would mean more requests.
 """
 
@@ -32,8 +33,8 @@ def _valid(models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool,
                                  rejected=rejected)
 
 
-def _check_all(client, conforms, expect, strategy) -> None:
-    for _, ex in send_ahead(client.create, draw_examples(strategy)):
+def _check_all(client, conforms, expect, concurrency, strategy) -> None:
+    for _, ex in send_ahead(client.create, draw_examples(strategy), ahead=concurrency):
         conforms(ex)
         accepted = ex.status is not None and 200 <= ex.status < 300
         # the message quotes the body: built only when it is shown (a repr of every answer costs)
@@ -43,15 +44,15 @@ def _check_all(client, conforms, expect, strategy) -> None:
 
 
 @with_and_without_tools
-def test_generated_request_json(client, models, conforms, expect, tools):
-    _check_all(client, conforms, expect,
+def test_generated_request_json(client, models, conforms, expect, concurrency, tools):
+    _check_all(client, conforms, expect, concurrency,
                _valid((models.text,), False, tools, False, models.rejected(models.text)))
 
 
 @pytest.mark.stream
 @with_and_without_tools
-def test_generated_request_sse(client, models, conforms, expect, tools):
-    _check_all(client, conforms, expect,
+def test_generated_request_sse(client, models, conforms, expect, concurrency, tools):
+    _check_all(client, conforms, expect, concurrency,
                _valid((models.text,), True, tools, False, models.rejected(models.text)))
 
 
@@ -59,5 +60,5 @@ def test_generated_request_sse(client, models, conforms, expect, tools):
 @pytest.mark.parametrize(
     "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
 )
-def test_generated_reasoning_request(client, models, conforms, expect, stream):
-    _check_all(client, conforms, expect, _valid((models.reasoning,), stream, False, True))
+def test_generated_reasoning_request(client, models, conforms, expect, concurrency, stream):
+    _check_all(client, conforms, expect, concurrency, _valid((models.reasoning,), stream, False, True))

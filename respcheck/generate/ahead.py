@@ -6,13 +6,15 @@ request. ``draw_examples`` draws them ahead instead, many per test case (measure
 ~2 ms per example one per case, ~0.75 ms twenty per case), under the active hypothesis profile
 (its ``max_examples`` and ``derandomize``), so a run sends the same number of requests as before.
 
-``send_ahead`` keeps exactly one request in flight: while the target answers one, the caller
-judges the previous answer, so respcheck's own work hides behind the target's.
+``send_ahead`` keeps one request in flight (``ahead`` under ``--concurrency``): while the target
+answers, the caller judges the previous answer, so respcheck's own work hides behind the target's.
 """
 
 from __future__ import annotations
 
+import contextvars
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
@@ -53,19 +55,24 @@ def draw_examples(strategy: st.SearchStrategy[T], count: int | None = None) -> l
     return drawn[:wanted]
 
 
-def send_ahead(send: Callable[[T], R], items: Iterable[T]) -> Iterator[tuple[T, R]]:
-    """``(item, send(item))`` in order, with ``send`` of the next item running meanwhile.
+def send_ahead(send: Callable[[T], R], items: Iterable[T], ahead: int = 1) -> Iterator[tuple[T, R]]:
+    """``(item, send(item))`` in order, with ``send`` of the next ``ahead`` items running meanwhile.
 
-    One request at a time reaches the target, in the same order as a plain loop; the caller's
-    work on one answer overlaps the next request. When the caller stops early (a failed
-    assertion), the one request already under way completes before this returns.
+    With ``ahead=1``, one request at a time reaches the target, in the same order as a plain loop;
+    the caller's work on one answer overlaps the next request. With more (``--concurrency``: the
+    examples are independent requests), up to ``ahead`` are under way at once, started in order.
+    When the caller stops early (a failed assertion), the requests already under way complete
+    before this returns.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="respcheck-send") as sender:
-        pending: tuple[T, Future[R]] | None = None
+    with ThreadPoolExecutor(max_workers=max(1, ahead), thread_name_prefix="respcheck-send") as sender:
+        pending: deque[tuple[T, Future[R]]] = deque()
         for item in items:
-            future = sender.submit(send, item)
-            if pending is not None:
-                yield pending[0], pending[1].result()
-            pending = (item, future)
-        if pending is not None:
-            yield pending[0], pending[1].result()
+            # in the caller's context: the request is recorded as the running test's (--concurrency)
+            future = sender.submit(contextvars.copy_context().run, send, item)
+            if len(pending) == max(1, ahead):
+                done, answer = pending.popleft()
+                yield done, answer.result()
+            pending.append((item, future))
+        while pending:
+            done, answer = pending.popleft()
+            yield done, answer.result()

@@ -1,0 +1,251 @@
+"""Independent tests at once, in one process: ``--concurrency N`` (README: "Concurrency").
+
+Against a relay whose model takes seconds to answer, a run waits far more than it works: its
+~300 requests one after another take minutes. Here up to N tests run at the same time, each in a
+thread of this process, through pytest's own phases (``runtestprotocol``: setup, call, teardown and
+every plugin's hooks on them), while the rest of pytest sees a sequential run:
+
+- each test's reports reach the reporting hooks (the terminal, respcheck's Session and so every
+  report file, pytest's junitxml...) on the main thread, in the collection order, as soon as every
+  test before it is done: the reports are the sequential run's, in the same order;
+- fixture setup is one at a time (a lock around ``pytest_runtest_setup``), so a session- or
+  module-scoped fixture is made once, whichever test asks first; the collectors (session, package,
+  module, class) stay set up until the loop ends and each test's own teardown runs when it ends
+  (``SharedSetupState``: pytest's ``SetupState`` keeps one stack, i.e. one test at a time);
+- pytest's output capture is one global redirection of stdout/stderr, which N tests cannot share:
+  while the loop runs it is off, as with ``-s``;
+- a test can be made to run alone (``serial``: nothing else runs meanwhile, after all the others).
+
+Why not a plugin: pytest-xdist's workers are processes (on 2 cores, starting 16 cost more than the
+waiting they saved) and it has no thread worker; pytest-run-parallel runs *copies of one test* in
+threads (a thread-safety stress tool); pytest-parallel (0.1.1, 2021) forks a process for its threads,
+imports the ``py`` library pytest no longer ships, and makes fixtures thread-local, so each thread
+would set up its own session fixtures (its own embedded server); pytest-threadpool needs Python 3.13.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+import pytest
+from _pytest.capture import CaptureManager, MultiCapture
+from _pytest.nodes import Node
+from _pytest.outcomes import TEST_OUTCOME
+from _pytest.runner import SetupState, runtestprotocol
+
+# How often the dispatcher looks at ``ready`` while only one test may run.
+_READY_POLL = 0.05
+
+Finalizers = list[Callable[[], object]]
+
+
+class SharedSetupState(SetupState):
+    """pytest's ``SetupState`` for tests running at once: collectors are set up once and shared (kept
+    until ``hand_back``), each thread's running test is its own.
+
+    pytest keeps one stack (session, module, test) and tears a module down when the next test is in
+    another one; with tests of several modules running at once, that would end a module-scoped
+    fixture another thread is still using. Here a module-scoped fixture lives until the loop ends,
+    as a session-scoped one does."""
+
+    def __init__(self) -> None:
+        super().__init__()  # ``stack``: the collectors set up so far, in order (shared)
+        self._lock = threading.RLock()
+        self._own = threading.local()  # ``item``: this thread's running test and its finalizers
+
+    def _running(self) -> dict[Node, Finalizers]:
+        if not hasattr(self._own, "item"):
+            self._own.item = {}
+        running: dict[Node, Finalizers] = self._own.item
+        return running
+
+    def is_node_active(self, node: Node) -> bool:
+        return node in self._running() or node in self.stack
+
+    def setup(self, item: pytest.Item) -> None:
+        with self._lock:
+            for col in item.listchain()[:-1]:
+                if col in self.stack:
+                    exc = self.stack[col][1]
+                    if exc:
+                        raise exc[0].with_traceback(exc[1])
+                    continue
+                self.stack[col] = ([col.teardown], None)
+                try:
+                    col.setup()
+                except TEST_OUTCOME as exc:
+                    self.stack[col] = (self.stack[col][0], (exc, exc.__traceback__))
+                    raise
+        running = self._running()
+        assert not running, "previous item was not torn down properly"
+        running[item] = [item.teardown]
+        item.setup()
+
+    def addfinalizer(self, finalizer: Callable[[], object], node: Node) -> None:
+        running = self._running()
+        if node in running:
+            running[node].append(finalizer)
+            return
+        with self._lock:
+            assert node in self.stack, (node, self.stack)
+            self.stack[node][0].append(finalizer)
+
+    def teardown_exact(self, nextitem: pytest.Item | None) -> None:
+        """This thread's test only (the collectors stay: other tests may be using them)."""
+        running = self._running()
+        exceptions: list[BaseException] = []
+        while running:
+            _, finalizers = running.popitem()
+            while finalizers:
+                try:
+                    finalizers.pop()()
+                except TEST_OUTCOME as exc:
+                    exceptions.append(exc)
+        if len(exceptions) == 1:
+            raise exceptions[0]
+        if exceptions:
+            raise BaseExceptionGroup("errors during test teardown", exceptions[::-1])
+
+    def hand_back(self, original: SetupState) -> None:
+        """Give the collectors to pytest's own state: its session end tears them down, last first."""
+        assert not original.stack, "pytest's setup state was in use"
+        original.stack.update(self.stack)
+        self.stack.clear()
+
+
+class _SetupOneAtATime:
+    """Registered while the loop runs: fixture setup is serialised (shared fixtures are made once)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        with self.lock:
+            return (yield)
+
+
+def run_concurrently(
+    session: pytest.Session,
+    concurrency: int,
+    *,
+    serial: Callable[[pytest.Item], bool] = lambda item: False,
+    ready: Callable[[], bool] = lambda: True,
+) -> None:
+    """Run ``session.items``, up to ``concurrency`` at once, started in collection order; their reports
+    go out in that order. ``serial`` tests run alone, after every other test; until ``ready()`` only
+    one test runs at a time (respcheck: until the target accepted the key)."""
+    items = session.items
+    config = session.config
+    original = session._setupstate
+    shared = SharedSetupState()
+    gate = _SetupOneAtATime()
+    capman = config.pluginmanager.getplugin("capturemanager")
+    captured = _capture_off(capman)
+    config.pluginmanager.register(gate, "respcheck-concurrency-setup")
+    session._setupstate = shared
+    try:
+        _Loop(session, concurrency, dispatch_order(items, serial), ready).run()
+    finally:
+        session._setupstate = original
+        shared.hand_back(original)
+        config.pluginmanager.unregister(gate)
+        if isinstance(capman, CaptureManager):
+            capman._global_capturing = captured
+
+
+def dispatch_order(items: Sequence[pytest.Item],
+                   serial: Callable[[pytest.Item], bool]) -> tuple[list[int], list[int]]:
+    """(indexes of the tests to run at once; of those to run alone afterwards), each in collection order."""
+    alone = [i for i, item in enumerate(items) if serial(item)]
+    together = [i for i, item in enumerate(items) if not serial(item)]
+    return together, alone
+
+
+def _capture_off(capman: object) -> Any:
+    """pytest's global capture swapped for one that captures nothing (as ``-s``); returns the original."""
+    if not isinstance(capman, CaptureManager) or capman._global_capturing is None:
+        return None
+    captured = capman._global_capturing
+    capman._global_capturing = MultiCapture(in_=None, out=None, err=None)
+    return captured
+
+
+class _Loop:
+    def __init__(self, session: pytest.Session, concurrency: int, order: tuple[list[int], list[int]],
+                 ready: Callable[[], bool]) -> None:
+        self.session = session
+        self.items = session.items
+        self.concurrency = max(1, concurrency)
+        self.together: deque[int] = deque(order[0])
+        self.alone: deque[int] = deque(order[1])
+        self.ready = ready
+        self.running: dict[Future[list[pytest.TestReport]], int] = {}
+        self.done: dict[int, list[pytest.TestReport]] = {}
+        self.released = 0  # every test before this index has had its reports logged
+
+    def run(self) -> None:
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="respcheck-test") as pool:
+            try:
+                while self.together or self.alone or self.running:
+                    if self._stopping():
+                        self.together.clear()
+                        self.alone.clear()
+                    self._submit(pool)
+                    if self.running:
+                        self._collect()
+                    self._release()
+            finally:
+                for future in self.running:  # an interrupt: let the tests under way end
+                    future.cancel()
+        self._release(skip_missing=True)
+        self._raise_if_stopped()
+
+    def _stopping(self) -> bool:
+        return bool(self.session.shouldfail or self.session.shouldstop)
+
+    def _submit(self, pool: ThreadPoolExecutor) -> None:
+        limit = self.concurrency if self.ready() else 1
+        while self.together and len(self.running) < limit:
+            self._start(pool, self.together.popleft())
+        if not self.together and not self.running and self.alone:
+            self._start(pool, self.alone.popleft())
+
+    def _start(self, pool: ThreadPoolExecutor, index: int) -> None:
+        item = self.items[index]
+        nextitem = self.items[index + 1] if index + 1 < len(self.items) else None
+        self.running[pool.submit(runtestprotocol, item, False, nextitem)] = index
+
+    def _collect(self) -> None:
+        timeout = None if self.ready() else _READY_POLL
+        finished, _ = wait(list(self.running), timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in finished:
+            index = self.running.pop(future)
+            self.done[index] = future.result()  # an internal error (not a test's failure) ends the run
+
+    def _release(self, skip_missing: bool = False) -> None:
+        """Log the reports of every finished test whose predecessors are all logged."""
+        while self.released < len(self.items):
+            index = self.released
+            if index in self.done:
+                self._log(self.items[index], self.done.pop(index))
+            elif not skip_missing:
+                return
+            self.released += 1
+
+    def _log(self, item: pytest.Item, reports: list[pytest.TestReport]) -> None:
+        ihook = item.ihook
+        ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        for report in reports:
+            ihook.pytest_runtest_logreport(report=report)
+        ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+
+    def _raise_if_stopped(self) -> None:
+        if self.session.shouldfail:
+            raise self.session.Failed(self.session.shouldfail)
+        if self.session.shouldstop:
+            raise self.session.Interrupted(self.session.shouldstop)

@@ -1,0 +1,251 @@
+"""``--concurrency N``: tests at once in one process, with the reports of a sequential run.
+
+The machinery (respcheck.concurrency) on a small pytest project of its own: shared fixtures made once,
+reports in collection order, tests overlapping, a ``serial`` test alone. Then ``respcheck run`` against
+a slow ``respcheck serve`` with a fault, sequential and concurrent: the same verdict, findings and
+exchanges, tests overlapping; and the requests_per_second budget held.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from respcheck.generate.ahead import send_ahead
+from respcheck.reports.exchanges import copy_in_test_order
+from tests.test_run import REPO, respcheck
+
+CONFTEST = """
+import json, os
+import pytest
+from respcheck.concurrency import run_concurrently
+
+def log(*what):
+    with open(os.environ["CONCURRENCY_LOG"], "a") as out:
+        out.write(json.dumps(what) + "\\n")
+
+@pytest.fixture(scope="session")
+def shared():
+    log("session-setup")
+    yield
+    log("session-teardown")
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    if session.config.option.collectonly:
+        return None
+    run_concurrently(session, 4, serial=lambda item: item.get_closest_marker("alone") is not None)
+    return True
+"""
+
+MODULE = """
+import time
+import pytest
+from conftest import log
+
+@pytest.fixture(scope="module")
+def per_module():
+    log("module-setup", __name__)
+    yield
+    log("module-teardown", __name__)
+
+@pytest.mark.parametrize("n", range(4))
+def test_wait(shared, per_module, n):
+    log("start", f"{__name__}-{n}", time.monotonic())
+    time.sleep(0.4)
+    log("end", f"{__name__}-{n}", time.monotonic())
+
+def test_fails(per_module):
+    assert 1 == 2
+
+@pytest.mark.alone
+def test_alone(shared):
+    log("start", f"{__name__}-alone", time.monotonic())
+    time.sleep(0.2)
+    log("end", f"{__name__}-alone", time.monotonic())
+"""
+
+
+def _intervals(log: list[list[Any]]) -> dict[str, tuple[float, float]]:
+    starts = {e[1]: e[2] for e in log if e[0] == "start"}
+    return {name: (starts[name], e[2]) for e in log if e[0] == "end" for name in [e[1]]}
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of intervals open at one instant."""
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    open_now = most = 0
+    for _, step in edges:
+        open_now += step
+        most = max(most, open_now)
+    return most
+
+
+def test_tests_run_at_once_with_fixtures_made_once_and_reports_in_collection_order(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(CONFTEST)
+    for name in ("test_a", "test_b"):
+        (tmp_path / f"{name}.py").write_text(MODULE)
+    log_path = tmp_path / "log.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-p", "no:randomly", "-n0",
+         "--junitxml", str(tmp_path / "junit.xml"), str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={"CONCURRENCY_LOG": str(log_path), "PATH": "", "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "2 failed, 10 passed" in done.stdout
+    log = [json.loads(line) for line in log_path.read_text().splitlines()]
+    kinds = Counter(e[0] for e in log)
+    assert kinds["session-setup"] == kinds["session-teardown"] == 1
+    assert kinds["module-setup"] == kinds["module-teardown"] == 2
+    intervals = _intervals(log)
+    assert len(intervals) == 10
+    # the module fixtures outlive every test (another thread may be using them)
+    last_end = max(end for _, end in intervals.values())
+    teardown_at = [i for i, e in enumerate(log) if e[0] == "module-teardown"]
+    assert all(i > max(j for j, e in enumerate(log) if e[0] == "end") for i in teardown_at), last_end
+    # tests overlap, up to 4 at once, and they took far less than one after another
+    together = [span for name, span in intervals.items() if "alone" not in name]
+    assert most_at_once(together) == 4
+    took = max(end for _, end in together) - min(start for start, _ in together)
+    assert took < 0.6 * sum(end - start for start, end in together)
+    # a serial test runs with nothing else under way
+    for name in ("test_a-alone", "test_b-alone"):
+        start, end = intervals[name]
+        assert all(e <= start or s >= end for other, (s, e) in intervals.items() if other != name)
+    # every report in collection order, as a sequential run gives them
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60, env={"PATH": "", "PYTHONPATH": str(REPO)},
+    ).stdout.split()
+    collected = [c for c in collected if "::" in c]
+    reported = re.findall(r"^(\S+::\S+) (?:PASSED|FAILED)", done.stdout, re.M)
+    assert reported == collected, (len(reported), len(collected))
+    junit = re.findall(r'<testcase classname="([^"]+)" name="([^"]+)"', (tmp_path / "junit.xml").read_text())
+    assert [f"{cls.rsplit('.', 1)[-1]}.py::{name}" for cls, name in junit] == [
+        c.rsplit("/", 1)[-1] for c in collected]
+
+
+def test_send_ahead_keeps_order_with_several_requests_in_flight() -> None:
+    in_flight = most = 0
+    lock = threading.Lock()
+
+    def send(item: int) -> int:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        time.sleep(0.02 if item % 2 else 0.005)  # answers come back out of order
+        with lock:
+            in_flight -= 1
+        return item * 10
+
+    assert list(send_ahead(send, range(12), ahead=4)) == [(i, i * 10) for i in range(12)]
+    assert most == 4
+
+
+def test_exchanges_are_put_in_test_order_each_test_keeping_its_own() -> None:
+    lines = [json.dumps({"test": t, "n": n}).encode() + b"\n"
+             for t, n in [("b", 1), ("a", 1), ("b", 2), (None, 3), ("a", 2)]]
+    out = io.BytesIO()
+    copy_in_test_order(io.BytesIO(b"".join(lines)), out, {"a": 0, "b": 1})
+    order = [(r["test"], r["n"]) for r in map(json.loads, out.getvalue().splitlines())]
+    assert order == [("a", 1), ("a", 2), ("b", 1), ("b", 2), (None, 3)]
+
+
+# -- respcheck run against a slow server -----------------------------------------------------------
+
+KEY_ENV = "RESPCHECK_CONCURRENCY_KEY"
+_SERVER_ID = re.compile(r"\b(resp|msg|fc|rs|call|req|item)_[0-9a-zA-Z]+")
+
+
+@pytest.fixture(scope="module")
+def slow_faulty_server() -> Iterator[str]:
+    """``respcheck serve`` with a 0.2 s time to first byte and a fault (usage named as in Chat)."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "respcheck.cli", "serve", "--port", "0", "--api-key", "sk-conc",
+         "--latency-ttfb", "0.2", "--fault", "usage_chat_names"],
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip().split()[-1]
+    finally:
+        child.terminate()
+        child.wait(30)
+
+
+def _masked(value: Any) -> str:
+    return _SERVER_ID.sub(r"\1_*", json.dumps(value, sort_keys=True))
+
+
+def _run(tmp_path: Path, url: str, name: str, *options: str) -> dict[str, Any]:
+    import yaml
+
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump({"targets": {"slow": {
+        "base_url": url, "api_key_env": KEY_ENV, "profile": "openai", "capabilities": "all",
+        "models": {"text": "gpt-4.1-mini", "reasoning": "gpt-5-mini", "vision": "gpt-4o-mini"}}}}))
+    report = tmp_path / name
+    result = respcheck("run", "--targets-file", str(targets), "--target", "slow", "--suite", "create",
+                       "--suite", "streaming", "--suite", "lifecycle", "--report-dir", str(report),
+                       "--progress", "off", *options, env={KEY_ENV: "sk-conc"})
+    summary = json.loads((report / "summary.json").read_text())
+    records = [json.loads(line) for line in (report / "exchanges.jsonl").read_text().splitlines()]
+    return {"exit": result.returncode, "summary": summary, "records": records}
+
+
+def test_a_concurrent_run_reports_what_a_sequential_one_does(tmp_path: Path, slow_faulty_server: str) -> None:
+    sequential = _run(tmp_path, slow_faulty_server, "sequential", "--concurrency", "1")
+    concurrent = _run(tmp_path, slow_faulty_server, "concurrent", "--concurrency", "8")
+    seq, conc = sequential["summary"], concurrent["summary"]
+    assert sequential["exit"] == concurrent["exit"] == 1  # the fault fails tests
+    assert seq["verdict"] == conc["verdict"] == "fail"
+    assert seq["spend"]["requests"] == conc["spend"]["requests"] == len(concurrent["records"])
+    assert [(t["nodeid"], t["outcome"]) for t in seq["tests"]] == [(t["nodeid"], t["outcome"])
+                                                                   for t in conc["tests"]]
+
+    def findings(summary: dict[str, Any]) -> Counter[str]:
+        return Counter(_masked([t["nodeid"], f["check_id"], f.get("location"), f["severity"]])
+                       for t in summary["tests"] for f in t.get("findings") or ()
+                       if f["check_id"] != "stream.buffered")  # a timing warning: how busy the machine was
+
+    assert "usage.names" in {f["check_id"] for t in conc["tests"] for f in t.get("findings") or ()}
+    assert findings(seq) == findings(conc)
+
+    def exchanges(records: list[dict[str, Any]]) -> Counter[str]:
+        return Counter(_masked([r["test"], r["request"]["method"], r["request"]["path"],
+                                r["request"].get("body"), r["response"].get("status")]) for r in records)
+
+    assert exchanges(sequential["records"]) == exchanges(concurrent["records"])
+    # exchanges.jsonl is in test order, as the sequential run's
+    tests_in_file = list(dict.fromkeys(r["test"] for r in concurrent["records"]))
+    assert tests_in_file == list(dict.fromkeys(r["test"] for r in sequential["records"]))
+    # and the tests did overlap: several requests in flight at once
+    spans = [(r["started_at"], r["started_at"] + r["response"]["elapsed"]) for r in concurrent["records"]]
+    assert most_at_once(spans) >= 4
+
+
+def test_concurrent_tests_keep_to_the_requests_per_second_budget(tmp_path: Path) -> None:
+    rate = 10.0
+    result = respcheck("run", "--suite", "create", "--concurrency", "8", "--budget-rps", str(rate),
+                       "--report-dir", str(tmp_path / "r"), "--progress", "off")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    records = [json.loads(line) for line in (tmp_path / "r" / "exchanges.jsonl").read_text().splitlines()]
+    starts = sorted(r["started_at"] for r in records)
+    assert len(starts) >= 20
+    # a token bucket of one: each request starts at least 1/rate after the one before (clock slack 20 ms)
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= 1 / rate - 0.02, sorted(gaps)[:5]
