@@ -14,7 +14,9 @@ every plugin's hooks on them), while the rest of pytest sees a sequential run:
   (``SharedSetupState``: pytest's ``SetupState`` keeps one stack, i.e. one test at a time);
 - pytest's output capture is one global redirection of stdout/stderr, which N tests cannot share:
   while the loop runs it is off, as with ``-s``;
-- a test can be made to run alone (``serial``: nothing else runs meanwhile, after all the others).
+- a test can be made to run alone, nothing else under way: before all the others (``alone_first``:
+  e.g. one that cancels a response while it runs, whose cancel must not wait behind other tests'
+  requests) or after them (``alone_last``).
 
 Why not a plugin: pytest-xdist's workers are processes (on 2 cores, starting 16 cost more than the
 waiting they saved) and it has no thread worker; pytest-run-parallel runs *copies of one test* in
@@ -133,12 +135,14 @@ def run_concurrently(
     session: pytest.Session,
     concurrency: int,
     *,
-    serial: Callable[[pytest.Item], bool] = lambda item: False,
+    alone_first: Callable[[pytest.Item], bool] = lambda item: False,
+    alone_last: Callable[[pytest.Item], bool] = lambda item: False,
     ready: Callable[[], bool] = lambda: True,
 ) -> None:
     """Run ``session.items``, up to ``concurrency`` at once, started in collection order; their reports
-    go out in that order. ``serial`` tests run alone, after every other test; until ``ready()`` only
-    one test runs at a time (respcheck: until the target accepted the key)."""
+    go out in that order. ``alone_first`` tests run one at a time before any other, ``alone_last`` ones
+    one at a time after every other; until ``ready()`` only one test runs at a time (respcheck: until
+    the target accepted the key)."""
     items = session.items
     config = session.config
     original = session._setupstate
@@ -149,7 +153,7 @@ def run_concurrently(
     config.pluginmanager.register(gate, "respcheck-concurrency-setup")
     session._setupstate = shared
     try:
-        _Loop(session, concurrency, dispatch_order(items, serial), ready).run()
+        _Loop(session, concurrency, dispatch_order(items, alone_first, alone_last), ready).run()
     finally:
         session._setupstate = original
         shared.hand_back(original)
@@ -158,12 +162,16 @@ def run_concurrently(
             capman._global_capturing = captured
 
 
-def dispatch_order(items: Sequence[pytest.Item],
-                   serial: Callable[[pytest.Item], bool]) -> tuple[list[int], list[int]]:
-    """(indexes of the tests to run at once; of those to run alone afterwards), each in collection order."""
-    alone = [i for i, item in enumerate(items) if serial(item)]
-    together = [i for i, item in enumerate(items) if not serial(item)]
-    return together, alone
+Order = tuple[list[int], list[int], list[int]]
+
+
+def dispatch_order(items: Sequence[pytest.Item], alone_first: Callable[[pytest.Item], bool],
+                   alone_last: Callable[[pytest.Item], bool]) -> Order:
+    """Indexes of the tests to run alone first, at once, alone last: each in collection order."""
+    first = [i for i, item in enumerate(items) if alone_first(item)]
+    last = [i for i, item in enumerate(items) if alone_last(item) and i not in first]
+    placed = {*first, *last}
+    return first, [i for i in range(len(items)) if i not in placed], last
 
 
 def _capture_off(capman: object) -> Any:
@@ -176,13 +184,14 @@ def _capture_off(capman: object) -> Any:
 
 
 class _Loop:
-    def __init__(self, session: pytest.Session, concurrency: int, order: tuple[list[int], list[int]],
+    def __init__(self, session: pytest.Session, concurrency: int, order: Order,
                  ready: Callable[[], bool]) -> None:
         self.session = session
         self.items = session.items
         self.concurrency = max(1, concurrency)
-        self.together: deque[int] = deque(order[0])
-        self.alone: deque[int] = deque(order[1])
+        self.first: deque[int] = deque(order[0])
+        self.together: deque[int] = deque(order[1])
+        self.last: deque[int] = deque(order[2])
         self.ready = ready
         self.running: dict[Future[list[pytest.TestReport]], int] = {}
         self.done: dict[int, list[pytest.TestReport]] = {}
@@ -191,10 +200,10 @@ class _Loop:
     def run(self) -> None:
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="respcheck-test") as pool:
             try:
-                while self.together or self.alone or self.running:
+                while self.first or self.together or self.last or self.running:
                     if self._stopping():
-                        self.together.clear()
-                        self.alone.clear()
+                        for queue in (self.first, self.together, self.last):
+                            queue.clear()
                     self._submit(pool)
                     if self.running:
                         self._collect()
@@ -209,11 +218,15 @@ class _Loop:
         return bool(self.session.shouldfail or self.session.shouldstop)
 
     def _submit(self, pool: ThreadPoolExecutor) -> None:
+        if self.first:
+            if not self.running:
+                self._start(pool, self.first.popleft())
+            return
         limit = self.concurrency if self.ready() else 1
         while self.together and len(self.running) < limit:
             self._start(pool, self.together.popleft())
-        if not self.together and not self.running and self.alone:
-            self._start(pool, self.alone.popleft())
+        if not self.together and not self.running and self.last:
+            self._start(pool, self.last.popleft())
 
     def _start(self, pool: ThreadPoolExecutor, index: int) -> None:
         item = self.items[index]

@@ -110,8 +110,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "area(name): the suite area a test belongs to (create, lifecycle...)")
     config.addinivalue_line("markers", "scenario(name, **params): a stable name the selftest's faults pick "
                             "this test by (params: only the parametrisations with these values)")
-    config.addinivalue_line("markers", "serial: under --concurrency, runs alone (it changes what other tests "
-                            "would see)")
+    config.addinivalue_line("markers", "serial: under --concurrency, runs alone, before the others (its "
+                            "requests must not wait behind theirs, or it changes what they see)")
     for capability in CAPABILITIES:
         config.addinivalue_line(
             "markers", f"{capability}: needs the '{capability}' capability; skipped when not claimed"
@@ -236,10 +236,10 @@ def concurrency_of(config: pytest.Config) -> int:
     return 1 if target_of(config).embedded else REMOTE_CONCURRENCY
 
 
-def _runs_alone(item: pytest.Item, budget_limits_requests: bool) -> bool:
-    """A test marked ``serial``; and, when the budget caps the requests, a generated test: its share is
-    what the tests before it left (respcheck.coverage_first), so they run after all others, in order."""
-    return item.get_closest_marker("serial") is not None or (budget_limits_requests and is_generated(item))
+def _is_serial(item: pytest.Item) -> bool:
+    """Marked ``serial``: it runs alone, before the others (e.g. a cancel that must reach a running
+    response at once, not after other tests' requests)."""
+    return item.get_closest_marker("serial") is not None
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -253,13 +253,16 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
     concurrency = concurrency_of(config)
     if concurrency <= 1:
         return None
+    # under a request cap a generated test's share is what the tests before it left (coverage_first):
+    # the generated tests then run one at a time after all the others, in order
     limited = target_of(config).budget.requests is not None
 
     def key_accepted() -> bool:  # until then one test at a time: a refused key stops the run at once
         live = config.stash.get(_LIVE, None)
         return live is not None and live.client is not None and live.client.key_accepted
 
-    run_concurrently(session, concurrency, serial=lambda item: _runs_alone(item, limited), ready=key_accepted)
+    run_concurrently(session, concurrency, alone_first=_is_serial,
+                     alone_last=lambda item: limited and is_generated(item), ready=key_accepted)
     return True
 
 

@@ -40,6 +40,7 @@ def test_background_starts_queued_and_finishes(client, models, conforms, expect)
 
 @pytest.mark.cancel
 @pytest.mark.scenario("cancel_while_running")
+@pytest.mark.serial  # under --concurrency: its cancel must reach the response while it runs
 def test_cancel_while_running(client, models, conforms, expect):
     rid = _started(client, conforms,
                    {"model": models.text, "input": LONG_PROMPT, "max_output_tokens": 2000})

@@ -33,7 +33,7 @@ def _valid(models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool,
                                  rejected=rejected)
 
 
-def _check_all(client, conforms, expect, concurrency, strategy) -> None:
+def _check_all(client, conforms, expect, strategy, concurrency=1) -> None:
     for _, ex in send_ahead(client.create, draw_examples(strategy), ahead=concurrency):
         conforms(ex)
         accepted = ex.status is not None and 200 <= ex.status < 300
@@ -45,15 +45,15 @@ def _check_all(client, conforms, expect, concurrency, strategy) -> None:
 
 @with_and_without_tools
 def test_generated_request_json(client, models, conforms, expect, concurrency, tools):
-    _check_all(client, conforms, expect, concurrency,
-               _valid((models.text,), False, tools, False, models.rejected(models.text)))
+    _check_all(client, conforms, expect,
+               _valid((models.text,), False, tools, False, models.rejected(models.text)), concurrency)
 
 
 @pytest.mark.stream
 @with_and_without_tools
 def test_generated_request_sse(client, models, conforms, expect, concurrency, tools):
-    _check_all(client, conforms, expect, concurrency,
-               _valid((models.text,), True, tools, False, models.rejected(models.text)))
+    _check_all(client, conforms, expect,
+               _valid((models.text,), True, tools, False, models.rejected(models.text)), concurrency)
 
 
 @pytest.mark.reasoning
@@ -61,4 +61,4 @@ def test_generated_request_sse(client, models, conforms, expect, concurrency, to
     "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
 )
 def test_generated_reasoning_request(client, models, conforms, expect, concurrency, stream):
-    _check_all(client, conforms, expect, concurrency, _valid((models.reasoning,), stream, False, True))
+    _check_all(client, conforms, expect, _valid((models.reasoning,), stream, False, True), concurrency)

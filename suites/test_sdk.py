@@ -121,6 +121,7 @@ def test_sdk_input_items(sdk, sdk_call, models):
 
 @pytest.mark.background
 @pytest.mark.cancel
+@pytest.mark.serial  # under --concurrency: its cancel must reach the response while it runs
 def test_sdk_cancel(sdk, sdk_call, models):
     body = "Write a long story about a lighthouse keeper, at least three hundred words."
     created = sdk_call("create", sdk.responses.create, model=models.text, input=body, background=True)

@@ -1,7 +1,7 @@
 """``--concurrency N``: tests at once in one process, with the reports of a sequential run.
 
 The machinery (respcheck.concurrency) on a small pytest project of its own: shared fixtures made once,
-reports in collection order, tests overlapping, a ``serial`` test alone. Then ``respcheck run`` against
+reports in collection order, tests overlapping, tests run alone first or last. Then ``respcheck run`` against
 a slow ``respcheck serve`` with a fault, sequential and concurrent: the same verdict, findings and
 exchanges, tests overlapping; and the requests_per_second budget held.
 """
@@ -46,7 +46,8 @@ def shared():
 def pytest_runtestloop(session):
     if session.config.option.collectonly:
         return None
-    run_concurrently(session, 4, serial=lambda item: item.get_closest_marker("alone") is not None)
+    run_concurrently(session, 4, alone_first=lambda item: item.get_closest_marker("first") is not None,
+                     alone_last=lambda item: item.get_closest_marker("last") is not None)
     return True
 """
 
@@ -70,11 +71,17 @@ def test_wait(shared, per_module, n):
 def test_fails(per_module):
     assert 1 == 2
 
-@pytest.mark.alone
-def test_alone(shared):
-    log("start", f"{__name__}-alone", time.monotonic())
+@pytest.mark.last
+def test_alone_last(shared):
+    log("start", f"{__name__}-last", time.monotonic())
     time.sleep(0.2)
-    log("end", f"{__name__}-alone", time.monotonic())
+    log("end", f"{__name__}-last", time.monotonic())
+
+@pytest.mark.first
+def test_alone_first(shared):
+    log("start", f"{__name__}-first", time.monotonic())
+    time.sleep(0.2)
+    log("end", f"{__name__}-first", time.monotonic())
 """
 
 
@@ -105,26 +112,31 @@ def test_tests_run_at_once_with_fixtures_made_once_and_reports_in_collection_ord
         env={"CONCURRENCY_LOG": str(log_path), "PATH": "", "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "2 failed, 10 passed" in done.stdout
+    assert "2 failed, 12 passed" in done.stdout
     log = [json.loads(line) for line in log_path.read_text().splitlines()]
     kinds = Counter(e[0] for e in log)
     assert kinds["session-setup"] == kinds["session-teardown"] == 1
     assert kinds["module-setup"] == kinds["module-teardown"] == 2
     intervals = _intervals(log)
-    assert len(intervals) == 10
+    assert len(intervals) == 12
     # the module fixtures outlive every test (another thread may be using them)
     last_end = max(end for _, end in intervals.values())
     teardown_at = [i for i, e in enumerate(log) if e[0] == "module-teardown"]
     assert all(i > max(j for j, e in enumerate(log) if e[0] == "end") for i in teardown_at), last_end
     # tests overlap, up to 4 at once, and they took far less than one after another
-    together = [span for name, span in intervals.items() if "alone" not in name]
+    alone = ("test_a-first", "test_b-first", "test_a-last", "test_b-last")
+    together = [span for name, span in intervals.items() if name not in alone]
     assert most_at_once(together) == 4
     took = max(end for _, end in together) - min(start for start, _ in together)
     assert took < 0.6 * sum(end - start for start, end in together)
     # a serial test runs with nothing else under way
-    for name in ("test_a-alone", "test_b-alone"):
+    for name in alone:
         start, end = intervals[name]
         assert all(e <= start or s >= end for other, (s, e) in intervals.items() if other != name)
+    # the first ones before all the others, the last ones after them
+    firsts, lasts = [intervals[n] for n in alone[:2]], [intervals[n] for n in alone[2:]]
+    assert max(e for _, e in firsts) <= min(s for s, _ in together)
+    assert min(s for s, _ in lasts) >= max(e for _, e in together)
     # every report in collection order, as a sequential run gives them
     collected = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(tmp_path)],
