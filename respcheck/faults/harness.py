@@ -147,12 +147,14 @@ class FaultRun:
 
 def suite_args() -> list[str]:
     """pytest's arguments for the installed suites, whatever the folder it runs in: no ini file or
-    cache of the user's, no terminal output (the selftest prints its own table), and no hypothesis
-    plugin (no hypothesis test runs here; it would write ``.hypothesis/`` where it runs)."""
+    cache of the user's, no terminal output (the selftest prints its own table), no hypothesis
+    plugin (no hypothesis test runs here; it would write ``.hypothesis/`` where it runs), and one
+    test at a time (a fault is switched on for the whole server, not for one test's requests)."""
     root = suites_root()
     return [str(root), "--rootdir", str(root), "-c", os.devnull, "-p", "no:cacheprovider",
             "-p", "no:terminal", "-p", "no:hypothesispytest",
-            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",
+            "--concurrency", "1"]  # one test at a time: the fault switched on is the whole server's
 
 
 def run_suites(run: FaultRun, target: Target, report_dir: Path | None = None,
