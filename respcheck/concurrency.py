@@ -1,4 +1,4 @@
-"""Independent tests at once, in one process: ``--concurrency N`` (README: "Concurrency").
+"""Independent tests at once, in one process: ``--concurrency N`` (README: "Tests at once").
 
 Against a relay whose model takes seconds to answer, a run waits far more than it works: its
 ~300 requests one after another take minutes. Here up to N tests run at the same time, each in a
