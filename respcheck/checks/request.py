@@ -164,7 +164,8 @@ def text_format_followed(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]
     if not isinstance(fmt, dict) or fmt.get("type") not in ("json_schema", "json_object"):
         return
     echoed = response.get("text")
-    echoed_type = (echoed.get("format") or {}).get("type") if isinstance(echoed, dict) else None
+    echoed_format = echoed.get("format") if isinstance(echoed, dict) else None
+    echoed_type = echoed_format.get("type") if isinstance(echoed_format, dict) else None
     if echoed_type is not None and echoed_type != fmt["type"]:
         yield Violation(f"the request asked for text.format {fmt['type']!r} but the Response says "
                         f"{shown(echoed_type)}", at(ptr, "text", "format", "type"))
