@@ -62,6 +62,12 @@ def register_secret(value: str | None) -> None:
         _raw_secrets.add(value)
 
 
+def any_registered() -> bool:
+    """Whether a secret is registered at all: until one is, scrubbing text changes nothing."""
+    with _lock:
+        return bool(_secrets or _raw_secrets)
+
+
 def known_secrets() -> frozenset[str]:
     with _lock:
         return frozenset(_secrets)

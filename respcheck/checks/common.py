@@ -192,6 +192,7 @@ def typed_events_of(exchange: Exchange, kinds: Iterable[str]) -> list[TypedEvent
     return [typed[p] for p in sorted(p for kind in kinds for p in positions.get(kind, ()))]
 
 
+@per_exchange
 def final_response(exchange: Exchange) -> tuple[dict[str, Any], str] | None:
     """The Response the exchange ends with: the JSON body, or the terminal event's response."""
     if exchange.events is None:

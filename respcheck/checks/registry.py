@@ -91,7 +91,7 @@ class Check:
     def run(self, exchange: Exchange, ctx: CheckContext) -> list[Finding]:
         # A list, not a generator: judge() runs every check on every exchange, and most find nothing.
         assert self.func is not None, f"{self.id} is a scenario check"
-        return [self._finding(violation, exchange.id) for violation in self.func(exchange, ctx)]
+        return [self.finding(violation, exchange.id) for violation in self.func(exchange, ctx)]
 
     def about(self, endpoint: str) -> bool:
         """Whether a finding of this check can be about an exchange of ``endpoint``."""
@@ -104,9 +104,10 @@ class Check:
         for violation in self.func(exchanges, ctx):
             about = exchanges[violation.exchange if violation.exchange is not None else -1]
             if self.about(about.endpoint):
-                yield self._finding(violation, about.id)
+                yield self.finding(violation, about.id)
 
-    def _finding(self, violation: Violation, exchange_id: str) -> Finding:
+    def finding(self, violation: Violation, exchange_id: str) -> Finding:
+        """The finding a violation of this check is (id, clause and default severity added)."""
         return Finding(
             check_id=self.id,
             severity=violation.severity or self.severity,

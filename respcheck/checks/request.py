@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import jsonschema
 
-from respcheck.checks.common import at, final_response, is_success
+from respcheck.checks.common import at, final_response, is_success, per_exchange
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.checks.response import output_items
 from respcheck.exchange import Exchange
 from respcheck.jsontypes import shown
 
 
+@per_exchange
 def _finished(ex: Exchange) -> tuple[dict[str, Any], dict[str, Any], str] | None:
-    """(request body, completed Response, its pointer) of a create that finished completed."""
+    """(request body, completed Response, its pointer) of a create that finished completed (found
+    once for the three checks)."""
     body = ex.request.body
     if not isinstance(body, dict) or not is_success(ex):
         return None
@@ -199,10 +202,19 @@ def _output_text(response: dict[str, Any]) -> str | None:
 def _invalid(value: Any, schema: dict[str, Any]) -> str | None:
     """The first reason ``value`` fails ``schema`` (None: valid, or a schema jsonschema cannot use)."""
     try:
-        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+        validator = _validator(json.dumps(schema, sort_keys=True))
+        if validator.is_valid(value):  # the common case; is_valid stops where iter_errors would start
+            return None
+        error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     except (jsonschema.exceptions.SchemaError, TypeError, ValueError):
         return None
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path)
     return f"{error.message}" + (f" (at {where})" if where else "")
+
+
+@lru_cache(maxsize=256)
+def _validator(schema_text: str) -> jsonschema.protocols.Validator:
+    """A request's schema compiled once: a conversation's requests repeat the same tools and formats."""
+    return jsonschema.Draft202012Validator(json.loads(schema_text))

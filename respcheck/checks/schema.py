@@ -35,6 +35,7 @@ from respcheck.checks.common import (
     event_ptr,
     is_success,
     is_vendor_event,
+    positions_by_type,
     response_objects,
     typed_events,
 )
@@ -134,6 +135,23 @@ def reachable_defs(defs: dict[str, Any], root: Any) -> dict[str, Any]:
     return found
 
 
+def _event_validators(ex: Exchange, ctx: CheckContext) -> tuple[dict[str, SchemaValidator | None], bool]:
+    """The validator of each event type of the stream (None: the profile has no schema for it), and
+    whether every typed event is valid against its type's."""
+    typed = typed_events(ex)
+    validators: dict[str, SchemaValidator | None] = {}
+    valid = True
+    for event_type, where in positions_by_type(ex).items():
+        found = ctx.profile.validator(f"events/{event_type}")
+        validator = validators[event_type] = without_response(found) if found is not None else None
+        if validator is not None and valid:
+            if len(where) == 1:
+                valid = validator.is_valid(typed[where[0]][1])
+            else:
+                valid = validator.all_valid([typed[p][1] for p in where])
+    return validators, valid
+
+
 @check(
     "schema.event",
     clause=CLAUSE.format(profile="<profile>", name="events/<type>"),
@@ -142,35 +160,38 @@ def reachable_defs(defs: dict[str, Any], root: Any) -> dict[str, Any]:
     applies="stream",
 )
 def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
+    validators, valid = _event_validators(ex, ctx)
     # Group identical problems across events: (path with indexes, text) -> first + count.
     grouped: dict[tuple[str, str], tuple[Violation, int, set[str]]] = {}
     unknown: dict[str, tuple[int, int]] = {}  # type -> (first index, count)
-    validators: dict[str, SchemaValidator | None] = {}
-    for e, data, event_type in typed_events(ex):  # an event without a type: the stream checks'
-        if event_type not in validators:  # resolved once per type, not once per event
-            found = ctx.profile.validator(f"events/{event_type}")
-            validators[event_type] = without_response(found) if found is not None else None
-        validator = validators[event_type]
-        if validator is None:
-            if not is_vendor_event(event_type):
-                first_index, seen = unknown.get(event_type, (e.index, 0))
-                unknown[event_type] = (first_index, seen + 1)
-            continue
-        if validator.is_valid(data):
-            continue
-        for p in problems(validator, data):
-            key = (jsonpointer.dotted(p.path), p.text)
-            if key in grouped:
-                first, count, types = grouped[key]
-                grouped[key] = (first, count + 1, types | {event_type})
-            else:
-                message = f"{subject(f'{event_type} event', p.path)}: {p.text}"
-                grouped[key] = (
-                    Violation(message, at=at(event_ptr(e.index), *p.path),
-                              clause=schema_clause(validator.name)),
-                    1,
-                    {event_type},
-                )
+    if valid:  # the common case: only types without a schema to report, each once
+        typed = typed_events(ex)
+        for event_type, where in positions_by_type(ex).items():
+            if validators[event_type] is None and not is_vendor_event(event_type):
+                unknown[event_type] = (typed[where[0]][0].index, len(where))
+    else:
+        for e, data, event_type in typed_events(ex):  # an event without a type: the stream checks'
+            validator = validators[event_type]
+            if validator is None:
+                if not is_vendor_event(event_type):
+                    first_index, seen = unknown.get(event_type, (e.index, 0))
+                    unknown[event_type] = (first_index, seen + 1)
+                continue
+            if validator.is_valid(data):
+                continue
+            for p in problems(validator, data):
+                key = (jsonpointer.dotted(p.path), p.text)
+                if key in grouped:
+                    first, count, types = grouped[key]
+                    grouped[key] = (first, count + 1, types | {event_type})
+                else:
+                    message = f"{subject(f'{event_type} event', p.path)}: {p.text}"
+                    grouped[key] = (
+                        Violation(message, at=at(event_ptr(e.index), *p.path),
+                                  clause=schema_clause(validator.name)),
+                        1,
+                        {event_type},
+                    )
     for first, count, types in grouped.values():
         if count == 1:
             yield first

@@ -282,11 +282,15 @@ class _Walker(AssemblyJudge):
     ) -> None:
         kind, done_field, check_id = CONTENT_STREAMS[prefix]
         index = data.get("content_index")
-        if not _is_index(index):
+        if type(index) is not int or index < 0:  # _is_index, inlined: every text delta passes here
             return
-        text, unopened = self.written_part(
-            event, item, "content", index, f"{prefix}.{suffix}", "response.content_part.added"
-        )
+        text = item.parts.get(("content", index))
+        if text is not None and (text.opened_at is not None or text.partial):
+            unopened = False  # written_part's common case, without the call
+        else:
+            text, unopened = self.written_part(
+                event, item, "content", index, f"{prefix}.{suffix}", "response.content_part.added"
+            )
         if unopened:
             text.kind, text.check_id, text.field = kind, check_id, done_field
         elif text.kind != kind and suffix in ("delta", "done"):

@@ -21,7 +21,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from respcheck.checks.common import RESPONSE_ENDPOINTS, at, body_ptr, is_success, response_objects
+from respcheck.checks.common import (
+    RESPONSE_ENDPOINTS,
+    at,
+    body_ptr,
+    is_success,
+    per_exchange,
+    response_objects,
+)
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.checks.response import once_per_fault, output_items
 from respcheck.exchange import Exchange
@@ -51,15 +58,17 @@ def is_count(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def usages(ex: Exchange) -> Iterator[tuple[dict[str, Any], str, dict[str, Any]]]:
-    """Every usage object: (usage, its pointer, the object carrying it)."""
+@per_exchange
+def usages(ex: Exchange) -> tuple[tuple[dict[str, Any], str, dict[str, Any]], ...]:
+    """Every usage object: (usage, its pointer, the object carrying it); found once for all the checks."""
     carriers = response_objects(ex)
     if not carriers and ex.endpoint == "compact" and is_success(ex) and isinstance(ex.body, dict):
         carriers = ((ex.body, body_ptr()),)
-    for carrier, ptr in carriers:
-        usage = carrier.get("usage")
-        if isinstance(usage, dict):
-            yield usage, f"{ptr}/usage", carrier
+    return tuple(
+        (usage, f"{ptr}/usage", carrier)
+        for carrier, ptr in carriers
+        if isinstance(usage := carrier.get("usage"), dict)
+    )
 
 
 def usages_with_limit(ex: Exchange) -> Iterator[tuple[dict[str, Any], str, dict[str, Any], Any]]:
