@@ -286,46 +286,52 @@ def compact_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 ContractObject = tuple[str, tuple[str, ...], dict[str, Any]]
 
 
-def contract_objects(node: Any, ptr: str = "") -> Iterator[ContractObject]:
+def contract_objects(node: Any, ptr: str = "") -> list[ContractObject]:
     """The objects of an event or body the evolution rules are about: the event itself, the
     Response (or compaction) it is or carries, its usage details, output items and content
     parts. Targeted rather than a walk of everything: token data is large, and client-defined
     content (tool parameters, JSON schemas) may hold a "type" or "usage" meaning something else.
+    A list built in one pass (not nested generators: every exchange is looked through).
     """
     if not isinstance(node, dict):
-        return
-    yield ptr, (), node
+        return []
+    found: list[ContractObject] = [(ptr, (), node)]
     response = node.get("response")
     if isinstance(response, dict):
-        yield from _response_parts(response, ptr + "/response", ("response",))
+        _response_parts(response, ptr + "/response", ("response",), found)
     else:
-        yield from _response_parts(node, ptr, ())
+        _response_parts(node, ptr, (), found)
     if isinstance(node.get("item"), dict):
-        yield from _item_parts(node["item"], ptr + "/item", ("item",))
+        _item_parts(node["item"], ptr + "/item", ("item",), found)
     if isinstance(node.get("part"), dict):
-        yield ptr + "/part", ("part",), node["part"]
+        found.append((ptr + "/part", ("part",), node["part"]))
+    return found
 
 
-def _response_parts(response: dict[str, Any], ptr: str, keys: tuple[str, ...]) -> Iterator[ContractObject]:
+def _response_parts(
+    response: dict[str, Any], ptr: str, keys: tuple[str, ...], found: list[ContractObject]
+) -> None:
     usage = response.get("usage")
     if isinstance(usage, dict):
         for name in ("input_tokens_details", "output_tokens_details"):
             if isinstance(usage.get(name), dict):
-                yield f"{ptr}/usage/{name}", (*keys, "usage", name), usage[name]
+                found.append((f"{ptr}/usage/{name}", (*keys, "usage", name), usage[name]))
     output = response.get("output")
     if isinstance(output, list):
+        item_keys = (*keys, "output")
         for index, item in enumerate(output):
             if isinstance(item, dict):
-                yield from _item_parts(item, f"{ptr}/output/{index}", (*keys, "output"))
+                _item_parts(item, f"{ptr}/output/{index}", item_keys, found)
 
 
-def _item_parts(item: dict[str, Any], ptr: str, keys: tuple[str, ...]) -> Iterator[ContractObject]:
-    yield ptr, keys, item
+def _item_parts(item: dict[str, Any], ptr: str, keys: tuple[str, ...], found: list[ContractObject]) -> None:
+    found.append((ptr, keys, item))
     content = item.get("content")
     if isinstance(content, list):
+        part_keys = (*keys, "content")
         for index, part in enumerate(content):
             if isinstance(part, dict):
-                yield f"{ptr}/content/{index}", (*keys, "content"), part
+                found.append((f"{ptr}/content/{index}", part_keys, part))
 
 
 # Keys of an event that may hold an object an evolution rule is about (see contract_objects).
@@ -406,7 +412,13 @@ def recently_required(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         for rel, keys, obj in contract_objects(instance):
             kind = obj.get("type")
             candidates = by_type.get(kind, ()) if isinstance(kind, str) else ()
-            for rule in (*candidates, *untyped) if keys and untyped else candidates:
+            if candidates:
+                applicable = (*candidates, *untyped) if keys and untyped else candidates
+            elif keys:
+                applicable = untyped  # most objects: only the untyped rules can be about them
+            else:
+                continue
+            for rule in applicable:
                 if rule.field not in obj and rule.matches(keys, obj):
                     first, count = seen.get(rule, (base + rel, 0))
                     seen[rule] = (first, count + 1)

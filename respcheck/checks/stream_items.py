@@ -66,8 +66,45 @@ class _Walker(AssemblyJudge):
         route = _ROUTES.get(kind)
         if route is not None:
             route(self, event, kind, data)
-        elif "output_index" in data:
+        elif "output_index" in data and not self.appended_delta(event, kind, data):
             self.on_item_event(event, kind, data)
+
+    def appended_delta(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> bool:
+        """The stream's bulk, in one call: a delta to an open item's open text that reports
+        nothing is appended here, and True returned. Anything else (False) takes the full path
+        (``on_item_event``), which judges it from the start: nothing here has changed state then.
+        """
+        family, prefix, suffix = _text_stream(kind)
+        if suffix != "delta" or family == "summary" or family is None:
+            return False
+        oi = data.get("output_index")
+        item = self.items.get(oi) if type(oi) is int and oi >= 0 else None
+        if item is None or item.done_at is not None:
+            return False
+        if "item_id" in data and item.id is not None and data["item_id"] != item.id:
+            return False
+        if family == "content":
+            index = data.get("content_index")
+            text = item.parts.get(("content", index)) if type(index) is int and index >= 0 else None
+            if (
+                text is None
+                or (text.opened_at is None and not text.partial)
+                or text.kind != CONTENT_STREAMS[prefix][0]
+                or item.type not in (None, "message", "reasoning")
+            ):
+                return False
+        else:
+            text = item.streams.get(prefix)
+            if text is None:
+                return False
+        if text.closed_at is not None or text.done_at is not None:
+            return False
+        delta = data.get("delta")
+        if isinstance(delta, str):
+            if text.first_delta_at is None:
+                text.first_delta_at = event.index
+            text.deltas.append(delta)
+        return True
 
     def on_terminal_event(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
         self.terminal_seen = True
