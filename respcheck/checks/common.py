@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -159,30 +160,71 @@ def response_objects(exchange: Exchange) -> tuple[tuple[dict[str, Any], str], ..
 TypedEvent = tuple[SSEEvent, dict[str, Any], str]
 
 
+@dataclass(frozen=True, slots=True)
+class StreamView:
+    """What the stream checks read from a stream's events, gathered in one pass for all of them.
+
+    A stream is mostly deltas; each envelope check looking through every event itself made a dozen
+    passes of one stream. Lists hold the few events a check reports on, in stream order.
+    """
+
+    typed: tuple[TypedEvent, ...]  # the events whose data is an object with a string type
+    positions: dict[str, list[int]]  # event type -> its positions in ``typed``
+    not_json: tuple[SSEEvent, ...]  # data that did not parse as JSON (the [DONE] marker aside)
+    not_objects: tuple[SSEEvent, ...]  # JSON data that is not an object, or one without a string type
+    unnamed: tuple[int, ...]  # indexes of typed events without an event: line
+    misnamed: tuple[tuple[SSEEvent, str], ...]  # typed events whose event: name is not their type
+    first_done: SSEEvent | None  # the first [DONE] marker
+
+
 @per_exchange
+def stream_view(exchange: Exchange) -> StreamView:
+    typed: list[TypedEvent] = []
+    positions: dict[str, list[int]] = {}
+    not_json: list[SSEEvent] = []
+    not_objects: list[SSEEvent] = []
+    unnamed: list[int] = []
+    misnamed: list[tuple[SSEEvent, str]] = []
+    first_done: SSEEvent | None = None
+    for e in exchange.events or ():
+        data = e.json
+        if isinstance(data, dict):
+            kind = data.get("type")
+            if isinstance(kind, str):
+                if kind in positions:
+                    positions[kind].append(len(typed))
+                else:
+                    positions[kind] = [len(typed)]
+                typed.append((e, data, kind))
+                name = e.event
+                if not name:
+                    unnamed.append(e.index)
+                elif name != kind:
+                    misnamed.append((e, kind))
+            else:
+                not_objects.append(e)
+        elif data is not None or (e.json_error is None and not e.is_done_marker):
+            not_objects.append(e)  # JSON, but not an object (``null`` too)
+        elif first_done is None and e.is_done_marker:
+            first_done = e
+        if e.json_error is not None and not e.is_done_marker:
+            not_json.append(e)
+    return StreamView(tuple(typed), positions, tuple(not_json), tuple(not_objects), tuple(unnamed),
+                      tuple(misnamed), first_done)
+
+
 def typed_events(exchange: Exchange) -> tuple[TypedEvent, ...]:
     """The events whose data is a JSON object with a string ``type``, in order."""
-    return tuple(
-        (e, e.json, e.json["type"])
-        for e in exchange.events or ()
-        if isinstance(e.json, dict) and isinstance(e.json.get("type"), str)
-    )
+    return stream_view(exchange).typed
 
 
-@per_exchange
 def positions_by_type(exchange: Exchange) -> dict[str, list[int]]:
     """Where each event type occurs among ``typed_events`` (ascending positions in that tuple).
 
     Checks about a few kinds of event (lifecycle, terminal, error) look them up here instead
     of each scanning the whole stream, which is mostly deltas.
     """
-    found: dict[str, list[int]] = {}
-    for position, (_, _, kind) in enumerate(typed_events(exchange)):
-        if kind in found:
-            found[kind].append(position)
-        else:
-            found[kind] = [position]
-    return found
+    return stream_view(exchange).positions
 
 
 def typed_events_of(exchange: Exchange, kinds: Iterable[str]) -> list[TypedEvent]:

@@ -17,11 +17,12 @@ Decisions recorded here:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 
 from respcheck.checks.common import at, final_response, is_success, per_exchange
 from respcheck.checks.registry import CheckContext, Violation, check
@@ -200,12 +201,19 @@ def _output_text(response: dict[str, Any]) -> str | None:
 
 
 def _invalid(value: Any, schema: dict[str, Any]) -> str | None:
-    """The first reason ``value`` fails ``schema`` (None: valid, or a schema jsonschema cannot use)."""
+    """The first reason ``value`` fails ``schema`` (None: valid, or a schema jsonschema cannot use).
+
+    jsonschema-rs answers the common case (valid) fast; an answer it does not give as valid is
+    jsonschema's, as it always was: jsonschema-rs is the stricter of the two where they differ
+    (``$`` before a final newline), so nothing it passes would fail there.
+    """
     try:
-        validator = _validator(json.dumps(schema, sort_keys=True))
-        if validator.is_valid(value):  # the common case; is_valid stops where iter_errors would start
+        fast, slow = _validators(json.dumps(schema, sort_keys=True))
+        if fast is not None and _passes(fast, value):
             return None
-        error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+        if slow.is_valid(value):  # is_valid stops where iter_errors would start
+            return None
+        error = jsonschema.exceptions.best_match(slow.iter_errors(value))
     except (jsonschema.exceptions.SchemaError, TypeError, ValueError):
         return None
     if error is None:
@@ -214,7 +222,22 @@ def _invalid(value: Any, schema: dict[str, Any]) -> str | None:
     return f"{error.message}" + (f" (at {where})" if where else "")
 
 
+def _passes(fast: Callable[[Any], bool], value: Any) -> bool:
+    try:
+        return fast(value)
+    except (TypeError, ValueError, OverflowError):  # a value jsonschema-rs cannot take: jsonschema decides
+        return False
+
+
 @lru_cache(maxsize=256)
-def _validator(schema_text: str) -> jsonschema.protocols.Validator:
-    """A request's schema compiled once: a conversation's requests repeat the same tools and formats."""
-    return jsonschema.Draft202012Validator(json.loads(schema_text))
+def _validators(schema_text: str) -> tuple[Callable[[Any], bool] | None, jsonschema.protocols.Validator]:
+    """A request's schema compiled once (a conversation's requests repeat the same tools and formats):
+    jsonschema-rs's is_valid (None: it refuses the schema) and jsonschema's validator."""
+    schema = json.loads(schema_text)
+    try:
+        fast: Callable[[Any], bool] | None = jsonschema_rs.Draft202012Validator(
+            schema, validate_formats=False
+        ).is_valid
+    except (TypeError, ValueError):
+        fast = None
+    return fast, jsonschema.Draft202012Validator(schema)

@@ -15,7 +15,7 @@ from respcheck.checks.common import (
     event_ptr,
     is_success,
     responses_stream,
-    typed_events,
+    stream_view,
 )
 from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange
@@ -134,13 +134,12 @@ def _stream_requested(ex: Exchange) -> bool:
 def event_name_matches_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not responses_stream(ex):
         return
-    for e, _, kind in typed_events(ex):
-        if e.event and e.event != kind:  # an absent or empty name is stream.event_name.present's
-            yield Violation(
-                f"event {e.index} is named {e.event!r} on its event: line but its data says type "
-                f"{kind!r}; clients dispatch on one or the other and disagree",
-                event_ptr(e.index, "type"),
-            )
+    for e, kind in stream_view(ex).misnamed:  # an absent or empty name is stream.event_name.present's
+        yield Violation(
+            f"event {e.index} is named {e.event!r} on its event: line but its data says type "
+            f"{kind!r}; clients dispatch on one or the other and disagree",
+            event_ptr(e.index, "type"),
+        )
 
 
 @check(
@@ -155,7 +154,7 @@ def event_name_matches_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violati
 def event_name_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not responses_stream(ex):
         return
-    unnamed = [e.index for e, _, _ in typed_events(ex) if not e.event]
+    unnamed = stream_view(ex).unnamed
     if not unnamed:
         return
     required = ctx.profile.event_names == "required"
@@ -181,12 +180,11 @@ def event_name_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 def data_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not responses_stream(ex):
         return
-    for e in ex.events or ():
-        if e.json_error is not None and not e.is_done_marker:
-            yield Violation(
-                f"event {e.index} carries data that is not JSON ({e.json_error}): {clipped(e.data)!r}",
-                f"/response/events/{e.index}/data",
-            )
+    for e in stream_view(ex).not_json:
+        yield Violation(
+            f"event {e.index} carries data that is not JSON ({e.json_error}): {clipped(e.data)!r}",
+            f"/response/events/{e.index}/data",
+        )
 
 
 @check(
@@ -199,9 +197,7 @@ def data_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 def data_has_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not responses_stream(ex):
         return
-    for e in ex.events or ():
-        if e.json is None and (e.json_error is not None or e.is_done_marker):
-            continue  # not JSON at all: stream.data.json
+    for e in stream_view(ex).not_objects:  # not JSON at all: stream.data.json
         if not isinstance(e.json, dict):
             yield Violation(
                 f"event {e.index} carries a JSON {_json_kind(e.json)}, not an event object",
@@ -235,7 +231,7 @@ def _json_kind(value: Any) -> str:
 def done_marker(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not responses_stream(ex):
         return
-    done = next((e for e in ex.events or () if e.json is None and e.is_done_marker), None)
+    done = stream_view(ex).first_done
     if ctx.profile.done_marker == "required":
         if done is None:
             last = len(ex.events or ()) - 1
@@ -263,7 +259,8 @@ def done_marker_last(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not responses_stream(ex):
         return
     events = ex.events or []
-    done = next((e.index for e in events if e.json is None and e.is_done_marker), None)
+    first_done = stream_view(ex).first_done
+    done = first_done.index if first_done is not None else None
     if done is not None and done < len(events) - 1:
         after = len(events) - 1 - done
         yield Violation(

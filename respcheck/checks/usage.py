@@ -71,13 +71,16 @@ def usages(ex: Exchange) -> tuple[tuple[dict[str, Any], str, dict[str, Any]], ..
     )
 
 
-def usages_with_limit(ex: Exchange) -> Iterator[tuple[dict[str, Any], str, dict[str, Any], Any]]:
+@per_exchange
+def usages_with_limit(ex: Exchange) -> tuple[tuple[dict[str, Any], str, dict[str, Any], Any], ...]:
     """``usages`` with the max_output_tokens each was bound by: the create request's, else the one
     the Response echoes (a retrieve has no request body to read it from)."""
     request = ex.request.body if ex.endpoint == "create" else None
     requested = request.get("max_output_tokens") if isinstance(request, dict) else None
-    for usage, ptr, response in usages(ex):
-        yield usage, ptr, response, requested if is_count(requested) else response.get("max_output_tokens")
+    return tuple(
+        (usage, ptr, response, requested if is_count(requested) else response.get("max_output_tokens"))
+        for usage, ptr, response in usages(ex)
+    )
 
 
 def names_in(usage: dict[str, Any], ctx: CheckContext) -> TokenNames:
