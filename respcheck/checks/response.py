@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from respcheck.checks.common import RESPONSE_ENDPOINTS, at, response_objects
+from respcheck.checks.common import RESPONSE_ENDPOINTS, at, per_exchange, response_objects
 from respcheck.checks.registry import CheckContext, CheckFunc, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
@@ -77,6 +77,19 @@ def output_items(response: dict[str, Any], pointer: str) -> Iterator[tuple[dict[
     for i, item in enumerate(output):
         if isinstance(item, dict):
             yield item, f"{pointer}/output/{i}"
+
+
+@per_exchange
+def output_items_by_type(ex: Exchange) -> dict[str, list[tuple[dict[str, Any], dict[str, Any], str]]]:
+    """Item type -> (Response, item, its pointer) of every output item of every Response object of the
+    exchange, in order: found once for the checks of one item type each."""
+    found: dict[str, list[tuple[dict[str, Any], dict[str, Any], str]]] = {}
+    for response, ptr in response_objects(ex):
+        for item, item_ptr in output_items(response, ptr):
+            kind = item.get("type")
+            if isinstance(kind, str):
+                found.setdefault(kind, []).append((response, item, item_ptr))
+    return found
 
 
 # --- identity: object, id, created_at, model -------------------------------------------
@@ -361,10 +374,8 @@ def message_rules(ctx: CheckContext) -> MessageRules:
 @once_per_fault
 def message_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     rules = message_rules(ctx)
-    for response, ptr in response_objects(ex):
-        for item, item_ptr in output_items(response, ptr):
-            if item.get("type") == "message":
-                yield from message_problems(item, item_ptr, rules)
+    for _, item, item_ptr in output_items_by_type(ex).get("message", ()):
+        yield from message_problems(item, item_ptr, rules)
 
 
 def message_problems(item: dict[str, Any], ptr: str, rules: MessageRules) -> Iterator[Violation]:
@@ -421,10 +432,8 @@ def message_problems(item: dict[str, Any], ptr: str, rules: MessageRules) -> Ite
 )
 @once_per_fault
 def function_call_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
-    for response, ptr in response_objects(ex):
-        for item, item_ptr in output_items(response, ptr):
-            if item.get("type") == "function_call":
-                yield from function_call_problems(item, item_ptr, owes_whole_output(item, response))
+    for response, item, item_ptr in output_items_by_type(ex).get("function_call", ()):
+        yield from function_call_problems(item, item_ptr, owes_whole_output(item, response))
 
 
 def owes_whole_output(item: dict[str, Any], response: dict[str, Any]) -> bool:
@@ -477,10 +486,8 @@ def function_call_problems(item: dict[str, Any], ptr: str, complete: bool) -> It
 )
 @once_per_fault
 def reasoning_items(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
-    for response, ptr in response_objects(ex):
-        for item, item_ptr in output_items(response, ptr):
-            if item.get("type") == "reasoning":
-                yield from reasoning_problems(item, item_ptr)
+    for _, item, item_ptr in output_items_by_type(ex).get("reasoning", ()):
+        yield from reasoning_problems(item, item_ptr)
 
 
 def reasoning_problems(item: dict[str, Any], ptr: str) -> Iterator[Violation]:
