@@ -24,6 +24,7 @@ Decisions recorded here:
 from __future__ import annotations
 
 from collections.abc import Container, Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -379,19 +380,40 @@ def tool_item_rules(profile_dir: str) -> list[evolution.RecentlyRequired]:
     ]
 
 
+Rules = tuple[evolution.RecentlyRequired, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedRules:
+    """A profile's evolution rules, indexed so an object is held only to the rules that can be about it."""
+
+    by_type: dict[str, Rules]  # the rules about objects of one ``type``
+    # The untyped rules for an object found under a key ("input_tokens_details"): those whose
+    # ``under_keys`` end in it, and those with none (``anywhere``), in their declared order.
+    by_last_key: dict[str, Rules]
+    anywhere: Rules
+
+    def untyped_for(self, keys: tuple[str, ...]) -> Rules:
+        return self.by_last_key.get(keys[-1], self.anywhere) if keys else ()
+
+
 @cache
-def _rules_by_type(
-    profile_dir: str,
-) -> tuple[dict[str, tuple[evolution.RecentlyRequired, ...]], tuple[evolution.RecentlyRequired, ...]] | None:
-    """A profile's evolution rules, indexed by the ``type`` they apply to (and the untyped ones)."""
+def _rules_by_type(profile_dir: str) -> IndexedRules | None:
+    """A profile's evolution rules, indexed by the ``type`` they apply to (and the untyped ones by
+    the key they are found under)."""
     rules = [*evolution.recently_required_in(profile_dir), *tool_item_rules(profile_dir)]
     if not rules:
         return None
-    by_type: dict[str, tuple[evolution.RecentlyRequired, ...]] = {}
+    by_type: dict[str, Rules] = {}
     for rule in rules:
         if rule.with_type is not None:
             by_type[rule.with_type] = (*by_type.get(rule.with_type, ()), rule)
-    return by_type, tuple(r for r in rules if r.with_type is None)
+    untyped = [r for r in rules if r.with_type is None]
+    last_keys = {r.under_keys[-1] for r in untyped if r.under_keys}
+    by_last_key = {
+        key: tuple(r for r in untyped if not r.under_keys or r.under_keys[-1] == key) for key in last_keys
+    }
+    return IndexedRules(by_type, by_last_key, tuple(r for r in untyped if not r.under_keys))
 
 
 @check(
@@ -406,16 +428,18 @@ def recently_required(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     rules = _rules_by_type(ctx.profile.schema_dir)
     if rules is None:
         return
-    by_type, untyped = rules
+    by_type = rules.by_type
     seen: dict[evolution.RecentlyRequired, tuple[str, int]] = {}  # rule -> (first pointer, count)
     for instance, base in _judged_objects(ex, by_type):
         for rel, keys, obj in contract_objects(instance):
             kind = obj.get("type")
             candidates = by_type.get(kind, ()) if isinstance(kind, str) else ()
+            # Most objects (output items, content parts) no rule can be about: skipped at once.
+            untyped = rules.untyped_for(keys)
             if candidates:
-                applicable = (*candidates, *untyped) if keys and untyped else candidates
-            elif keys:
-                applicable = untyped  # most objects: only the untyped rules can be about them
+                applicable = (*candidates, *untyped) if untyped else candidates
+            elif untyped:
+                applicable = untyped
             else:
                 continue
             for rule in applicable:
