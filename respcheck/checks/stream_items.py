@@ -75,7 +75,7 @@ class _Walker(AssemblyJudge):
         (``on_item_event``), which judges it from the start: nothing here has changed state then.
         """
         family, prefix, suffix = _text_stream(kind)
-        if suffix != "delta" or family == "summary" or family is None:
+        if suffix != "delta" or family is None:
             return False
         oi = data.get("output_index")
         item = self.items.get(oi) if type(oi) is int and oi >= 0 else None
@@ -92,6 +92,11 @@ class _Walker(AssemblyJudge):
                 or text.kind != CONTENT_STREAMS[prefix][0]
                 or item.type not in (None, "message", "reasoning")
             ):
+                return False
+        elif family == "summary":
+            index = data.get("summary_index")
+            text = item.parts.get(("summary", index)) if type(index) is int and index >= 0 else None
+            if text is None or (text.opened_at is None and not text.partial):
                 return False
         else:
             text = item.streams.get(prefix)
