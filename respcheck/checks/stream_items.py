@@ -53,6 +53,9 @@ class _Walker(AssemblyJudge):
         self.items: dict[int, StreamItem] = {}
         self.found: dict[str, list[Violation]] = defaultdict(list)
         self.terminal_seen = False
+        # The text the last event appended a delta to, and how its next deltas are addressed:
+        # (type, output_index, index field or None, index, the item's id, the text).
+        self.run: tuple[str, int, str | None, Any, Any, StreamedText] | None = None
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -83,8 +86,10 @@ class _Walker(AssemblyJudge):
             return False
         if "item_id" in data and item.id is not None and data["item_id"] != item.id:
             return False
+        index_name: str | None = None
+        index: Any = 0
         if family == "content":
-            index = data.get("content_index")
+            index_name, index = "content_index", data.get("content_index")
             text = item.parts.get(("content", index)) if type(index) is int and index >= 0 else None
             if (
                 text is None
@@ -94,7 +99,7 @@ class _Walker(AssemblyJudge):
             ):
                 return False
         elif family == "summary":
-            index = data.get("summary_index")
+            index_name, index = "summary_index", data.get("summary_index")
             text = item.parts.get(("summary", index)) if type(index) is int and index >= 0 else None
             if text is None or (text.opened_at is None and not text.partial):
                 return False
@@ -109,7 +114,36 @@ class _Walker(AssemblyJudge):
             if text.first_delta_at is None:
                 text.first_delta_at = event.index
             text.deltas.append(delta)
+        self.run = (kind, item.output_index, index_name, index, item.id, text)
         return True
+
+    def append_run(self, events: list[SSEEvent], position: int) -> int:
+        """Append the deltas that follow, from ``position``, to the text the last delta went to, as
+        long as they are addressed like it: nothing ``appended_delta`` judges can have changed in
+        between (only a delta went by). Returns the position of the first event not taken."""
+        assert self.run is not None
+        kind, oi, index_name, index, item_id, text = self.run
+        while position < len(events):
+            event = events[position]
+            data = event.json
+            if not isinstance(data, dict) or data.get("type") != kind:
+                break
+            value = data.get("output_index")
+            if type(value) is not int or value != oi:
+                break
+            if index_name is not None:
+                value = data.get(index_name)
+                if type(value) is not int or value != index:
+                    break
+            if "item_id" in data and item_id is not None and data["item_id"] != item_id:
+                break
+            delta = data.get("delta")
+            if isinstance(delta, str):
+                if text.first_delta_at is None:
+                    text.first_delta_at = event.index
+                text.deltas.append(delta)
+            position += 1
+        return position
 
     def on_terminal_event(self, event: SSEEvent, kind: str, data: dict[str, Any]) -> None:
         self.terminal_seen = True
@@ -439,8 +473,14 @@ _PART_NOUN = {"content": "content part", "summary": "reasoning summary part"}
 def walk(exchange: Exchange) -> dict[str, list[Violation]]:
     """Every item-lifecycle and assembly violation in a stream, keyed by check id."""
     walker = _Walker(resumed=exchange.starting_after is not None)
-    for event in exchange.events or ():
-        walker.feed(event)
+    events = exchange.events or []
+    position = 0
+    while position < len(events):
+        walker.run = None
+        walker.feed(events[position])
+        position += 1
+        if walker.run is not None:  # a delta: the run of deltas after it, in one loop
+            position = walker.append_run(events, position)
     return walker.found
 
 
