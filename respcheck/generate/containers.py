@@ -76,16 +76,7 @@ class ContainerCompiler:
         tails = {
             n: st.lists(item_strategy, min_size=n, max_size=n) for n in range(1, int(cap) - len(prefix) + 1)
         }
-
-        @st.composite
-        def arrays(draw: Callable) -> list:
-            length = draw(lengths)
-            out = [draw(s) for s in prefix_strategies[: min(length, len(prefix))]]
-            if length > len(prefix):
-                out += draw(tails[length - len(prefix)])
-            return out
-
-        strategy = arrays()
+        strategy = _arrays(lengths, prefix_strategies, tails)
         return strategy.filter(all_unique) if unique else strategy
 
     def _compile_object(self, node: dict, pointer: str, path: str | None, budget: int) -> SearchStrategy:
@@ -162,25 +153,7 @@ class ContainerCompiler:
         all_set = (1 << width) - 1
         masks = st.integers(0, (1 << (width * halvings)) - 1) if width and halvings else st.just(all_set)
 
-        @st.composite
-        def objects(draw: Callable) -> dict:
-            out = {name: draw(strategy) for name, strategy in forced}
-            drawn = draw(masks)
-            chosen = all_set
-            for _ in range(halvings):
-                chosen &= drawn
-                drawn >>= width
-            for position, (name, strategy) in enumerate(optional):
-                if len(out) >= max_props:
-                    break
-                must = min_props - len(out) >= len(optional) - position
-                if must or chosen >> position & 1:
-                    out[name] = draw(strategy)
-            if extras is not None:
-                out.update(draw(extras))
-            return out
-
-        return objects()
+        return _objects(forced, masks, halvings, optional, (min_props, max_props), extras)
 
     def _property_override(self, sub: Any, pointer: str, name: str, path: str | None) -> Any:
         child_path = self._child_path(path, name)
@@ -209,3 +182,41 @@ class ContainerCompiler:
         if any(k == child or k.startswith(child + "/") for k in self._path_overrides):
             return child
         return None
+
+
+# The composites are defined once, here: ``st.composite`` reads and parses its function's source
+# when it decorates it, which inside the compiler cost that on every array and object schema
+# compiled (~100 per request strategy).
+
+
+@st.composite
+def _arrays(draw: Callable, lengths: SearchStrategy[int], prefix: list[SearchStrategy],
+            tails: dict[int, SearchStrategy[list]]) -> list:
+    length = draw(lengths)
+    out = [draw(s) for s in prefix[: min(length, len(prefix))]]
+    if length > len(prefix):
+        out += draw(tails[length - len(prefix)])
+    return out
+
+
+@st.composite
+def _objects(draw: Callable, forced: list[tuple[str, SearchStrategy]], masks: SearchStrategy[int],
+             halvings: int, optional: list[tuple[str, SearchStrategy]], sizes: tuple[int, float],
+             extras: SearchStrategy[dict] | None) -> dict:
+    min_props, max_props = sizes
+    width = len(optional)
+    out = {name: draw(strategy) for name, strategy in forced}
+    drawn = draw(masks)
+    chosen = (1 << width) - 1
+    for _ in range(halvings):
+        chosen &= drawn
+        drawn >>= width
+    for position, (name, strategy) in enumerate(optional):
+        if len(out) >= max_props:
+            break
+        must = min_props - len(out) >= len(optional) - position
+        if must or chosen >> position & 1:
+            out[name] = draw(strategy)
+    if extras is not None:
+        out.update(draw(extras))
+    return out
