@@ -77,3 +77,18 @@ def test_a_writing_error_reaches_the_caller(tmp_path: Path) -> None:
     recorder(_exchange(2))  # told once; the next failure is told again
     with pytest.raises(IsADirectoryError):
         recorder.close()
+
+
+def test_a_lone_record_is_written_without_a_flush_once_its_batch_lingered(tmp_path: Path) -> None:
+    import time
+
+    from respcheck.session.recording import LINGER
+
+    recorder = Recorder(tmp_path, "main", "served")
+    recorder(_exchange(1))  # far below a batch: written when the writer's wait ends anyway
+    part = tmp_path / "exchanges-main.jsonl"
+    deadline = time.monotonic() + 20 * LINGER + 5
+    while not (part.exists() and part.read_text(encoding="utf-8")) and time.monotonic() < deadline:
+        time.sleep(LINGER / 4)
+    assert [r["response"]["body"]["id"] for r in _lines(part)] == ["resp_1"]
+    recorder.close()
