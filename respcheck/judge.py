@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from respcheck.checks.registry import Check, CheckContext, all_checks, relevant_checks
+from respcheck.checks.registry import Check, CheckContext, all_checks, relevant_checks, status_class
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding, Severity, fold_repeats
 from respcheck.profiles import Profile, get_profile
@@ -36,7 +36,9 @@ def judge(
     """Every finding the (relevant) per-exchange checks have about one exchange."""
     ctx = CheckContext(profile=_profile(profile))
     if checks is None:
-        chosen: Iterable[Check] = relevant_checks(exchange.endpoint, exchange.events is not None)
+        chosen: Iterable[Check] = relevant_checks(
+            exchange.endpoint, exchange.events is not None, status_class(exchange.status)
+        )
     else:
         chosen = [c for c in checks if c.scope == "exchange" and c.relevant(exchange)]
     findings: list[Finding] = []

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from respcheck.checks.registry import CheckContext, all_checks, status_class
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding
 from respcheck.judge import judge_recording
@@ -241,6 +242,22 @@ def test_the_mutations_make_many_checks_fire() -> None:
     pinned = json.loads(GOLDEN.read_text(encoding="utf-8"))["counts"]
     fired = {key.split()[1] for key in pinned}
     assert len(fired) >= 60, sorted(fired)
+
+
+def test_a_check_declared_for_some_statuses_finds_nothing_in_the_others() -> None:
+    # The judge does not call such a check on the other exchanges: the declaration must be true.
+    ctx = CheckContext(profile=PROFILES["openai"])
+    declared = [c for c in all_checks() if c.scope == "exchange" and c.statuses != "any"]
+    assert declared
+    judged = 0
+    for record in [*recorded.records(), *mutated_records()]:
+        ex = exchange_from_record(record)
+        for c in declared:
+            if c.statuses != status_class(ex.status) and c.applies_to(ex.endpoint, ex.events is not None):
+                assert c.func is not None
+                assert list(c.func(ex, ctx)) == [], (c.id, record["id"])
+                judged += 1
+    assert judged > 1000
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ def error_object(ex: Exchange) -> dict[str, Any] | None:
     clause="openai: ErrorResponse — application/json",
     summary="A non-2xx answer is served as application/json.",
     applies="body",
+    statuses="error",
 )
 def error_content_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     # Judged only when the body is JSON: a body that is not (an HTML page) is error.envelope's
@@ -87,6 +88,7 @@ def error_content_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     clause='openai: ErrorResponse — {"error": Error}',
     summary='A non-2xx body is a JSON object {"error": {...}}.',
     applies="body",
+    statuses="error",
 )
 def error_envelope(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not is_error_status(ex) or error_object(ex) is not None:
@@ -126,6 +128,7 @@ def envelope_problem(ex: Exchange) -> str:
     clause="openai: Error — required type (string), param (string|null), code (string|null)",
     summary="The error object has type (string) and param and code (string or null).",
     applies="body",
+    statuses="error",
 )
 def error_fields(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     error = error_object(ex) if is_error_status(ex) else None
@@ -158,6 +161,7 @@ def error_fields(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     clause="openai: Error.message — required, human-readable",
     summary="error.message is a non-empty string.",
     applies="body",
+    statuses="error",
 )
 def error_message(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     error = error_object(ex) if is_error_status(ex) else None
@@ -178,6 +182,7 @@ def error_message(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="The status agrees with the error body: an unknown id on retrieve/delete/cancel/input_items "
     "is a 404; invalid_request_error is not a 5xx.",
     applies="body",
+    statuses="error",
 )
 def error_status(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     error = error_object(ex) if is_error_status(ex) else None
@@ -214,6 +219,7 @@ def says_not_found(error: dict[str, Any], loosely: bool) -> bool:
     summary='A 2xx JSON body is not an error ({"error": {...}} or {"object": "error"}): errors carry a '
     "4xx/5xx.",
     applies="body",
+    statuses="success",
 )
 def error_in_success(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     body = ex.body
@@ -240,6 +246,7 @@ JSON_ENDPOINTS = ("create", "retrieve", "cancel", "delete", "input_items", "inpu
     summary="A 2xx answer that is not a stream has a JSON body.",
     applies="body",
     endpoints=JSON_ENDPOINTS,
+    statuses="success",
 )
 def success_body_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if is_success(ex) and ex.body is None:
@@ -260,6 +267,7 @@ def success_body_is_json(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]
     summary="A 2xx JSON body is served as application/json.",
     applies="body",
     endpoints=JSON_ENDPOINTS,
+    statuses="success",
 )
 def success_content_type(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     # A warning: the body did parse, and most SDKs try JSON anyway; strict clients and
@@ -284,6 +292,7 @@ def success_body(ex: Exchange) -> dict[str, Any] | None:
     summary='A delete answers {"id": <the id>, "object": "response.deleted", "deleted": true}.',
     applies="body",
     endpoints=("delete",),
+    statuses="success",
 )
 def delete_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     body = success_body(ex)
@@ -314,6 +323,7 @@ def delete_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     "has_more boolean.",
     applies="body",
     endpoints=("input_items",),
+    statuses="success",
 )
 def input_items_list(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     body = success_body(ex)
@@ -351,6 +361,7 @@ def input_items_list(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary='input_tokens answers {"object": "response.input_tokens", "input_tokens": <integer ≥ 0>}.',
     applies="body",
     endpoints=("input_tokens",),
+    statuses="success",
 )
 def input_tokens_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     body = success_body(ex)
@@ -374,6 +385,7 @@ def input_tokens_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary='compact answers {"object": "response.compaction"} with an id and an output array.',
     applies="body",
     endpoints=("compact",),
+    statuses="success",
 )
 def compact_result(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     body = success_body(ex)

@@ -56,6 +56,18 @@ SequenceFunc = Callable[[Sequence[Exchange], CheckContext], Iterable[Violation]]
 
 # When a check applies: to a JSON body, to a stream, or to any exchange.
 APPLIES = ("body", "stream", "any")
+# Which answers a check can find something in: a 2xx, an error status (400 and up), or any. The judge
+# does not call a check on an exchange it cannot be about (most of a run is 2xx: the error checks).
+STATUSES = ("success", "error", "any")
+
+
+def status_class(status: int | None) -> str:
+    """``success`` for a 2xx, ``error`` for 400 and up, ``other`` for the rest (none, 1xx, 3xx)."""
+    if status is None:
+        return "other"
+    if 200 <= status < 300:
+        return "success"
+    return "error" if status >= 400 else "other"
 # What a check judges: one exchange, the ordered exchanges of one scenario, or (``scenario``) what
 # only the scenario's intent can say, recorded by the suite through ``expect``.
 SCOPES = ("exchange", "sequence", "scenario")
@@ -74,13 +86,17 @@ class Check:
     # What the expectation needs of the target's model beyond honesty ("a model that can do
     # arithmetic"): a model that only echoes its prompt cannot meet it (the finding says so).
     needs: str = ""
+    statuses: str = "any"  # success / error / any: the answers the check can find something in
 
     def relevant(self, exchange: Exchange) -> bool:
-        return self.applies_to(exchange.endpoint, exchange.events is not None)
+        return self.applies_to(exchange.endpoint, exchange.events is not None, status_class(exchange.status))
 
-    def applies_to(self, endpoint: str, streamed: bool) -> bool:
-        """Whether the check judges exchanges of this endpoint, streamed or with a body."""
+    def applies_to(self, endpoint: str, streamed: bool, status: str | None = None) -> bool:
+        """Whether the check judges exchanges of this endpoint, streamed or with a body (and, given
+        its ``status_class``, with such a status)."""
         if self.endpoints is not None and endpoint not in self.endpoints:
+            return False
+        if status is not None and self.statuses != "any" and status != self.statuses:
             return False
         if self.applies == "stream":
             return streamed
@@ -121,7 +137,7 @@ class Check:
 _REGISTRY: dict[str, Check] = {}
 # (endpoint, streamed) -> the registered checks relevant to such an exchange, in id order: judge()
 # asks for every exchange, and relevance depends on nothing else (cleared by each registration).
-_RELEVANT: dict[tuple[str, bool], tuple[Check, ...]] = {}
+_RELEVANT: dict[tuple[str, bool, str | None], tuple[Check, ...]] = {}
 
 
 def check(
@@ -133,10 +149,17 @@ def check(
     applies: str = "any",
     endpoints: Iterable[str] | None = None,
     scope: str = "exchange",
+    statuses: str = "any",
 ) -> Callable[[Any], Any]:
-    """Register a check function under a stable, dotted id (``scope="sequence"``: a SequenceFunc)."""
+    """Register a check function under a stable, dotted id (``scope="sequence"``: a SequenceFunc).
+
+    ``statuses="error"`` (``"success"``) declares that the function finds nothing unless the status is
+    400 or more (2xx): the judge then does not call it on other exchanges.
+    """
     if applies not in APPLIES:
         raise ValueError(f"applies must be one of {APPLIES}")
+    if statuses not in STATUSES:
+        raise ValueError(f"statuses must be one of {STATUSES}")
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}")
 
@@ -150,6 +173,7 @@ def check(
             endpoints=frozenset(endpoints) if endpoints is not None else None,
             func=func,
             scope=scope,
+            statuses=statuses,
         ))
         return func
 
@@ -195,14 +219,14 @@ def all_checks() -> list[Check]:
     return sorted(_REGISTRY.values(), key=lambda c: c.id)
 
 
-def relevant_checks(endpoint: str, streamed: bool) -> tuple[Check, ...]:
+def relevant_checks(endpoint: str, streamed: bool, status: str | None = None) -> tuple[Check, ...]:
     """The registered per-exchange checks relevant to an exchange of ``endpoint`` (streamed or
-    not), by id."""
-    key = (endpoint, streamed)
+    not; with a status of this ``status_class``, when given), by id."""
+    key = (endpoint, streamed, status)
     found = _RELEVANT.get(key)
     if found is None:
         found = _RELEVANT[key] = tuple(
-            c for c in all_checks() if c.scope == "exchange" and c.applies_to(endpoint, streamed)
+            c for c in all_checks() if c.scope == "exchange" and c.applies_to(endpoint, streamed, status)
         )
     return found
 

@@ -226,6 +226,7 @@ def _body_check(ex: Exchange, ctx: CheckContext, name: str, label: str) -> Itera
     clause=CLAUSE.format(profile="<profile>", name="error"),
     summary='A non-2xx JSON body is an error object: {"error": {message, type, param, code}}.',
     applies="body",
+    statuses="error",
 )
 def error_body_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if ex.status is None or is_success(ex) or ex.status < 400 or ex.body is None:
@@ -241,6 +242,7 @@ def error_body_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary='DELETE /responses/{id} returns {id, object: "response.deleted", deleted}.',
     applies="body",
     endpoints=("delete",),
+    statuses="success",
 )
 def deleted_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     yield from _body_check(ex, ctx, "deleted", "deleted object")
@@ -252,6 +254,7 @@ def deleted_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="GET /responses/{id}/input_items returns a list of items.",
     applies="body",
     endpoints=("input_items",),
+    statuses="success",
 )
 def input_items_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     yield from _body_check(ex, ctx, "input_items_list", "input items list")
@@ -263,6 +266,7 @@ def input_items_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary='POST /responses/input_tokens returns {object: "response.input_tokens", input_tokens}.',
     applies="body",
     endpoints=("input_tokens",),
+    statuses="success",
 )
 def input_tokens_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     yield from _body_check(ex, ctx, "input_tokens_result", "input_tokens result")
@@ -274,6 +278,7 @@ def input_tokens_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     summary="POST /responses/compact returns a response.compaction object.",
     applies="body",
     endpoints=("compact",),
+    statuses="success",
 )
 def compact_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     yield from _body_check(ex, ctx, "compact_result", "compaction")
