@@ -9,10 +9,13 @@ same run so the ratio holds on a busy machine; the runs are interleaved (every s
 round) so a burst of load elsewhere does not hit one strategy only. Also prints the one-off compile
 time of the schema.
 
-On the wire: ``respcheck run --suite generated --hypothesis-profile nightly`` against a
-``respcheck serve`` child, then a bare httpx loop sending the very bodies that run recorded to the
-same server, in the same run (best of R each, interleaved). The ratio compares requests per second
-in the tests (respcheck's test durations; the interpreter start and collection are shown apart).
+On the wire: ``respcheck run --suite generated --hypothesis-profile nightly --concurrency 1``
+against a ``respcheck serve`` child, then a bare httpx loop sending the very bodies that run
+recorded to the same server, in the same run (best of R each, interleaved). The ratio compares
+requests per second in the tests (respcheck's test durations; the interpreter start and collection
+are shown apart). ``--concurrency 1``: one request at a time, as the bare loop sends them (a remote
+target's default runs up to 16 tests at once, whose durations then overlap and their sum overstates
+the time).
 """
 
 from __future__ import annotations
@@ -96,7 +99,7 @@ def bare_loop(url: str, records: list[dict]) -> float:
 
 
 def on_the_wire(repeat: int, profile: str) -> None:
-    options = ["--suite", "generated", "--hypothesis-profile", profile]
+    options = ["--suite", "generated", "--hypothesis-profile", profile, "--concurrency", "1"]
     with served() as url, tempfile.TemporaryDirectory() as tmp:
         targets = write_targets(Path(tmp), url)
         runs, bare = [], []
