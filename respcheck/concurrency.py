@@ -27,12 +27,14 @@ would set up its own session fixtures (its own embedded server); pytest-threadpo
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+import _pytest.runner
 import pytest
 from _pytest.capture import CaptureManager, MultiCapture
 from _pytest.nodes import Node
@@ -152,9 +154,12 @@ def run_concurrently(
     captured = _capture_off(capman)
     config.pluginmanager.register(gate, "respcheck-concurrency-setup")
     session._setupstate = shared
+    current_test_var = _pytest.runner._update_current_test_var
+    _pytest.runner._update_current_test_var = current_test_var_shared
     try:
         _Loop(session, concurrency, dispatch_order(items, alone_first, alone_last), ready).run()
     finally:
+        _pytest.runner._update_current_test_var = current_test_var
         session._setupstate = original
         shared.hand_back(original)
         config.pluginmanager.unregister(gate)
@@ -163,6 +168,16 @@ def run_concurrently(
 
 
 Order = tuple[list[int], list[int], list[int]]
+
+
+def current_test_var_shared(item: pytest.Item, when: str | None) -> None:
+    """pytest's ``PYTEST_CURRENT_TEST`` update, for tests sharing one environment: pytest pops the
+    variable when a test ends (a KeyError when another test, ending at the same time, popped it
+    first); here the last phase started is shown, and ending one test never fails."""
+    if when:
+        os.environ["PYTEST_CURRENT_TEST"] = f"{item.nodeid} ({when})".replace("\x00", "(null)")
+    else:
+        os.environ.pop("PYTEST_CURRENT_TEST", None)
 
 
 def dispatch_order(items: Sequence[pytest.Item], alone_first: Callable[[pytest.Item], bool],

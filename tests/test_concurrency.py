@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -261,3 +262,19 @@ def test_concurrent_tests_keep_to_the_requests_per_second_budget(tmp_path: Path)
     # a token bucket of one: each request starts at least 1/rate after the one before (clock slack 20 ms)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 1 / rate - 0.02, sorted(gaps)[:5]
+
+
+def test_tests_ending_at_once_never_fail_on_pytests_current_test_variable(monkeypatch: pytest.MonkeyPatch):
+    """pytest pops PYTEST_CURRENT_TEST at each test's end: two tests ending at once raised KeyError in
+    the second one's teardown (seen in a full run of tests/test_findings.py)."""
+    from respcheck.concurrency import current_test_var_shared
+
+    class Item:
+        nodeid = "suites/test_x.py::test_y"
+
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    current_test_var_shared(Item(), "call")  # type: ignore[arg-type]
+    assert os.environ["PYTEST_CURRENT_TEST"] == "suites/test_x.py::test_y (call)"
+    current_test_var_shared(Item(), None)  # type: ignore[arg-type]
+    current_test_var_shared(Item(), None)  # type: ignore[arg-type]  (the other test's end: no KeyError)
+    assert "PYTEST_CURRENT_TEST" not in os.environ
