@@ -15,8 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from respcheck.generate.ahead import send_ahead
 from respcheck.reports.exchanges import copy_in_test_order
 from tests.test_run import REPO, respcheck
 
@@ -149,24 +146,6 @@ def test_tests_run_at_once_with_fixtures_made_once_and_reports_in_collection_ord
     junit = re.findall(r'<testcase classname="([^"]+)" name="([^"]+)"', (tmp_path / "junit.xml").read_text())
     assert [f"{cls.rsplit('.', 1)[-1]}.py::{name}" for cls, name in junit] == [
         c.rsplit("/", 1)[-1] for c in collected]
-
-
-def test_send_ahead_keeps_order_with_several_requests_in_flight() -> None:
-    in_flight = most = 0
-    lock = threading.Lock()
-
-    def send(item: int) -> int:
-        nonlocal in_flight, most
-        with lock:
-            in_flight += 1
-            most = max(most, in_flight)
-        time.sleep(0.02 if item % 2 else 0.005)  # answers come back out of order
-        with lock:
-            in_flight -= 1
-        return item * 10
-
-    assert list(send_ahead(send, range(12), ahead=4)) == [(i, i * 10) for i in range(12)]
-    assert most == 4
 
 
 def test_exchanges_are_put_in_test_order_each_test_keeping_its_own() -> None:

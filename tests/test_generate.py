@@ -618,7 +618,8 @@ def test_examples_drawn_ahead_follow_the_active_profile():
     assert first == again  # derandomize: the same examples every run
 
 
-def test_send_ahead_keeps_order_and_one_request_in_flight():
+@pytest.mark.parametrize("ahead", [1, 4])
+def test_send_ahead_keeps_order_with_at_most_ahead_requests_in_flight(ahead: int):
     in_flight, most, sent = 0, 0, []
     lock = threading.Lock()
 
@@ -627,15 +628,17 @@ def test_send_ahead_keeps_order_and_one_request_in_flight():
         with lock:
             in_flight += 1
             most = max(most, in_flight)
-        time.sleep(0.002)
+        time.sleep(0.02 if item % 2 and ahead > 1 else 0.002)  # with several in flight, out of order
         sent.append(item)
         with lock:
             in_flight -= 1
         return item * 10
 
-    answers = list(send_ahead(send, range(20)))
+    answers = list(send_ahead(send, range(20), ahead=ahead))
     assert answers == [(i, i * 10) for i in range(20)]
-    assert sent == list(range(20)) and most == 1
+    assert most == ahead
+    if ahead == 1:
+        assert sent == list(range(20))  # the same order as a plain loop
 
 
 def test_send_ahead_stopped_early_sends_at_most_one_more():

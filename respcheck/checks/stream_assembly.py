@@ -78,6 +78,14 @@ class StreamedText:
     part_text: Any = None
     partial: bool = False  # opened before a resumed stream started: deltas are incomplete
 
+    def add_delta(self, data: dict[str, Any], at: int) -> None:
+        """Take the ``delta`` of the event at ``at`` (a delta that is not a string adds nothing)."""
+        delta = data.get("delta")
+        if isinstance(delta, str):
+            if self.first_delta_at is None:
+                self.first_delta_at = at
+            self.deltas.append(delta)
+
 
 @dataclass(slots=True)
 class StreamItem:

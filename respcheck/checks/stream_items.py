@@ -109,11 +109,7 @@ class _Walker(AssemblyJudge):
                 return False
         if text.closed_at is not None or text.done_at is not None:
             return False
-        delta = data.get("delta")
-        if isinstance(delta, str):
-            if text.first_delta_at is None:
-                text.first_delta_at = event.index
-            text.deltas.append(delta)
+        text.add_delta(data, event.index)
         self.run = (kind, item.output_index, index_name, index, item.id, text)
         return True
 
@@ -137,11 +133,7 @@ class _Walker(AssemblyJudge):
                     break
             if "item_id" in data and item_id is not None and data["item_id"] != item_id:
                 break
-            delta = data.get("delta")
-            if isinstance(delta, str):
-                if text.first_delta_at is None:
-                    text.first_delta_at = event.index
-                text.deltas.append(delta)
+            text.add_delta(data, event.index)
             position += 1
         return position
 
@@ -449,11 +441,7 @@ class _Walker(AssemblyJudge):
                     event_ptr(event.index),
                 )
                 return
-            delta = data.get("delta")
-            if isinstance(delta, str):
-                if text.first_delta_at is None:
-                    text.first_delta_at = event.index
-                text.deltas.append(delta)
+            text.add_delta(data, event.index)
         elif suffix == "done":
             if text.done_at is not None:
                 self.report(
