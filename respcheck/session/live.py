@@ -13,7 +13,6 @@ process each see their own; what the process shares (client, budget, recorder) i
 from __future__ import annotations
 
 import os
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from respcheck.findings import Finding, Severity
 from respcheck.judge import judge_all, judge_latest
 from respcheck.session.events import BudgetState, Event, ExchangeJudged
 from respcheck.session.model_params import ParameterRules
+from respcheck.session.per_test import PerTest
 from respcheck.session.recording import Recorder
 
 if TYPE_CHECKING:
@@ -53,16 +53,12 @@ class LiveSession:
     recorder: Recorder | None = None
     policy: CheckPolicy = field(default_factory=CheckPolicy)  # --checks, --exclude-checks, severity
     parameters: ParameterRules | None = None  # what each model accepts (declared, or probed once)
-    _running: ContextVar[_RunningTest | None] = field(
-        default_factory=lambda: ContextVar("respcheck-running-test", default=None), repr=False)
+    _running: PerTest[_RunningTest] = field(
+        default_factory=lambda: PerTest("respcheck-running-test", _RunningTest), repr=False)
 
     def _here(self) -> _RunningTest:
         """The test running in this thread (context)."""
-        running = self._running.get()
-        if running is None:
-            running = _RunningTest()
-            self._running.set(running)
-        return running
+        return self._running.get()
 
     @property
     def scenario(self) -> list[Exchange]:

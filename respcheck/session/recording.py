@@ -23,13 +23,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from respcheck.exchange import Exchange, to_json_line
 from respcheck.redact import redact_record
+from respcheck.session.per_test import PerTest
 from respcheck.session.repro import exchange_record
 
 EXCHANGE_PARTS = "exchanges-*.jsonl"
@@ -52,8 +52,7 @@ class Recorder:
     def __init__(self, report_dir: Path | None, part: str, target: str) -> None:
         self.path = report_dir / f"exchanges-{part}.jsonl" if report_dir is not None else None
         self.target = target
-        self._running: ContextVar[_Running | None] = ContextVar(f"respcheck-recorder-{id(self)}",
-                                                                default=None)
+        self._running = PerTest(f"respcheck-recorder-{id(self)}", _Running)
         self._out: TextIO | None = None
         self._pending: deque[_Job] = deque()
         self._queued = 0  # records handed to the writer so far
@@ -66,11 +65,7 @@ class Recorder:
 
     def _here(self) -> _Running:
         """The running test of this thread (context), made on first use."""
-        running = self._running.get()
-        if running is None:
-            running = _Running()
-            self._running.set(running)
-        return running
+        return self._running.get()
 
     @property
     def test(self) -> str | None:
