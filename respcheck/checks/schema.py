@@ -44,24 +44,13 @@ from respcheck.checks.registry import CheckContext, Violation, check
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 from respcheck.schemas import evolution
-from respcheck.schemas.explain import Problem
 from respcheck.schemas.registry import SchemaValidator, relaxations, schema_clause
 
-# Every problem of an object is a finding (three were shown and the rest hidden: issue 10); more than
-# FOLD_AFTER on one exchange are folded into one finding that still names each (fold_repeats).
-MAX_PROBLEMS_PER_OBJECT: int | None = None
 CLAUSE = "schemas/{profile}/{name}.json (source: schemas/provenance.json)"
 
 
 # ---------------------------------------------------------------------------------------------
 # Explaining a failure
-
-
-def problems(
-    validator: SchemaValidator, instance: Any, limit: int | None = MAX_PROBLEMS_PER_OBJECT
-) -> list[Problem]:
-    """Why ``instance`` fails ``validator`` (empty when it is valid), most specific first."""
-    return validator.errors(instance, limit)
 
 
 def subject(label: str, path: tuple[Any, ...]) -> str:
@@ -75,7 +64,9 @@ def subject(label: str, path: tuple[Any, ...]) -> str:
 def object_violations(
     validator: SchemaValidator, instance: Any, base_ptr: str, label: str
 ) -> Iterator[Violation]:
-    for p in problems(validator, instance):
+    # Every problem of an object is a finding (three were shown and the rest hidden: issue 10); more
+    # than FOLD_AFTER on one exchange are folded into one finding that still names each (fold_repeats).
+    for p in validator.errors(instance):
         yield Violation(f"{subject(label, p.path)}: {p.text}", at=at(base_ptr, *p.path),
                         clause=schema_clause(validator.name))
 
@@ -180,7 +171,7 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
                 continue
             if validator.is_valid(data):
                 continue
-            for p in problems(validator, data):
+            for p in validator.errors(data):
                 key = (jsonpointer.dotted(p.path), p.text)
                 if key in grouped:
                     first, count, types = grouped[key]

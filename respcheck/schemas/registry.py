@@ -56,7 +56,7 @@ class SchemaValidator:
         ``context``), for callers that explain failures themselves (``schemas.explain``)."""
         return list(self._fast.iter_errors(instance))
 
-    def errors(self, instance: Any, limit: int | None = 3) -> list[Problem]:
+    def errors(self, instance: Any, limit: int | None = None) -> list[Problem]:
         """Why ``instance`` is invalid (empty when it is valid), most specific first: the first
         ``limit`` problems, or all of them (``schemas.explain``, the one place a schema error
         becomes words; each problem's ``pointer`` says where)."""
