@@ -89,6 +89,7 @@ def test_structured_output_stream(client, models, conforms):
     final(conforms(client.create(body)))  # request.text_format validates the text
 
 
+@pytest.mark.scenario("stream_long_text")  # 16 deltas: enough for stream.buffered to judge
 def test_incomplete_stream_ends_with_response_incomplete(client, models, conforms, expect):
     body = {
         "model": models.text,

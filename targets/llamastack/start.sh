@@ -6,7 +6,11 @@ source "$(dirname "$0")/../lib.sh"
 here="$TARGETS_ROOT/llamastack"
 port="${PORT:-18304}" upstream_port="${UPSTREAM_PORT:-18313}"
 respcheck="${RESPCHECK_BIN:-$TARGETS_ROOT/../.venv/bin/respcheck}"
-launch llamastack-upstream "$respcheck" serve --host 127.0.0.1 --port "$upstream_port"
+# A stand-in for a real model: 0.5 s to the first byte of a create, tokens 10 ms apart. Then a relay
+# that passes events on spreads them over tens of ms, and one that holds the answer sends it all at
+# once after >= 0.5 s: what stream.buffered judges (unpaced, every relay looks like a burst).
+launch llamastack-upstream "$respcheck" serve --host 127.0.0.1 --port "$upstream_port" \
+  --latency "${UPSTREAM_TOKEN_LATENCY:-0.01}" --latency-ttfb "${UPSTREAM_TTFB:-0.5}"
 wait_ready llamastack-upstream "http://127.0.0.1:$upstream_port/v1/responses/x" 30
 dir="$(scratch_of llamastack)"
 rm -rf "$dir/state" && mkdir -p "$dir/state"  # each start begins with empty storage

@@ -211,6 +211,7 @@ contract(
     "stream_buffered",
     "relay (or proxy with buffering on) that holds the stream and sends it at once",
     "stream.buffered",
+    ("stream_long_text",),  # stream.buffered judges a stream of >= 10 deltas; "Say hello." has 6
     respond=hostile.burst_after(0.7),
     fast=True,
 )
