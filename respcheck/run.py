@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from respcheck.checks.policy import UnknownCheck, require_known, split_patterns
 from respcheck.client import (
@@ -166,6 +167,16 @@ def detail_args(opts: RunOptions) -> list[str]:
     return [*shown, *progress, "-v" if opts.verbose else "-q"]
 
 
+def keep_hypothesis_caches_out_of_cwd() -> None:
+    """Hypothesis caches unicode tables and the constants of local modules in ``./.hypothesis``; a run
+    started in a relay's checkout should leave no folder there, so they go to the user's cache folder
+    (``$HYPOTHESIS_STORAGE_DIRECTORY``, when set, wins; the variable reaches ``-n`` workers too)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "respcheck" / "hypothesis"
+    where = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or str(cache)
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = where
+    set_hypothesis_home_dir(where)
+
+
 def run(opts: RunOptions) -> int:
     """Run the suites; returns the Session's exit code (0 pass, 1 failures, 2 could not run, 3 budget)."""
     try:
@@ -185,6 +196,7 @@ def run(opts: RunOptions) -> int:
             "pass a folder you can write to"
         ) from None
     handoff = Handoff(target)
+    keep_hypothesis_caches_out_of_cwd()
     status = pytest.main(args, plugins=[handoff])
     if handoff.lost and handoff.lost[0].startswith(KEY_REFUSED_PREFIX):
         raise CannotRun(handoff.lost[0])  # the whole story: nothing else was learned

@@ -35,7 +35,11 @@ def _summary(report_dir: Path) -> dict:
 
 
 def test_run_against_reference_passes_every_area(tmp_path: Path) -> None:
-    result = respcheck("run", "--report-dir", str(tmp_path / "r"))
+    # run from an empty folder: it leaves nothing there but its report (hypothesis' caches go to
+    # the user's cache folder)
+    (tmp_path / "work").mkdir()
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "HYPOTHESIS_STORAGE_DIRECTORY": ""}
+    result = respcheck("run", "--report-dir", str(tmp_path / "r"), cwd=tmp_path / "work", env=cache)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     summary = _summary(tmp_path / "r")
     assert summary["verdict"] == "pass"
@@ -46,6 +50,8 @@ def test_run_against_reference_passes_every_area(tmp_path: Path) -> None:
     for name in ("junit.xml", "findings.ndjson", "exchanges.jsonl", "index.html"):
         assert (tmp_path / "r" / name).is_file(), name
     assert "spend:" in result.stdout and "verdict: pass (exit 0)" in result.stdout
+    assert list((tmp_path / "work").iterdir()) == []
+    assert (tmp_path / "cache" / "respcheck" / "hypothesis").is_dir()
 
 
 def test_pytest_suites_with_xdist_passes(tmp_path: Path) -> None:
