@@ -149,11 +149,7 @@ def response_objects(exchange: Exchange) -> tuple[tuple[dict[str, Any], str], ..
         ):
             return ((exchange.body, body_ptr()),)
         return ()
-    return tuple(
-        (e.json["response"], event_ptr(e.index, "response"))
-        for e in exchange.events
-        if isinstance(e.json, dict) and isinstance(e.json.get("response"), dict)
-    )
+    return stream_view(exchange).responses
 
 
 # An event whose data is a JSON object with a string ``type``: (the event, its data, the type).
@@ -175,6 +171,30 @@ class StreamView:
     unnamed: tuple[int, ...]  # indexes of typed events without an event: line
     misnamed: tuple[tuple[SSEEvent, str], ...]  # typed events whose event: name is not their type
     first_done: SSEEvent | None  # the first [DONE] marker
+    responses: tuple[tuple[dict[str, Any], str], ...]  # each Response an event carries, with its pointer
+    # The objects of events that hold a ``CARRIERS`` key, with their event index (schema.recently_required)
+    carriers: tuple[tuple[dict[str, Any], int], ...]
+    numbering: Numbering
+
+
+@dataclass(frozen=True, slots=True)
+class Numbering:
+    """The stream's sequence numbers, as the stream.sequence_number checks judge them.
+
+    The numbered events are the typed ones, except a relay's own vendor-prefixed event without a
+    sequence_number: that one is outside OpenAI's numbering (clients skip unknown events); one that
+    carries a number takes part, so numbering vendor events in line is judged too.
+    """
+
+    count: int  # numbered events
+    first: TypedEvent | None  # the first numbered event
+    unnumbered: tuple[int, ...]  # indexes of numbered events without an integer sequence_number
+    # (event index, the previous integer sequence_number, its own) where it did not rise by exactly 1
+    faults: tuple[tuple[int, int, int], ...]
+
+
+# Keys of an event that may hold an object a spec-evolution rule is about (schema.recently_required).
+CARRIERS = frozenset({"response", "item", "part", "usage", "output"})
 
 
 @per_exchange
@@ -186,21 +206,45 @@ def stream_view(exchange: Exchange) -> StreamView:
     unnamed: list[int] = []
     misnamed: list[tuple[SSEEvent, str]] = []
     first_done: SSEEvent | None = None
+    responses: list[tuple[dict[str, Any], str]] = []
+    carriers: list[tuple[dict[str, Any], int]] = []
+    numbered = 0
+    first_numbered: TypedEvent | None = None
+    unnumbered: list[int] = []
+    faults: list[tuple[int, int, int]] = []
+    previous: int | None = None
     for e in exchange.events or ():
         data = e.json
         if isinstance(data, dict):
+            if not CARRIERS.isdisjoint(data):
+                carriers.append((data, e.index))
+                response = data.get("response")
+                if isinstance(response, dict):
+                    responses.append((response, event_ptr(e.index, "response")))
             kind = data.get("type")
             if isinstance(kind, str):
                 if kind in positions:
                     positions[kind].append(len(typed))
                 else:
                     positions[kind] = [len(typed)]
-                typed.append((e, data, kind))
+                item = (e, data, kind)
+                typed.append(item)
                 name = e.event
                 if not name:
                     unnamed.append(e.index)
                 elif name != kind:
                     misnamed.append((e, kind))
+                seq = data.get("sequence_number")
+                if type(seq) is int:  # not isinstance: a boolean is no sequence number
+                    if previous is not None and seq != previous + 1:
+                        faults.append((e.index, previous, seq))
+                    previous = seq
+                    numbered += 1
+                elif "sequence_number" in data or not is_vendor_event(kind):  # else outside the numbering
+                    unnumbered.append(e.index)
+                    numbered += 1
+                if first_numbered is None and numbered:
+                    first_numbered = item
             else:
                 not_objects.append(e)
         elif data is not None or (e.json_error is None and not e.is_done_marker):
@@ -209,8 +253,9 @@ def stream_view(exchange: Exchange) -> StreamView:
             first_done = e
         if e.json_error is not None and not e.is_done_marker:
             not_json.append(e)
+    numbering = Numbering(numbered, first_numbered, tuple(unnumbered), tuple(faults))
     return StreamView(tuple(typed), positions, tuple(not_json), tuple(not_objects), tuple(unnamed),
-                      tuple(misnamed), first_done)
+                      tuple(misnamed), first_done, tuple(responses), tuple(carriers), numbering)
 
 
 def typed_events(exchange: Exchange) -> tuple[TypedEvent, ...]:

@@ -13,11 +13,10 @@ from typing import Any, TypeGuard
 from respcheck.checks.common import (
     STREAM_ENDPOINTS,
     TERMINAL_EVENTS,
-    TypedEvent,
     event_ptr,
-    is_vendor_event,
     positions_by_type,
     responses_stream,
+    stream_view,
     typed_events,
     typed_events_of,
 )
@@ -178,16 +177,6 @@ def error_event(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         )
 
 
-def _sequenced(ex: Exchange) -> Iterator[TypedEvent]:
-    """The events the numbering is judged on: a relay's own vendor-prefixed event without a
-    sequence_number is outside OpenAI's numbering (clients skip unknown events); one that
-    carries a number takes part, so numbering vendor events in line is judged too."""
-    for item in typed_events(ex):
-        if is_vendor_event(item[2]) and "sequence_number" not in item[1]:
-            continue
-        yield item
-
-
 @check(
     "stream.sequence_number.present",
     clause="OpenAI API, ResponseStreamEvent: every event has an integer sequence_number "
@@ -199,14 +188,12 @@ def _sequenced(ex: Exchange) -> Iterator[TypedEvent]:
 def sequence_number_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not responses_stream(ex):
         return
-    missing: list[int] = []
-    total = 0
-    for e, data, _ in _sequenced(ex):
-        total += 1
-        if not _is_int(data.get("sequence_number")):
-            missing.append(e.index)
+    numbering = stream_view(ex).numbering  # which events are numbered: common.Numbering
+    missing = numbering.unnumbered
     if missing:
-        which = "no event carries" if len(missing) == total else f"{len(missing)} of {total} events lack"
+        which = "no event carries" if len(missing) == numbering.count else (
+            f"{len(missing)} of {numbering.count} events lack"
+        )
         yield Violation(
             f"{which} an integer sequence_number (first without one: event {missing[0]}); clients "
             "cannot order, deduplicate or resume the stream",
@@ -225,7 +212,7 @@ def sequence_number_present(ex: Exchange, ctx: CheckContext) -> Iterator[Violati
 def sequence_number_start(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not responses_stream(ex):
         return
-    first = next(iter(_sequenced(ex)), None)
+    first = stream_view(ex).numbering.first
     if first is None:
         return
     e, data, _ = first
@@ -252,14 +239,9 @@ def sequence_number_start(ex: Exchange, ctx: CheckContext) -> Iterator[Violation
 def sequence_number_monotonic(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     if not responses_stream(ex):
         return
-    previous: int | None = None
-    for e, data, _ in typed_events(ex):
-        seq = data.get("sequence_number")
-        if not _is_int(seq):
-            continue  # stream.sequence_number.present reports it; judge the numbered events
-        if previous is not None and seq != previous + 1:
-            yield Violation(_sequence_fault(e.index, previous, seq), event_ptr(e.index, "sequence_number"))
-        previous = seq
+    # Judged on the events with an integer number (stream.sequence_number.present reports the rest).
+    for index, previous, seq in stream_view(ex).numbering.faults:
+        yield Violation(_sequence_fault(index, previous, seq), event_ptr(index, "sequence_number"))
 
 
 def _sequence_fault(index: int, previous: int, seq: int) -> str:
