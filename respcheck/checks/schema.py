@@ -25,11 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from respcheck import jsonpointer
 from respcheck.checks.common import (
+    CARRIERS,
     RESPONSE_ENDPOINTS,
     at,
     body_ptr,
@@ -38,6 +39,7 @@ from respcheck.checks.common import (
     is_vendor_event,
     positions_by_type,
     response_objects,
+    stream_view,
     typed_events,
 )
 from respcheck.checks.registry import CheckContext, Violation, check
@@ -127,21 +129,24 @@ def reachable_defs(defs: dict[str, Any], root: Any) -> dict[str, Any]:
     return found
 
 
-def _event_validators(ex: Exchange, ctx: CheckContext) -> tuple[dict[str, SchemaValidator | None], bool]:
+def _event_validators(ex: Exchange, ctx: CheckContext) -> tuple[dict[str, SchemaValidator | None], set[str]]:
     """The validator of each event type of the stream (None: the profile has no schema for it), and
-    whether every typed event is valid against its type's."""
+    the types some event of which is invalid against its type's (asked once per type, not per event)."""
     typed = typed_events(ex)
     validators: dict[str, SchemaValidator | None] = {}
-    valid = True
+    invalid: set[str] = set()
     for event_type, where in positions_by_type(ex).items():
         found = ctx.profile.validator(f"events/{event_type}")
         validator = validators[event_type] = without_response(found) if found is not None else None
-        if validator is not None and valid:
-            if len(where) == 1:
-                valid = validator.is_valid(typed[where[0]][1])
-            else:
-                valid = validator.all_valid([typed[p][1] for p in where])
-    return validators, valid
+        if validator is None:
+            continue
+        if len(where) == 1:
+            valid = validator.is_valid(typed[where[0]][1])
+        else:
+            valid = validator.all_valid([typed[p][1] for p in where])
+        if not valid:
+            invalid.add(event_type)
+    return validators, invalid
 
 
 @check(
@@ -152,11 +157,11 @@ def _event_validators(ex: Exchange, ctx: CheckContext) -> tuple[dict[str, Schema
     applies="stream",
 )
 def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
-    validators, valid = _event_validators(ex, ctx)
+    validators, invalid = _event_validators(ex, ctx)
     # Group identical problems across events: (path with indexes, text) -> first + count.
     grouped: dict[tuple[str, str], tuple[Violation, int, set[str]]] = {}
     unknown: dict[str, tuple[int, int]] = {}  # type -> (first index, count)
-    if valid:  # the common case: only types without a schema to report, each once
+    if not invalid:  # the common case: only types without a schema to report, each once
         typed = typed_events(ex)
         for event_type, where in positions_by_type(ex).items():
             if validators[event_type] is None and not is_vendor_event(event_type):
@@ -169,9 +174,9 @@ def event_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
                     first_index, seen = unknown.get(event_type, (e.index, 0))
                     unknown[event_type] = (first_index, seen + 1)
                 continue
-            if validator.is_valid(data):
-                continue
-            for p in validator.errors(data):
+            if event_type not in invalid:
+                continue  # every event of this type is valid
+            for p in validator.errors(data):  # none for a valid event (errors asks is_valid first)
                 key = (jsonpointer.dotted(p.path), p.text)
                 if key in grouped:
                     first, count, types = grouped[key]
@@ -279,78 +284,26 @@ def compact_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 # Spec evolution
 
 
-# (pointer relative to the event or body, object keys leading to it, the object)
-ContractObject = tuple[str, tuple[str, ...], dict[str, Any]]
-
-
-def contract_objects(node: Any, ptr: str = "") -> list[ContractObject]:
-    """The objects of an event or body the evolution rules are about: the event itself, the
-    Response (or compaction) it is or carries, its usage details, output items and content
-    parts. Targeted rather than a walk of everything: token data is large, and client-defined
-    content (tool parameters, JSON schemas) may hold a "type" or "usage" meaning something else.
-    A list built in one pass (not nested generators: every exchange is looked through).
-    """
-    if not isinstance(node, dict):
-        return []
-    found: list[ContractObject] = [(ptr, (), node)]
-    response = node.get("response")
-    if isinstance(response, dict):
-        _response_parts(response, ptr + "/response", ("response",), found)
-    else:
-        _response_parts(node, ptr, (), found)
-    if isinstance(node.get("item"), dict):
-        _item_parts(node["item"], ptr + "/item", ("item",), found)
-    if isinstance(node.get("part"), dict):
-        found.append((ptr + "/part", ("part",), node["part"]))
-    return found
-
-
-def _response_parts(
-    response: dict[str, Any], ptr: str, keys: tuple[str, ...], found: list[ContractObject]
-) -> None:
-    usage = response.get("usage")
-    if isinstance(usage, dict):
-        for name in ("input_tokens_details", "output_tokens_details"):
-            if isinstance(usage.get(name), dict):
-                found.append((f"{ptr}/usage/{name}", (*keys, "usage", name), usage[name]))
-    output = response.get("output")
-    if isinstance(output, list):
-        item_keys = (*keys, "output")
-        for index, item in enumerate(output):
-            if isinstance(item, dict):
-                _item_parts(item, f"{ptr}/output/{index}", item_keys, found)
-
-
-def _item_parts(item: dict[str, Any], ptr: str, keys: tuple[str, ...], found: list[ContractObject]) -> None:
-    found.append((ptr, keys, item))
-    content = item.get("content")
-    if isinstance(content, list):
-        part_keys = (*keys, "content")
-        for index, part in enumerate(content):
-            if isinstance(part, dict):
-                found.append((f"{ptr}/content/{index}", part_keys, part))
-
-
-# Keys of an event that may hold an object an evolution rule is about (see contract_objects).
-CARRIERS = frozenset({"response", "item", "part", "usage", "output"})
-
-
-def _judged_objects(ex: Exchange, top_level_types: Container[str]) -> Iterator[tuple[Any, str]]:
-    """The server-sent JSON an exchange holds that may hold a rule's object, with its pointer.
+def _judged_events(ex: Exchange, top_level_types: Container[str]) -> Iterator[tuple[Any, str]]:
+    """The events of a stream that may hold a rule's object, with their pointers.
 
     Most events of a stream are deltas holding none: they are passed over without a look
-    inside (the stream's bulk, so this keeps the check cheap).
+    inside (the stream's bulk, so this keeps the check cheap). The events holding a ``CARRIERS``
+    key are listed by the stream's one pass (``stream_view``); a stream with an event of a type a
+    rule is about (function_call_arguments.done) is looked through here, in order.
     """
-    if ex.events is not None:
-        for e in ex.events:  # not ex.json_events: that list would be built for one look at each
-            data = e.json
-            if not isinstance(data, dict):
-                continue
-            kind = data.get("type")  # a garbled event's type may be a list: not hashable
-            if not CARRIERS.isdisjoint(data) or (isinstance(kind, str) and kind in top_level_types):
-                yield data, event_ptr(e.index)
-    elif is_success(ex) and ex.body is not None:
-        yield ex.body, body_ptr()
+    view = stream_view(ex)
+    if not any(kind in top_level_types for kind in view.positions):
+        for data, index in view.carriers:
+            yield data, event_ptr(index)
+        return
+    for e in ex.events or ():  # not ex.json_events: that list would be built for one look at each
+        data = e.json
+        if not isinstance(data, dict):
+            continue
+        kind = data.get("type")  # a garbled event's type may be a list: not hashable
+        if not CARRIERS.isdisjoint(data) or (isinstance(kind, str) and kind in top_level_types):
+            yield data, event_ptr(e.index)
 
 
 def tool_item_rules(profile_dir: str) -> list[evolution.RecentlyRequired]:
@@ -412,6 +365,94 @@ def _rules_by_type(profile_dir: str) -> IndexedRules | None:
     return IndexedRules(by_type, by_last_key, tuple(r for r in untyped if not r.under_keys))
 
 
+class _MissingFields:
+    """Which rules' fields the objects of an exchange lack: per rule, the pointer of the first object
+    lacking it and how many do.
+
+    The objects looked at, per event or body: the event itself, the Response (or compaction) it is
+    or carries, its usage details, output items and content parts. Targeted rather than a walk of
+    everything: token data is large, and client-defined content (tool parameters, JSON schemas) may
+    hold a "type" or "usage" meaning something else. An object is held only to the rules that can be
+    about it (its ``type``'s, and the untyped ones for the key it is under); most output items and
+    content parts have none and are passed over before their pointer is made.
+    """
+
+    __slots__ = ("base", "by_type", "rules", "seen")
+
+    def __init__(self, rules: IndexedRules) -> None:
+        self.rules = rules
+        self.by_type = rules.by_type
+        self.base = ""  # the pointer of the event or body being looked through
+        self.seen: dict[evolution.RecentlyRequired, list[Any]] = {}  # rule -> [first pointer, count]
+
+    def judge(self, rel: str, keys: tuple[str, ...], obj: dict[str, Any], untyped: Rules) -> None:
+        kind = obj.get("type")  # a garbled object's type may be a list: not hashable
+        typed = self.by_type.get(kind, ()) if isinstance(kind, str) else ()
+        for rule in (*typed, *untyped) if typed and untyped else typed or untyped:
+            if rule.field not in obj and rule.matches(keys, obj):
+                if rule in self.seen:
+                    self.seen[rule][1] += 1
+                else:
+                    self.seen[rule] = [self.base + rel, 1]
+
+    def may_apply(self, obj: dict[str, Any], untyped: Rules) -> bool:
+        """Whether some rule can be about ``obj``: asked before its pointer is made."""
+        if untyped:
+            return True
+        kind = obj.get("type")
+        return isinstance(kind, str) and kind in self.by_type
+
+    def look_through(self, node: Any, base: str) -> None:
+        if not isinstance(node, dict):
+            return
+        self.base = base
+        if self.may_apply(node, ()):
+            self.judge("", (), node, ())
+        response = node.get("response")
+        if isinstance(response, dict):
+            self.response_parts(response, "/response", ("response",))
+        else:
+            self.response_parts(node, "", ())
+        item = node.get("item")
+        if isinstance(item, dict):
+            self.item_parts(item, "/item", ("item",))
+        part = node.get("part")
+        if isinstance(part, dict):
+            self.judge("/part", ("part",), part, self.rules.untyped_for(("part",)))
+
+    def response_parts(self, response: dict[str, Any], ptr: str, keys: tuple[str, ...]) -> None:
+        usage = response.get("usage")
+        if isinstance(usage, dict):
+            for name in ("input_tokens_details", "output_tokens_details"):
+                details = usage.get(name)
+                if isinstance(details, dict):
+                    under = (*keys, "usage", name)
+                    untyped = self.rules.untyped_for(under)
+                    if self.may_apply(details, untyped):
+                        self.judge(f"{ptr}/usage/{name}", under, details, untyped)
+        output = response.get("output")
+        if isinstance(output, list):
+            item_keys = (*keys, "output")
+            for index, item in enumerate(output):
+                if isinstance(item, dict):
+                    self.item_parts(item, f"{ptr}/output/{index}", item_keys)
+
+    def item_parts(self, item: dict[str, Any], ptr: str, keys: tuple[str, ...]) -> None:
+        untyped = self.rules.untyped_for(keys)
+        if self.may_apply(item, untyped):
+            self.judge(ptr, keys, item, untyped)
+        content = item.get("content")
+        if isinstance(content, list):
+            part_keys = (*keys, "content")
+            untyped = self.rules.untyped_for(part_keys)
+            for index, part in enumerate(content):
+                if isinstance(part, dict) and self.may_apply(part, untyped):
+                    self.judge(f"{ptr}/content/{index}", part_keys, part, untyped)
+
+
+_BODY = body_ptr()
+
+
 @check(
     "schema.recently_required",
     severity=Severity.WARNING,
@@ -424,31 +465,26 @@ def recently_required(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     rules = _rules_by_type(ctx.profile.schema_dir)
     if rules is None:
         return
-    by_type = rules.by_type
-    seen: dict[evolution.RecentlyRequired, tuple[str, int]] = {}  # rule -> (first pointer, count)
-    for instance, base in _judged_objects(ex, by_type):
-        for rel, keys, obj in contract_objects(instance):
-            kind = obj.get("type")
-            candidates = by_type.get(kind, ()) if isinstance(kind, str) else ()
-            # Most objects (output items, content parts) no rule can be about: skipped at once.
-            untyped = rules.untyped_for(keys)
-            if candidates:
-                applicable = (*candidates, *untyped) if untyped else candidates
-            elif untyped:
-                applicable = untyped
-            else:
-                continue
-            for rule in applicable:
-                if rule.field not in obj and rule.matches(keys, obj):
-                    first, count = seen.get(rule, (base + rel, 0))
-                    seen[rule] = (first, count + 1)
-    for rule, (first, count) in seen.items():
-        times = "" if count == 1 else f" ({count} places)"
-        yield Violation(
-            f"{rule.where}: property {rule.field!r} is missing{times}; {rule.owed} ({ctx.profile.name} spec)",
-            at=first,
-            severity=rule.severity,
-        )
+    missing = _MissingFields(rules)
+    if ex.events is not None:
+        for data, base in _judged_events(ex, rules.by_type):
+            missing.look_through(data, base)
+    elif is_success(ex) and ex.body is not None:
+        missing.look_through(ex.body, _BODY)
+    for rule, (first, count) in missing.seen.items():
+        yield _missing(rule, first, count, ctx.profile.name)
+
+
+@lru_cache(maxsize=1024)
+def _missing(rule: evolution.RecentlyRequired, first: str, count: int, profile_name: str) -> Violation:
+    """What schema.recently_required says of a rule's field missing ``count`` times, first at ``first``
+    (nearly every exchange has one such finding, mostly the same: made once)."""
+    times = "" if count == 1 else f" ({count} places)"
+    return Violation(
+        f"{rule.where}: property {rule.field!r} is missing{times}; {rule.owed} ({profile_name} spec)",
+        at=first,
+        severity=rule.severity,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
