@@ -31,8 +31,8 @@ from respcheck.checks.common import (
     path_response_id,
     response_objects,
 )
-from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import UNFINISHED_STATUSES, once_per_fault
+from respcheck.checks.registry import CheckContext, Violation, check, once_per_fault
+from respcheck.checks.response import UNFINISHED_STATUSES
 from respcheck.checks.usage import is_count, names_in, usages_with_limit
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity

@@ -19,7 +19,7 @@ replay cannot find it (the recording does not know the intent).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from respcheck.exchange import Exchange
@@ -87,6 +87,8 @@ class Check:
     # arithmetic"): a model that only echoes its prompt cannot meet it (the finding says so).
     needs: str = ""
     statuses: str = "any"  # success / error / any: the answers the check can find something in
+    once_per_fault: bool = False  # a fault repeated in one exchange is one finding with a count
+
 
     def relevant(self, exchange: Exchange) -> bool:
         return self.applies_to(exchange.endpoint, exchange.events is not None, status_class(exchange.status))
@@ -107,7 +109,8 @@ class Check:
     def run(self, exchange: Exchange, ctx: CheckContext) -> list[Finding]:
         # A list, not a generator: judge() runs every check on every exchange, and most find nothing.
         assert self.func is not None, f"{self.id} is a scenario check"
-        return [self.finding(violation, exchange.id) for violation in self.func(exchange, ctx)]
+        found = [self.finding(violation, exchange.id) for violation in self.func(exchange, ctx)]
+        return repeats_counted(found) if self.once_per_fault and len(found) > 1 else found
 
     def about(self, endpoint: str) -> bool:
         """Whether a finding of this check can be about an exchange of ``endpoint``."""
@@ -132,6 +135,34 @@ class Check:
             clause=violation.clause or self.clause,
             exchange_id=exchange_id,
         )
+
+
+def once_per_fault(func: Any) -> Any:
+    """Mark a check function whose fault, repeated in several Response objects of one exchange, is one
+    finding with a count (``repeats_counted``; judge() and ``Check.run`` apply it).
+
+    A stream carries the Response in response.created, .in_progress and the terminal event;
+    a relay that gets created_at wrong gets it wrong in each, and one finding says so.
+    """
+    func.once_per_fault = True
+    return func
+
+
+def repeats_counted(found: list[Finding]) -> list[Finding]:
+    """One check's findings on one exchange with each message once, saying how many more times it came."""
+    seen: dict[str, list[Any]] = {}  # message -> [first finding, repeats]
+    for finding in found:
+        if finding.message in seen:
+            seen[finding.message][1] += 1
+        else:
+            seen[finding.message] = [finding, 0]
+    out = []
+    for finding, repeats in seen.values():
+        if repeats:
+            times = "once more" if repeats == 1 else f"{repeats} more times"
+            finding = replace(finding, message=f"{finding.message} (and {times} in this exchange)")
+        out.append(finding)
+    return out
 
 
 _REGISTRY: dict[str, Check] = {}
@@ -174,6 +205,7 @@ def check(
             func=func,
             scope=scope,
             statuses=statuses,
+            once_per_fault=getattr(func, "once_per_fault", False),
         ))
         return func
 

@@ -91,18 +91,22 @@ def tool_choice_obeyed(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     mode, allowed = _choice(body)
     calls = _calls(response, ptr)
     names = [str(c.get("name")) for c, _ in calls]
-    asked = f"tool_choice {shown(body.get('tool_choice'))}"
     if mode == "required" and not calls:
-        yield Violation(f"the request set {asked} but the completed Response calls no function: the relay "
-                        "dropped tool_choice, or the model was never told", at(ptr, "output"))
+        yield Violation(f"the request set {_asked(body)} but the completed Response calls no function: the "
+                        "relay dropped tool_choice, or the model was never told", at(ptr, "output"))
     elif mode == "none" and calls:
-        yield Violation(f"the request set {asked} but the Response calls {', '.join(names)}",
+        yield Violation(f"the request set {_asked(body)} but the Response calls {', '.join(names)}",
                         calls[0][1])
     for (_, call_ptr), name in zip(calls, names, strict=True):
         if allowed is not None and name not in allowed:
-            yield Violation(f"the request set {asked} but the Response calls {name!r}, which it does not "
-                            "allow", at(call_ptr, "name"))
-    yield from _call_count(body, calls)
+            yield Violation(f"the request set {_asked(body)} but the Response calls {name!r}, which it does "
+                            "not allow", at(call_ptr, "name"))
+    if calls:
+        yield from _call_count(body, calls)
+
+
+def _asked(body: dict[str, Any]) -> str:
+    return f"tool_choice {shown(body.get('tool_choice'))}"
 
 
 def _call_count(body: dict[str, Any], calls: list[tuple[dict[str, Any], str]]) -> Iterator[Violation]:

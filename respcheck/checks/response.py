@@ -19,14 +19,13 @@ Decisions recorded here:
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from respcheck.checks.common import RESPONSE_ENDPOINTS, at, per_exchange, response_objects
-from respcheck.checks.registry import CheckContext, CheckFunc, Violation, check
+from respcheck.checks.registry import CheckContext, Violation, check, once_per_fault
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 from respcheck.jsontypes import json_type, shown
@@ -38,35 +37,6 @@ UNFINISHED_STATUSES = ("in_progress", "queued")
 # seconds (a millisecond timestamp of today is ~1.7e12).
 EARLIEST_SECONDS = 1_577_836_800
 LATEST_SECONDS = 4_102_444_800
-
-
-def once_per_fault(func: CheckFunc) -> CheckFunc:
-    """Report a fault repeated in several Response objects of one stream once, with a count.
-
-    A stream carries the Response in response.created, .in_progress and the terminal event;
-    a relay that gets created_at wrong gets it wrong in each, and one finding says so.
-    """
-
-    @functools.wraps(func)
-    def grouped(ex: Exchange, ctx: CheckContext) -> list[Violation]:
-        found = list(func(ex, ctx))
-        if len(found) < 2:
-            return found  # nothing repeated (the common case: no violation at all)
-        seen: dict[str, list[Any]] = {}  # message -> [first violation, repeats]
-        for violation in found:
-            if violation.message in seen:
-                seen[violation.message][1] += 1
-            else:
-                seen[violation.message] = [violation, 0]
-        out = []
-        for violation, repeats in seen.values():
-            if repeats:
-                times = "once more" if repeats == 1 else f"{repeats} more times"
-                violation = replace(violation, message=f"{violation.message} (and {times} in this exchange)")
-            out.append(violation)
-        return out
-
-    return grouped
 
 
 def output_items(response: dict[str, Any], pointer: str) -> Iterator[tuple[dict[str, Any], str]]:

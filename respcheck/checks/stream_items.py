@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import cache
+from itertools import islice
 from typing import Any, TypeGuard
 
 from respcheck.checks.common import TERMINAL_EVENTS, event_ptr
@@ -119,8 +120,8 @@ class _Walker(AssemblyJudge):
         between (only a delta went by). Returns the position of the first event not taken."""
         assert self.run is not None
         kind, oi, index_name, index, item_id, text = self.run
-        while position < len(events):
-            event = events[position]
+        add_delta = text.add_delta
+        for event in islice(events, position, None):  # the stream's bulk: kept lean
             data = event.json
             if not isinstance(data, dict) or data.get("type") != kind:
                 break
@@ -131,9 +132,9 @@ class _Walker(AssemblyJudge):
                 value = data.get(index_name)
                 if type(value) is not int or value != index:
                     break
-            if "item_id" in data and item_id is not None and data["item_id"] != item_id:
+            if item_id is not None and "item_id" in data and data["item_id"] != item_id:
                 break
-            text.add_delta(data, event.index)
+            add_delta(data, event.index)
             position += 1
         return position
 

@@ -29,8 +29,8 @@ from respcheck.checks.common import (
     per_exchange,
     response_objects,
 )
-from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import once_per_fault, output_items
+from respcheck.checks.registry import CheckContext, Violation, check, once_per_fault
+from respcheck.checks.response import output_items
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
 from respcheck.jsontypes import clipped
@@ -262,17 +262,21 @@ def _show(value: Any) -> str:
 def usage_nonzero(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     # A relay that cannot count writes zeros; billing and budgets built on them are silently wrong.
     for usage, ptr, response in usages(ex):
-        if response.get("status") != "completed" or not _has_output_text(response):
-            continue
         names = names_in(usage, ctx)
-        for name, what in ((names.input, "the prompt"), (names.output, "the output text")):
-            value = usage.get(name)
-            if value == 0 and is_count(value):
-                yield Violation(
-                    f"usage.{name} is 0 on a completed response with output text: {what} has tokens "
-                    "(a relay that does not count reports zeros)",
-                    at=at(ptr, name),
-                )
+        zeros = [
+            (name, what)
+            for name, what in ((names.input, "the prompt"), (names.output, "the output text"))
+            if usage.get(name) == 0 and is_count(usage.get(name))
+        ]
+        # The output text is looked for only when a count is 0 (rarely): it is the costly part.
+        if not zeros or response.get("status") != "completed" or not _has_output_text(response):
+            continue
+        for name, what in zeros:
+            yield Violation(
+                f"usage.{name} is 0 on a completed response with output text: {what} has tokens "
+                "(a relay that does not count reports zeros)",
+                at=at(ptr, name),
+            )
 
 
 def _has_output_text(response: dict[str, Any]) -> bool:
