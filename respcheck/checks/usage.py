@@ -55,7 +55,7 @@ CHAT_NAMES = TokenNames(
 
 
 def is_count(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return type(value) is int and value >= 0  # a JSON number's type; not isinstance: a bool is no count
 
 
 @per_exchange
