@@ -89,7 +89,6 @@ class Check:
     statuses: str = "any"  # success / error / any: the answers the check can find something in
     once_per_fault: bool = False  # a fault repeated in one exchange is one finding with a count
 
-
     def relevant(self, exchange: Exchange) -> bool:
         return self.applies_to(exchange.endpoint, exchange.events is not None, status_class(exchange.status))
 
