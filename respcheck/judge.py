@@ -95,27 +95,55 @@ def judge_latest(
     history: Sequence[Exchange], profiles: Iterable[Profile | str] = ("openai",)
 ) -> list[tuple[str, Finding]]:
     """What the sequence checks say about the last exchange of a scenario so far, per profile
-    (each finding once): a live scenario calls it after each exchange, so every sequence
-    finding is reported once, when the exchange that shows it arrives."""
+    (each finding once): ``ScenarioJudge.add`` of the last exchange, after the others."""
     if not history:
         return []
-    latest = history[-1].id
-    # A sequence check reads the whole scenario, so running every one after every exchange costs
-    # the square of the scenario's length (200 generated requests: 20,000 passes); only those
-    # whose findings can be about the latest exchange's endpoint can say anything new.
-    about = [c for c in all_checks() if c.scope == "sequence" and c.about(history[-1].endpoint)]
-    if not about:
-        return []
-    seen: set[tuple[str, str, str]] = set()
-    out: list[tuple[str, Finding]] = []
-    for profile in profiles:
-        chosen = _profile(profile)
-        for f in judge_sequence(history, chosen, about):
+    scenario = ScenarioJudge(profiles)
+    for ex in history[:-1]:
+        scenario.see(ex)
+    return scenario.add(history[-1])
+
+
+class ScenarioJudge:
+    """The sequence checks over one live scenario, fed one exchange at a time.
+
+    Each check keeps its state (``SequenceState``) per profile, so each new exchange is judged
+    against what the earlier ones left, never by reading them all again (a generated test of 200
+    requests would otherwise cost 20,000 passes). ``add`` returns what the sequence checks say about
+    the new exchange, so every sequence finding is reported once, when the exchange showing it arrives.
+    """
+
+    def __init__(self, profiles: Iterable[Profile | str] = ("openai",)) -> None:
+        self.exchanges: list[Exchange] = []
+        checks = [c for c in all_checks() if c.scope == "sequence"]
+        self._states = [
+            (chosen, [(c, c.start_sequence(CheckContext(profile=chosen))) for c in checks])
+            for chosen in (_profile(p) for p in profiles)
+        ]
+
+    def see(self, ex: Exchange) -> list[tuple[str, Finding]]:
+        """Feed ``ex``: every finding the sequence checks have once it arrived (any exchange), per profile."""
+        index = len(self.exchanges)
+        self.exchanges.append(ex)
+        out: list[tuple[str, Finding]] = []
+        for chosen, states in self._states:
+            for c, state in states:
+                found = [*c.sequence_findings(state.see(ex, index), self.exchanges)]
+                if c.about(ex.endpoint):  # a finding about another endpoint's exchange cannot be about ex
+                    found += c.sequence_findings(state.end(), self.exchanges)
+                out.extend((chosen.name, f) for f in found)
+        return out
+
+    def add(self, ex: Exchange) -> list[tuple[str, Finding]]:
+        """Feed ``ex``: the findings about it (each once, with the first profile that found it)."""
+        seen: set[tuple[str, str, str]] = set()
+        out: list[tuple[str, Finding]] = []
+        for name, f in self.see(ex):
             key = (f.check_id, f.location, f.message)
-            if f.exchange_id == latest and key not in seen:
+            if f.exchange_id == ex.id and key not in seen:
                 seen.add(key)
-                out.append((chosen.name, f))
-    return out
+                out.append((name, scrubbed(f) if any_registered() else f))
+        return out
 
 
 def scrubbed_all(findings: list[Finding]) -> list[Finding]:

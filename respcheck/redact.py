@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from respcheck.exchange import Exchange, SSEEvent
+from respcheck.exchange import Exchange, SSEEvent, to_json_line
 
 MASK = "[REDACTED]"
 
@@ -257,8 +257,11 @@ def redact_exchange(ex: Exchange, secrets: Iterable[str] | None = None) -> Excha
         ex.body = redact_value(ex.body, extra)
     if ex.body_text is not None:
         ex.body_text = redact_text(ex.body_text, extra)
-    for event in ex.events or ():
-        _redact_event(event, extra, every)
+    events = ex.events or ()
+    # one serialisation of every event's JSON: a secret in one event's JSON is in it too
+    json_leaks = bool(events) and _contains_secret([event.json for event in events], every)
+    for event in events:
+        _redact_event(event, extra, every, json_leaks)
     for issue in ex.framing:
         issue.detail = redact_text(issue.detail, extra)
     ex.notes = [redact_text(n, extra) for n in ex.notes]
@@ -267,13 +270,14 @@ def redact_exchange(ex: Exchange, secrets: Iterable[str] | None = None) -> Excha
     return ex
 
 
-def _redact_event(event: SSEEvent, extra: list[str], every: list[str]) -> None:
+def _redact_event(event: SSEEvent, extra: list[str], every: list[str], json_leaks: bool = True) -> None:
+    """``json_leaks``: whether the JSON of the exchange's events holds a secret at all."""
     raw = event.raw_data
     if raw is not None and _contains_secret(raw, every):
         event.raw_data = redact_text(raw, extra)
     # the parsed JSON can hold the key only if the raw text does, unless an escape hid it there
     escaped = raw is None or raw != event.raw_data or "\\u" in raw or "\\/" in raw
-    if escaped and _contains_secret(event.json, every):
+    if escaped and json_leaks and _contains_secret(event.json, every):
         event.json = redact_value(event.json, extra)
     for attr in ("event", "id", "json_error"):
         value = getattr(event, attr)
@@ -289,17 +293,54 @@ def redact_record(record: Any, secrets: Iterable[str] | None = None) -> Any:
     Besides every known secret value, values under secret header or parameter names are masked
     (HAR writes headers and query strings as ``[{"name": ..., "value": ...}]`` lists).
     """
+    return _redacted(record, secrets)[0]
+
+
+def redact_record_line(record: Any, secrets: Iterable[str] | None = None) -> tuple[Any, str]:
+    """``redact_record`` and what it returns as one line of strict JSON (``to_json_line``): one
+    serialisation for both when there is nothing to mask (the common case)."""
+    cleaned, text = _redacted(record, secrets)
+    return cleaned, text if text is not None and cleaned is record else to_json_line(cleaned)
+
+
+def _redacted(record: Any, secrets: Iterable[str] | None) -> tuple[Any, str | None]:
+    """The scrubbed record, and the record's text as ``to_json_line`` writes it (None: not strict JSON)."""
     every = _all_secrets(secrets)
-    # one serialisation answers "is a secret value, or a secret name, in here?"; usually neither
-    text = json.dumps(record, ensure_ascii=False, default=str)
+    # one serialisation answers "is a secret value, or an unmasked secret name, in here?"; usually
+    # neither (a recorded request's Authorization header is masked already)
+    try:
+        text, strict = json.dumps(record, ensure_ascii=False, allow_nan=False, default=str), True
+    except ValueError:  # NaN or Infinity from a target: to_json_line writes them as strings
+        text, strict = json.dumps(record, ensure_ascii=False, default=str), False
     values = any(s in text for s in every)
-    lowered = text.lower()
-    if not values and not any(f'"{name}"' in lowered for name in _SECRET_NAMES):
-        return record
-    return _redact_record(record, every if values else _Resolved())
+    if not values and not _unmasked_names(text):
+        return record, text if strict else None
+    return _redact_record(record, every if values else _Resolved()), None
 
 
 _SECRET_NAMES = SECRET_HEADERS | SECRET_PARAMS
+
+
+# A quoted secret name, in the lower-cased JSON text of a record (as _redact_record compares names).
+_NAME = re.compile('"(' + "|".join(re.escape(n) for n in sorted(_SECRET_NAMES)) + ')"')
+# What follows a secret name used as a key, or as the name of a HAR name/value pair, when its value
+# is masked the way _redact_record masks it (a header keeps its scheme word): masking again changes
+# nothing.
+_HEADER_MASKED = re.compile('(?:: |, "value": )"(?:(?i:bearer|basic|token) )?' + re.escape(MASK) + '"')
+_PARAM_MASKED = re.compile('(?:: |, "value": )"' + re.escape(MASK) + '"')
+
+
+def _unmasked_names(text: str) -> bool:
+    """Whether a record's JSON text names a secret header or parameter whose value may not be masked
+    yet: each quoted secret name must be followed by a masked value (anything else: walk the record)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character that lower-cases to two: positions would not match
+        return True
+    for name in _NAME.finditer(lowered):
+        after = _HEADER_MASKED if name.group(1) in SECRET_HEADERS else _PARAM_MASKED
+        if not after.match(text, name.end()):
+            return True
+    return False
 
 
 def _redact_record(value: Any, extra: list[str]) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from respcheck.exchange import Exchange
 from respcheck.findings import Severity
-from respcheck.judge import judge, judge_latest, judge_recording, judge_sequence
+from respcheck.judge import ScenarioJudge, judge, judge_latest, judge_recording, judge_sequence
 from respcheck.replay.jsonl import exchange_from_record
 from tests import recorded
 
@@ -106,6 +106,24 @@ def test_judge_latest_runs_only_the_sequence_checks_about_the_latest_endpoint_an
         history = exchanges[:end]
         every = [f for f in judge_sequence(history) if f.exchange_id == history[-1].id]
         assert [f for _, f in judge_latest(history)] == every, history[-1].id
+
+
+def test_a_scenario_judge_fed_one_exchange_at_a_time_finds_what_judging_the_whole_sequence_finds() -> None:
+    """A live test feeds each exchange to its ScenarioJudge once (each check keeps its state): after
+    every exchange it reports what the sequence checks over everything so far say about that one,
+    and over the scenario every finding of judge_sequence is reported once (the refused cancel's
+    message as it stood when the cancel arrived: the response had not run on yet)."""
+    exchanges = _every_sequence_check_fires()
+    scenario = ScenarioJudge(["openai"])
+    reported = []
+    for end, ex in enumerate(exchanges, start=1):
+        found = scenario.add(ex)
+        every = [f for f in judge_sequence(exchanges[:end]) if f.exchange_id == ex.id]
+        assert [f for _, f in found] == every, ex.id
+        reported += [f for _, f in found]
+    assert {(f.check_id, f.exchange_id) for f in reported} == {
+        (f.check_id, f.exchange_id) for f in judge_sequence(exchanges)}
+    assert len(reported) == 5
 
 
 def test_a_sequence_check_reports_only_about_exchanges_of_its_endpoints() -> None:

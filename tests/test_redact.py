@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from respcheck.exchange import Exchange, FramingIssue, Request, SSEEvent
+from respcheck.exchange import Exchange, FramingIssue, Request, SSEEvent, to_json_line
 from respcheck.redact import (
     MASK,
     known_secrets,
@@ -17,6 +17,7 @@ from respcheck.redact import (
     redact_header,
     redact_headers,
     redact_record,
+    redact_record_line,
     redact_text,
     redact_url,
     register_secret,
@@ -155,6 +156,36 @@ def test_redact_record_scrubs_har_name_value_lists_and_header_maps() -> None:
     assert cleaned["request"]["queryString"][0] == {"name": "key", "value": MASK}
     assert cleaned["request"]["queryString"][1] == {"name": "limit", "value": "2"}
     assert cleaned["response"]["headers"] == {"Set-Cookie": MASK, "X-Echo": MASK}
+
+
+def test_a_record_whose_secret_names_are_masked_already_is_not_walked_again() -> None:
+    """The recorder writes exchanges the client redacted: their Authorization header reads
+    "Bearer [REDACTED]", so the record is written as it is (walking it again would change nothing);
+    a secret name whose value is not masked, or masked the wrong way, is still masked."""
+    masked = {
+        "request": {"headers": {"Authorization": f"Bearer {MASK}", "X-Api-Key": MASK},
+                    "queryString": [{"name": "key", "value": MASK},
+                                    {"name": "Cookie", "value": f"basic {MASK}"}]},
+        "response": {"body": {"text": 'a quoted "token": "abc" in a string'}},
+    }
+    assert redact_record(masked) is masked
+    leaks = [
+        {"headers": {"authorization": "Bearer some-other-token"}},
+        {"headers": {"Proxy-Authorization": f"Digest {MASK}"}},  # not a scheme word kept: masked whole
+        {"queryString": [{"name": "token", "value": f"Bearer {MASK}"}]},  # a parameter keeps no scheme
+        {"headers": [{"value": "secret", "name": "Cookie"}]},  # value before name
+        {"headers": [{"name": "cookie", "value": f"s {MASK}"}]},  # "s" is no scheme word: masked whole
+        {"headers": {"AUTHORIZATION": "Bearer x", "authorization": f"Bearer {MASK}"}},
+    ]
+    for record in leaks:
+        cleaned = redact_record(record)
+        assert cleaned != record, record
+        assert redact_record(cleaned) == cleaned, cleaned
+    # the recorder's form: the record and its strict JSON line, serialised once when nothing is masked
+    assert redact_record_line(masked) == (masked, to_json_line(masked))
+    nan = {"headers": {"authorization": "Bearer x"}, "body": {"temperature": float("nan")}}
+    cleaned, line = redact_record_line(nan)
+    assert cleaned["headers"]["authorization"] == f"Bearer {MASK}" and line == to_json_line(cleaned)
 
 
 def test_redaction_leaves_clean_data_alone() -> None:

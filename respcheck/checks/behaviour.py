@@ -18,7 +18,7 @@ Decisions recorded here:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from respcheck.checks.common import (
@@ -31,7 +31,7 @@ from respcheck.checks.common import (
     path_response_id,
     response_objects,
 )
-from respcheck.checks.registry import CheckContext, Violation, check, once_per_fault
+from respcheck.checks.registry import CheckContext, SequenceState, Violation, check, once_per_fault
 from respcheck.checks.response import UNFINISHED_STATUSES
 from respcheck.checks.usage import is_count, names_in, usages_with_limit
 from respcheck.exchange import Exchange
@@ -195,15 +195,18 @@ def _responses_in(ex: Exchange) -> tuple[tuple[dict[str, Any], str], ...]:
     endpoints=("retrieve",),
     scope="sequence",
 )
-def store_false_not_retrievable(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Violation]:
-    unstored: dict[str, int] = {}  # response id -> index of the create that said store: false
-    for index, ex in enumerate(exchanges):
+class StoreFalseNotRetrievable(SequenceState):
+    def __init__(self, ctx: CheckContext) -> None:
+        super().__init__(ctx)
+        self.unstored: dict[str, int] = {}  # response id -> index of the create that said store: false
+
+    def see(self, ex: Exchange, index: int) -> Iterator[Violation]:
         body = ex.request.body
         if ex.endpoint == "create" and isinstance(body, dict) and body.get("store") is False:
             for response, _ in _responses_in(ex):
-                unstored.setdefault(response["id"], index)
+                self.unstored.setdefault(response["id"], index)
         elif ex.endpoint == "retrieve" and is_success(ex):
-            created = unstored.get(path_response_id(ex.request.path) or "")
+            created = self.unstored.get(path_response_id(ex.request.path) or "")
             if created is not None:
                 yield Violation(
                     f"{ex.request.method} {ex.request.path} answered {ex.status}, but exchange {created} "
@@ -222,9 +225,13 @@ def store_false_not_retrievable(exchanges: Sequence[Exchange], ctx: CheckContext
     endpoints=RESPONSE_ENDPOINTS,
     scope="sequence",
 )
-def model_is_stable(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Violation]:
-    first_seen: dict[str, tuple[str, int, str]] = {}  # response id -> (model, exchange, where)
-    for index, ex in enumerate(exchanges):
+class ModelIsStable(SequenceState):
+    def __init__(self, ctx: CheckContext) -> None:
+        super().__init__(ctx)
+        self.first_seen: dict[str, tuple[str, int, str]] = {}  # response id -> (model, exchange, where)
+
+    def see(self, ex: Exchange, index: int) -> Iterator[Violation]:
+        first_seen = self.first_seen
         reported: set[str] = set()
         for response, ptr in _responses_in(ex):
             model = response.get("model")
@@ -255,33 +262,40 @@ def model_is_stable(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterato
     endpoints=("cancel",),
     scope="sequence",
 )
-def cancel_while_running(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Violation]:
-    last_status: dict[str, tuple[Any, int]] = {}  # response id -> (status last seen, exchange)
-    refused: list[tuple[str, int]] = []  # (response id, exchange of the refused cancel)
-    for index, ex in enumerate(exchanges):
+class CancelWhileRunning(SequenceState):
+    """A refused cancel is reported in ``end``: its message says how the response went on after it."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        super().__init__(ctx)
+        self.last_status: dict[str, tuple[Any, int]] = {}  # response id -> (status last seen, exchange)
+        self.refused: list[tuple[str, int, int]] = []  # (response id, exchange, status) of a refused cancel
+
+    def see(self, ex: Exchange, index: int) -> Iterator[Violation]:
         if ex.endpoint == "cancel" and ex.status is not None and 400 <= ex.status < 500:
             rid = path_response_id(ex.request.path) or ""
-            status, _ = last_status.get(rid, (None, -1))
+            status, _ = self.last_status.get(rid, (None, -1))
             if status in UNFINISHED_STATUSES:
-                refused.append((rid, index))
+                self.refused.append((rid, index, ex.status))
         elif ex.endpoint == "cancel":
             yield from _cancel_answered_running(ex, index)
         for response, _ in _responses_in(ex):
-            last_status[response["id"]] = (response.get("status"), index)
-    for rid, index in refused:
-        status, seen_at = last_status[rid]
-        after = (
-            f"; it then ran to completion (status {status!r} in exchange {seen_at})"
-            if seen_at > index and status not in UNFINISHED_STATUSES
-            else ""
-        )
-        yield Violation(
-            f"the cancel of {rid} was answered {exchanges[index].status} while the response was still "
-            f"running (last seen queued or in progress){after}: a relay must cancel a running background "
-            "response, or refuse background mode up front",
-            "/response/status",
-            exchange=index,
-        )
+            self.last_status[response["id"]] = (response.get("status"), index)
+
+    def end(self) -> Iterator[Violation]:
+        for rid, index, answered in self.refused:
+            status, seen_at = self.last_status[rid]
+            after = (
+                f"; it then ran to completion (status {status!r} in exchange {seen_at})"
+                if seen_at > index and status not in UNFINISHED_STATUSES
+                else ""
+            )
+            yield Violation(
+                f"the cancel of {rid} was answered {answered} while the response was still "
+                f"running (last seen queued or in progress){after}: a relay must cancel a running background "
+                "response, or refuse background mode up front",
+                "/response/status",
+                exchange=index,
+            )
 
 
 
@@ -297,13 +311,16 @@ _BY_ID = ("retrieve", "input_items", "delete", "cancel")
     endpoints=_BY_ID,
     scope="sequence",
 )
-def deleted_is_gone(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Violation]:
-    deleted: dict[str, int] = {}  # response id -> the exchange whose 2xx delete removed it
-    for index, ex in enumerate(exchanges):
+class DeletedIsGone(SequenceState):
+    def __init__(self, ctx: CheckContext) -> None:
+        super().__init__(ctx)
+        self.deleted: dict[str, int] = {}  # response id -> the exchange whose 2xx delete removed it
+
+    def see(self, ex: Exchange, index: int) -> Iterator[Violation]:
         rid = path_response_id(ex.request.path) if ex.endpoint in _BY_ID else None
         if not rid:
-            continue
-        gone_at = deleted.get(rid)
+            return
+        gone_at = self.deleted.get(rid)
         if gone_at is not None and ex.status != 404:
             still = "still answers" if is_success(ex) else "answers"
             yield Violation(
@@ -314,7 +331,7 @@ def deleted_is_gone(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterato
                 exchange=index,
             )
         if ex.endpoint == "delete" and is_success(ex):
-            deleted.setdefault(rid, index)
+            self.deleted.setdefault(rid, index)
 
 
 # Fields a retrieve of a finished response gives back exactly as its create answered them.
@@ -329,17 +346,21 @@ _STABLE_FIELDS = ("id", "object", "created_at", "status", "model", "output", "in
     endpoints=("retrieve",),
     scope="sequence",
 )
-def retrieve_matches_create(exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Violation]:
-    created: dict[str, tuple[dict[str, Any], int]] = {}  # id -> the finished Response a create answered
-    for index, ex in enumerate(exchanges):
+class RetrieveMatchesCreate(SequenceState):
+    def __init__(self, ctx: CheckContext) -> None:
+        super().__init__(ctx)
+        # response id -> the finished Response a create answered, and that create's exchange
+        self.created: dict[str, tuple[dict[str, Any], int]] = {}
+
+    def see(self, ex: Exchange, index: int) -> Iterator[Violation]:
         if ex.endpoint == "create" and is_success(ex):
             found = final_response(ex)
             if found is not None and found[0].get("status") not in UNFINISHED_STATUSES:
-                created.setdefault(str(found[0].get("id")), (found[0], index))
+                self.created.setdefault(str(found[0].get("id")), (found[0], index))
         elif ex.endpoint == "retrieve" and ex.events is None and is_success(ex) and isinstance(ex.body, dict):
-            first = created.get(path_response_id(ex.request.path) or "")
+            first = self.created.get(path_response_id(ex.request.path) or "")
             if first is None:
-                continue
+                return
             response, made_at = first
             changed = [f for f in _STABLE_FIELDS if f in response and ex.body.get(f) != response[f]]
             if changed:

@@ -4,10 +4,13 @@ A check function takes ``(exchange, ctx)`` and yields ``Violation``s; the regist
 them into ``Finding``s carrying the check's id, clause and (default) severity. The CLI
 (``respcheck checks``), replay, the pytest plugin and the reports all read this registry.
 
-A *sequence* check (``scope="sequence"``) takes the ordered exchanges of one scenario (a live
-test, or one recording file) and judges what shows only across calls: a retrieve against its
-create, a cancel against the running response. Each violation names the exchange it is about
-(``Violation.exchange``, an index into the sequence); the finding carries that exchange's id.
+A *sequence* check (``scope="sequence"``) judges the ordered exchanges of one scenario (a live
+test, or one recording file): what shows only across calls, a retrieve against its create, a
+cancel against the running response. It is a ``SequenceState`` class: made once per scenario, it
+``see``s each exchange in order, keeping what it needs of the earlier ones, so a live test judges
+each new exchange against that state instead of reading all the earlier ones again. Each
+violation names the exchange it is about (``Violation.exchange``, an index into the sequence); the
+finding carries that exchange's id.
 
 A *scenario* check (``scope="scenario"``, registered with ``scenario_check``) has no function: what
 it expects depends on the scenario's intent ("this prompt asked to recall teal"), which no
@@ -52,7 +55,22 @@ class CheckContext:
 
 
 CheckFunc = Callable[[Exchange, CheckContext], Iterable[Violation]]
-SequenceFunc = Callable[[Sequence[Exchange], CheckContext], Iterable[Violation]]
+
+
+class SequenceState:
+    """A sequence check's running state over one scenario, made with the scenario's ``CheckContext``."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+
+    def see(self, ex: Exchange, index: int) -> Iterable[Violation]:
+        """The violations the scenario shows once ``ex`` (its exchange ``index``) has arrived."""
+        raise NotImplementedError
+
+    def end(self) -> Iterable[Violation]:
+        """The violations whose message reads the whole scenario (a later exchange adds to them), as
+        they stand after the exchanges seen so far; reading them changes nothing."""
+        return ()
 
 # When a check applies: to a JSON body, to a stream, or to any exchange.
 APPLIES = ("body", "stream", "any")
@@ -81,7 +99,8 @@ class Check:
     summary: str
     applies: str
     endpoints: frozenset[str] | None
-    func: Callable[..., Iterable[Violation]] | None  # CheckFunc, SequenceFunc; None: a scenario check
+    # CheckFunc; for a sequence check its SequenceState class; None: a scenario check
+    func: Callable[..., Any] | None
     scope: str = "exchange"
     # What the expectation needs of the target's model beyond honesty ("a model that can do
     # arithmetic"): a model that only echoes its prompt cannot meet it (the finding says so).
@@ -115,11 +134,26 @@ class Check:
         """Whether a finding of this check can be about an exchange of ``endpoint``."""
         return self.endpoints is None or endpoint in self.endpoints
 
+    def start_sequence(self, ctx: CheckContext) -> SequenceState:
+        """A new state of this sequence check, for one scenario."""
+        assert self.scope == "sequence" and self.func is not None, f"{self.id} is not a sequence check"
+        state = self.func(ctx)
+        assert isinstance(state, SequenceState), f"{self.id}: a sequence check is a SequenceState class"
+        return state
+
     def run_sequence(self, exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Finding]:
-        """The findings about exchanges of the check's endpoints (which it reads others to judge):
-        so a live run need not run it when the exchange that just arrived is of another endpoint."""
-        assert self.func is not None, f"{self.id} is a scenario check"
-        for violation in self.func(exchanges, ctx):
+        """The findings about exchanges of the check's endpoints (which it reads others to judge),
+        over the whole scenario."""
+        state = self.start_sequence(ctx)
+        for index, ex in enumerate(exchanges):
+            yield from self.sequence_findings(state.see(ex, index), exchanges)
+        yield from self.sequence_findings(state.end(), exchanges)
+
+    def sequence_findings(self, violations: Iterable[Violation],
+                          exchanges: Sequence[Exchange]) -> Iterator[Finding]:
+        """Findings of a sequence check's violations that are about exchanges of its endpoints: so a
+        live run need not report it when the exchange that just arrived is of another endpoint."""
+        for violation in violations:
             about = exchanges[violation.exchange if violation.exchange is not None else -1]
             if self.about(about.endpoint):
                 yield self.finding(violation, about.id)
@@ -181,7 +215,7 @@ def check(
     scope: str = "exchange",
     statuses: str = "any",
 ) -> Callable[[Any], Any]:
-    """Register a check function under a stable, dotted id (``scope="sequence"``: a SequenceFunc).
+    """Register a check function under a stable, dotted id (``scope="sequence"``: a SequenceState class).
 
     ``statuses="error"`` (``"success"``) declares that the function finds nothing unless the status is
     400 or more (2xx): the judge then does not call it on other exchanges.

@@ -21,7 +21,7 @@ from respcheck.checks.policy import CheckPolicy
 from respcheck.config import REFERENCE_API_KEY, REFERENCE_API_KEY_ENV, Target
 from respcheck.exchange import Exchange
 from respcheck.findings import Finding, Severity
-from respcheck.judge import judge_all, judge_latest
+from respcheck.judge import ScenarioJudge, judge_all
 from respcheck.session.events import BudgetState, Event, ExchangeJudged
 from respcheck.session.model_params import ParameterRules
 from respcheck.session.per_test import PerTest
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class _RunningTest:
-    scenario: list[Exchange] = field(default_factory=list)  # its judged exchanges, in order
+    scenario: ScenarioJudge | None = None  # its judged exchanges, in order, and the sequence checks' state
     # its error findings (profile, finding), conformance and expectations alike: collected as the
     # scenario goes on, shown together when it ends
     errors: list[tuple[str, Finding]] = field(default_factory=list)
@@ -61,9 +61,12 @@ class LiveSession:
         return self._running.get()
 
     @property
-    def scenario(self) -> list[Exchange]:
-        """The running test's judged exchanges."""
-        return self._here().scenario
+    def scenario(self) -> ScenarioJudge:
+        """The running test's judged exchanges, with the sequence checks' state over them."""
+        here = self._here()
+        if here.scenario is None:
+            here.scenario = ScenarioJudge(self.target.profiles)
+        return here.scenario
 
     @property
     def errors(self) -> list[tuple[str, Finding]]:
@@ -105,7 +108,7 @@ class LiveSession:
         if self.recorder is not None:
             self.recorder.begin(nodeid)
         here = self._here()
-        here.scenario, here.errors = [], []
+        here.scenario, here.errors = None, []
 
     def conform(self, exchange: Exchange) -> list[tuple[str, Finding]]:
         """Judge the exchange and keep its error findings for the test's end; returns them."""
@@ -129,9 +132,8 @@ class LiveSession:
         """Every finding under the target's profiles, the sequence checks' about this exchange of
         the test's scenario included (each reported once, when the exchange showing it arrives);
         emits ``ExchangeJudged``."""
-        self.scenario.append(exchange)
         findings = judge_all(exchange, self.target.profiles)
-        findings += judge_latest(self.scenario, self.target.profiles)
+        findings += self.scenario.add(exchange)
         findings = self.policy.apply_all(findings)
         self.outbox.append(ExchangeJudged(
             nodeid=self.recorder.test if self.recorder else None, exchange_id=exchange.id,

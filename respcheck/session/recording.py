@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from respcheck.exchange import Exchange, to_json_line
-from respcheck.redact import redact_record
+from respcheck.exchange import Exchange
+from respcheck.redact import redact_record_line
 from respcheck.session.per_test import PerTest
 from respcheck.session.repro import exchange_record
 
@@ -154,14 +154,14 @@ class Recorder:
                 self._state.notify_all()
 
     def _write(self, record: dict[str, Any], test_records: list[dict[str, Any]]) -> None:
-        record = redact_record(record)
+        record, line = redact_record_line(record)  # strict JSON, whatever the target sent
         test_records.append(record)
         if self.path is None:
             return
         if self._out is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._out = open(self.path, "a", encoding="utf-8")  # noqa: SIM115  (kept open for the run)
-        self._out.write(to_json_line(record) + "\n")  # strict JSON, whatever the target sent
+        self._out.write(line + "\n")
         self._out.flush()
 
     def _raise_error(self) -> None:
