@@ -73,7 +73,8 @@ def known_secrets() -> frozenset[str]:
         return frozenset(_secrets)
 
 
-def _variants(value: str) -> set[str]:
+@functools.lru_cache(maxsize=64)  # the client passes its key with every exchange it scrubs
+def _variants(value: str) -> frozenset[str]:
     """The forms a key takes on the wire: as is, URL-encoded (either hex case), JSON-escaped (also with
     ``\\/``), and base64 (standard and URL-safe) at each of the three byte alignments, so a key inside
     any base64 text (HTTP Basic auth, an echoed ``Bearer <key>`` header) is found."""
@@ -85,7 +86,7 @@ def _variants(value: str) -> set[str]:
         forms.add(base64.b64encode(user_pass.encode()).decode().rstrip("="))
     for core in base64_cores(value):
         forms |= {core, core.translate(_URL_SAFE)}
-    return {f for f in forms if len(f) >= MIN_SECRET_LENGTH}
+    return frozenset(f for f in forms if len(f) >= MIN_SECRET_LENGTH)
 
 
 _URL_SAFE = str.maketrans("+/", "-_")
