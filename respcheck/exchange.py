@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json as _json
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,8 +170,6 @@ def endpoint_of(method: str, path: str) -> str:
 MAX_JSON_DEPTH = 64
 # Integers beyond 64 bits are not read by SDKs (JavaScript loses precision past 2**53 already).
 INT_LIMIT = 2**64
-_LONG_DIGITS = re.compile(r"\d{20}")
-_HUGE_EXPONENT = re.compile(r"[eE][+-]?\d{3}")
 
 
 class JSONProblem(ValueError):
@@ -183,16 +180,33 @@ def _refuse_constant(token: str) -> Any:
     raise JSONProblem(f"{token} is not a JSON number (RFC 8259 has no NaN or Infinity)")
 
 
+# The parser hands each number to these as it reads it: a number no SDK can hold is refused there,
+# with the message json_value_problem gives it (no scan of the text or the value afterwards).
+def _bounded_int(token: str) -> int:
+    value = int(token)  # raises for 4,300+ digits (parse_json names it)
+    if -INT_LIMIT < value < INT_LIMIT:
+        return value
+    raise JSONProblem(json_value_problem(value) or "")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if math.isfinite(value):
+        return value
+    raise JSONProblem(json_value_problem(value) or "")
+
+
 def parse_json(text: str) -> Any:
     """``json.loads`` for a target's text, refusing what strict JSON readers refuse or cannot hold.
 
     Raises ``ValueError``: ``JSONProblem`` naming the token for NaN/Infinity, a number that
     overflows to infinity, an integer beyond 64 bits, or nesting deeper than ``MAX_JSON_DEPTH``;
-    ``json.JSONDecodeError`` for text that is not JSON at all. The extra scans run only when the
-    text could hold such a value (cheap C-level searches first), so ordinary JSON costs nothing more.
+    ``json.JSONDecodeError`` for text that is not JSON at all. Numbers are checked as they are read;
+    the depth only when the text has more brackets than the limit (a cheap C-level count first).
     """
     try:
-        value = _json.loads(text, parse_constant=_refuse_constant)
+        value = _json.loads(text, parse_constant=_refuse_constant, parse_int=_bounded_int,
+                            parse_float=_finite_float)
     except RecursionError:
         raise JSONProblem(f"nested deeper than {MAX_JSON_DEPTH} levels (too deep to parse)") from None
     except JSONProblem:
@@ -201,10 +215,8 @@ def parse_json(text: str) -> Any:
         if "integer string conversion" in str(exc):  # int() refuses 4,300+ digits
             raise JSONProblem("an integer of more than 4,300 digits is beyond 64 bits") from None
         raise
-    # a huge or non-finite number needs 20 digits in a row or a 3-digit exponent in the text
-    numbers = bool(_LONG_DIGITS.search(text) or _HUGE_EXPONENT.search(text))
-    if numbers or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
-        problem = json_value_problem(value, numbers=numbers)
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        problem = json_value_problem(value, numbers=False)
         if problem:
             raise JSONProblem(problem)
     return value

@@ -214,3 +214,19 @@ def test_keep_text_false_drops_parsed_text_but_keeps_what_is_not_json():
     assert parsed.data == '{"type":"a","n":1}'  # re-serialised on demand
     assert broken.raw_data == "not json" and broken.json_error
     assert done.is_done_marker
+
+
+def test_parse_json_checks_each_number_as_it_is_read():
+    """Numbers are bounded as the parser reads them: text that only looks like a big number (an id
+    with "e123" or twenty digits in a string) is no problem; the number tokens at the edges are."""
+    import pytest
+
+    from respcheck.exchange import INT_LIMIT, JSONProblem, parse_json
+
+    ids = '{"id": "resp_5b438e1234c9", "digits": "12345678901234567890123", "n": 1.5e308}'
+    assert parse_json(ids)["n"] == 1.5e308
+    assert parse_json(f"[{INT_LIMIT - 1}, {-(INT_LIMIT - 1)}]") == [INT_LIMIT - 1, -(INT_LIMIT - 1)]
+    for text, named in [(f'{{"a": [1, {INT_LIMIT}]}}', "beyond 64 bits"), (str(-INT_LIMIT), "beyond 64 bits"),
+                        ('{"t": -1e309}', "overflows to -inf")]:
+        with pytest.raises(JSONProblem, match=named):
+            parse_json(text)
