@@ -322,8 +322,17 @@ def _redacted(record: Any, secrets: Iterable[str] | None) -> tuple[Any, str | No
 _SECRET_NAMES = SECRET_HEADERS | SECRET_PARAMS
 
 
-# A quoted secret name, in the lower-cased JSON text of a record (as _redact_record compares names).
-_NAME = re.compile('"(' + "|".join(re.escape(n) for n in sorted(_SECRET_NAMES)) + ')"')
+def _caseless(name: str) -> str:
+    """A pattern matching what ``str.lower()`` turns into ``name`` (the Kelvin sign lower-cases to k)."""
+    return "".join(f"[{c}{c.upper()}{_KELVIN if c == 'k' else ''}]" if c.isalpha() else re.escape(c)
+                   for c in name)
+
+
+_KELVIN = "\u212a"
+
+
+# A quoted secret name in a record's JSON text, as _redact_record compares names (lower-cased).
+_NAME = re.compile('"(' + "|".join(_caseless(n) for n in sorted(_SECRET_NAMES)) + ')"')
 # What follows a secret name used as a key, or as the name of a HAR name/value pair, when its value
 # is masked the way _redact_record masks it (a header keeps its scheme word): masking again changes
 # nothing.
@@ -334,11 +343,8 @@ _PARAM_MASKED = re.compile('(?:: |, "value": )"' + re.escape(MASK) + '"')
 def _unmasked_names(text: str) -> bool:
     """Whether a record's JSON text names a secret header or parameter whose value may not be masked
     yet: each quoted secret name must be followed by a masked value (anything else: walk the record)."""
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a character that lower-cases to two: positions would not match
-        return True
-    for name in _NAME.finditer(lowered):
-        after = _HEADER_MASKED if name.group(1) in SECRET_HEADERS else _PARAM_MASKED
+    for name in _NAME.finditer(text):
+        after = _HEADER_MASKED if name.group(1).lower() in SECRET_HEADERS else _PARAM_MASKED
         if not after.match(text, name.end()):
             return True
     return False

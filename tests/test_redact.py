@@ -176,6 +176,7 @@ def test_a_record_whose_secret_names_are_masked_already_is_not_walked_again() ->
         {"headers": [{"value": "secret", "name": "Cookie"}]},  # value before name
         {"headers": [{"name": "cookie", "value": f"s {MASK}"}]},  # "s" is no scheme word: masked whole
         {"headers": {"AUTHORIZATION": "Bearer x", "authorization": f"Bearer {MASK}"}},
+        {"queryString": [{"name": "\u212aey", "value": "abc"}]},  # the Kelvin sign lower-cases to k
     ]
     for record in leaks:
         cleaned = redact_record(record)
