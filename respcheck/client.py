@@ -67,6 +67,11 @@ _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
 
 REFUSED_STATUSES = frozenset({401, 403})
+# An idle connection is dropped after this long: below the servers' own keep-alive timeouts (uvicorn,
+# hypercorn, Node 5 s; gunicorn 2 s). At httpx's default (5 s, the same as the server's) a request
+# can go out on a connection the server is closing at that moment: "Server disconnected without
+# sending a response", seen on agentserver (hypercorn) under load. That race is no finding.
+KEEPALIVE_S = 1.0
 # How many of the first authenticated requests may be refused before the run stops: a wrong or missing
 # key would otherwise turn the whole budget into 401s. Shared by the run's processes (at least one each).
 KEY_REFUSALS_TO_STOP = 3
@@ -143,6 +148,8 @@ class ResponsesClient:
             headers={"user-agent": f"respcheck/{__version__}", "accept-encoding": ACCEPTED_ENCODINGS,
                      **dict(target.headers)},
             timeout=httpx.Timeout(connect=t.connect, read=t.first_byte, write=t.total, pool=t.connect),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,  # httpx's defaults
+                                keepalive_expiry=KEEPALIVE_S),
             transport=transport,
             follow_redirects=False,
             trust_env=not _is_loopback(base_url),  # a proxy from the environment must not catch 127.0.0.1
