@@ -91,19 +91,6 @@ def judge_recording(
     return out
 
 
-def judge_latest(
-    history: Sequence[Exchange], profiles: Iterable[Profile | str] = ("openai",)
-) -> list[tuple[str, Finding]]:
-    """What the sequence checks say about the last exchange of a scenario so far, per profile
-    (each finding once): ``ScenarioJudge.add`` of the last exchange, after the others."""
-    if not history:
-        return []
-    scenario = ScenarioJudge(profiles)
-    for ex in history[:-1]:
-        scenario.see(ex)
-    return scenario.add(history[-1])
-
-
 class ScenarioJudge:
     """The sequence checks over one live scenario, fed one exchange at a time.
 

@@ -4,8 +4,8 @@ and the sequence checks judged over one scenario."""
 from __future__ import annotations
 
 from respcheck.exchange import Exchange
-from respcheck.findings import Severity
-from respcheck.judge import ScenarioJudge, judge, judge_latest, judge_recording, judge_sequence
+from respcheck.findings import Finding, Severity
+from respcheck.judge import ScenarioJudge, judge, judge_recording, judge_sequence
 from respcheck.replay.jsonl import exchange_from_record
 from tests import recorded
 
@@ -65,6 +65,14 @@ def test_sequence_checks_run_only_in_judge_sequence() -> None:
     # Live: reported once, when the exchange that shows it arrives.
     assert judge_latest(exchanges[:2]) == []
     assert [f.check_id for _, f in judge_latest(exchanges)] == ["lifecycle.model"]
+
+
+def judge_latest(history: list[Exchange]) -> list[tuple[str, Finding]]:
+    """What a live test's ScenarioJudge says about the last exchange of ``history``."""
+    scenario = ScenarioJudge()
+    for ex in history[:-1]:
+        scenario.see(ex)
+    return scenario.add(history[-1])
 
 
 def _call(index: int, method: str, path: str, status: int, body: object, request: object = None) -> Exchange:
