@@ -414,6 +414,44 @@ def test_closed_before_headers_is_broken_not_unreachable(server: RawServer) -> N
     assert ex.status is None and "before any response" in ex.broken
 
 
+def test_an_idle_connection_is_not_reused_past_the_clients_keepalive() -> None:
+    """A server closes a connection idle for its keep-alive timeout (gunicorn 2 s, uvicorn and hypercorn
+    5 s); a request sent on it as it closes breaks ("Server disconnected without sending a response"),
+    which is no fault of the server. The client drops a connection idle for 1 s first: after 1.3 s of
+    quiet, the next request opens a new connection instead of reusing one this server (1.5 s) still
+    holds open."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    body = json.dumps(RESPONSE).encode()
+
+    def serve(sock: socket.socket) -> None:
+        sock.settimeout(1.5)  # this server's keep-alive timeout
+        with contextlib.suppress(OSError):
+            while sock.recv(65536):  # each request fits one read here: answer it, keep the connection
+                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        sock.close()
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                sock, _ = listener.accept()
+                accepted.append(sock)
+                threading.Thread(target=serve, args=(sock,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        with make_client(f"http://127.0.0.1:{listener.getsockname()[1]}/v1") as client:
+            first = client.create({"model": "m", "input": "hi"})
+            again = client.create({"model": "m", "input": "hi"})  # at once: the same connection
+            time.sleep(1.3)
+            later = client.create({"model": "m", "input": "hi"})
+    finally:
+        listener.close()
+    assert [first.status, again.status, later.status] == [200, 200, 200]
+    assert len(accepted) == 2
+
+
 def test_huge_body_is_capped_and_memory_stays_bounded(server: RawServer) -> None:
     size = 50 * 1024 * 1024
     block = b"x" * 65536
