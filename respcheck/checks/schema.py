@@ -30,7 +30,6 @@ from typing import Any
 
 from respcheck import jsonpointer
 from respcheck.checks.common import (
-    CARRIERS,
     RESPONSE_ENDPOINTS,
     at,
     body_ptr,
@@ -285,25 +284,23 @@ def compact_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 
 
 def _judged_events(ex: Exchange, top_level_types: Container[str]) -> Iterator[tuple[Any, str]]:
-    """The events of a stream that may hold a rule's object, with their pointers.
+    """The events of a stream that may hold a rule's object, with their pointers, in order.
 
     Most events of a stream are deltas holding none: they are passed over without a look
-    inside (the stream's bulk, so this keeps the check cheap). The events holding a ``CARRIERS``
-    key are listed by the stream's one pass (``stream_view``); a stream with an event of a type a
-    rule is about (function_call_arguments.done) is looked through here, in order.
+    inside (the stream's bulk, so this keeps the check cheap). The stream's one pass
+    (``stream_view``) lists the events holding a ``CARRIERS`` key and the positions of each type;
+    the events of a type a rule is about (function_call_arguments.done) join them.
     """
     view = stream_view(ex)
-    if not any(kind in top_level_types for kind in view.positions):
-        for data, index in view.carriers:
-            yield data, event_ptr(index)
-        return
-    for e in ex.events or ():  # not ex.json_events: that list would be built for one look at each
-        data = e.json
-        if not isinstance(data, dict):
-            continue
-        kind = data.get("type")  # a garbled event's type may be a list: not hashable
-        if not CARRIERS.isdisjoint(data) or (isinstance(kind, str) and kind in top_level_types):
-            yield data, event_ptr(e.index)
+    chosen = {index: data for data, index in view.carriers}
+    for kind, where in view.positions.items():
+        if kind in top_level_types:
+            for position in where:
+                e, data, _ = view.typed[position]
+                chosen.setdefault(e.index, data)
+    ordered = sorted(chosen) if len(chosen) > len(view.carriers) else chosen  # carriers are in order
+    for index in ordered:
+        yield chosen[index], event_ptr(index)
 
 
 def tool_item_rules(profile_dir: str) -> list[evolution.RecentlyRequired]:
