@@ -259,10 +259,18 @@ def to_json_line(record: Any) -> str:
     64 bits their decimal string (or ``"<integer of N bits>"``), nesting deeper than twice
     ``MAX_JSON_DEPTH`` a marker string: other tools can read every line, and nothing raises.
     """
+    line = strict_json_line(record)
+    return line if line is not None else _json.dumps(_json_safe(record, 0), ensure_ascii=False,
+                                                     allow_nan=False, default=str)
+
+
+def strict_json_line(record: Any) -> str | None:
+    """``record`` as one line of strict JSON as it stands, or None when it cannot be (a NaN or
+    Infinity, nesting too deep): what ``to_json_line`` writes for a record with nothing to mend."""
     try:
         return _json.dumps(record, ensure_ascii=False, allow_nan=False, default=str)
     except (ValueError, RecursionError):
-        return _json.dumps(_json_safe(record, 0), ensure_ascii=False, allow_nan=False, default=str)
+        return None
 
 
 def _json_safe(value: Any, depth: int) -> Any:

@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from respcheck.exchange import Exchange, SSEEvent, to_json_line
+from respcheck.exchange import Exchange, SSEEvent, strict_json_line, to_json_line
 
 MASK = "[REDACTED]"
 
@@ -309,13 +309,12 @@ def _redacted(record: Any, secrets: Iterable[str] | None) -> tuple[Any, str | No
     every = _all_secrets(secrets)
     # one serialisation answers "is a secret value, or an unmasked secret name, in here?"; usually
     # neither (a recorded request's Authorization header is masked already)
-    try:
-        text, strict = json.dumps(record, ensure_ascii=False, allow_nan=False, default=str), True
-    except ValueError:  # NaN or Infinity from a target: to_json_line writes them as strings
-        text, strict = json.dumps(record, ensure_ascii=False, default=str), False
+    line = strict_json_line(record)
+    # NaN or Infinity from a target: to_json_line writes them as strings, but the text is looked through
+    text = line if line is not None else json.dumps(record, ensure_ascii=False, default=str)
     values = any(s in text for s in every)
     if not values and not _unmasked_names(text):
-        return record, text if strict else None
+        return record, line
     return _redact_record(record, every if values else _Resolved()), None
 
 
