@@ -39,6 +39,7 @@ from respcheck.coverage_first import (
     is_generated,
 )
 from respcheck.exchange import KEY_REFUSED_PREFIX, Exchange, KeyRefused, TargetUnreachable
+from respcheck.generate.drawer import drawer
 from respcheck.options import OPTIONS, target_values
 from respcheck.reports import file_handlers
 from respcheck.reports.progress import OFF, PROGRESS_MODES, Progress
@@ -281,6 +282,21 @@ def pytest_runtestloop_with_a_frozen_heap(session: pytest.Session) -> Iterator[N
     finally:
         if live:
             gc.unfreeze()
+
+
+@pytest.hookimpl(specname="pytest_runtestloop", wrapper=True)
+def pytest_runtestloop_with_a_drawer(session: pytest.Session) -> Iterator[None]:
+    """When generated tests will run, the helper process that draws their bodies starts with the loop
+    (``generate.drawer``: it is ready when the first of them asks) and ends with it."""
+    generated = not session.config.option.collectonly and any(
+        _is_live(item) and is_generated(item) for item in session.items)
+    if generated:
+        drawer().warm()
+    try:
+        return (yield)
+    finally:
+        if generated:
+            drawer().close()
 
 
 # -- the live side (one per process) --------------------------------------------------------------

@@ -1,20 +1,22 @@
 """Generated valid requests: hypothesis draws create bodies from the request schema; every
 answer must be 2xx and silent under every check.
 
-The bodies are drawn ahead (as many as the hypothesis profile's ``max_examples``) and sent one
-at a time, each while the previous answer is judged (``respcheck.generate.ahead``): the run
-then goes at nearly the target's pace. Under ``--concurrency N`` up to N are under way at once
-(each is an independent request). A failing body is reported whole, with its curl repro;
-it is not shrunk, which against a live target would mean more requests.
+The bodies (as many as the hypothesis profile's ``max_examples``) are drawn by a helper process
+(``respcheck.generate.drawer``) while they are sent, one at a time, each while the previous answer is
+judged (``respcheck.generate.ahead``): the run then goes at nearly the target's pace. Under
+``--concurrency N`` up to N are under way at once (each is an independent request). A failing body
+is reported whole, with its curl repro; it is not shrunk, which against a live target would mean
+more requests.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from functools import partial
 
 import pytest
 
-from respcheck.generate.ahead import draw_examples, send_ahead
+from respcheck.generate.ahead import send_ahead
+from respcheck.generate.drawer import Recipe, drawer
 from respcheck.generate.requests import valid_create_requests
 
 # ``hypothesis``: the examples come from hypothesis (drawn ahead), so the selftest leaves these out.
@@ -26,15 +28,15 @@ with_and_without_tools = pytest.mark.parametrize(
 )
 
 
-@cache
 def _valid(models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool,
-           rejected: frozenset[str] = frozenset()):
-    return valid_create_requests(list(models), stream=stream, store=False, tools=tools, reasoning=reasoning,
-                                 rejected=rejected)
+           rejected: frozenset[str] = frozenset()) -> Recipe:
+    """The recipe of the strategy (the drawer's helper process builds it and draws from it)."""
+    return partial(valid_create_requests, list(models), stream=stream, store=False, tools=tools,
+                   reasoning=reasoning, rejected=rejected)
 
 
-def _check_all(client, conforms, expect, strategy, concurrency=1) -> None:
-    for _, ex in send_ahead(client.create, draw_examples(strategy), ahead=concurrency):
+def _check_all(client, conforms, expect, recipe: Recipe, concurrency=1) -> None:
+    for _, ex in send_ahead(client.create, drawer().examples(recipe), ahead=concurrency):
         conforms(ex)
         accepted = ex.status is not None and 200 <= ex.status < 300
         # the message quotes the body: built only when it is shown (a repr of every answer costs)

@@ -5,6 +5,7 @@ tree, spans, health checks) cost about twice what drawing the request itself cos
 request. ``draw_examples`` draws them ahead instead, many per test case (measured with cProfile:
 ~2 ms per example one per case, ~0.75 ms twenty per case), under the active hypothesis profile
 (its ``max_examples`` and ``derandomize``), so a run sends the same number of requests as before.
+A live run draws them in a helper process (``drawer``: ``draw_batches`` there, batch by batch).
 
 ``send_ahead`` keeps one request in flight (``ahead`` under ``--concurrency``): while the target
 answers, the caller judges the previous answer, so respcheck's own work hides behind the target's.
@@ -32,12 +33,20 @@ BATCH = 20
 
 def draw_examples(strategy: st.SearchStrategy[T], count: int | None = None) -> list[T]:
     """``count`` examples of ``strategy`` (default: the active profile's ``max_examples``)."""
-    active = settings()  # the loaded profile's settings
+    drawn: list[T] = []
+    draw_batches(strategy, count, settings(), drawn.extend)
+    return drawn
+
+
+def draw_batches(strategy: st.SearchStrategy[T], count: int | None, active: settings,
+                 emit: Callable[[list[T]], object]) -> None:
+    """Draw ``count`` examples of ``strategy`` (default: ``active.max_examples``) under ``active`` (its
+    ``derandomize`` too), handing each batch to ``emit`` as soon as it is drawn."""
     wanted = active.max_examples if count is None else count
     if wanted <= 0:
-        return []
+        return
     batch = min(BATCH, wanted)
-    drawn: list[T] = []
+    left = wanted
 
     @settings(
         active,
@@ -49,10 +58,12 @@ def draw_examples(strategy: st.SearchStrategy[T], count: int | None = None) -> l
     )
     @given(st.lists(strategy, min_size=batch, max_size=batch))
     def draw(examples: list[T]) -> None:
-        drawn.extend(examples)
+        nonlocal left
+        if left > 0:
+            emit(examples[:left])
+            left -= len(examples[:left])
 
     draw()
-    return drawn[:wanted]
 
 
 def send_ahead(send: Callable[[T], R], items: Iterable[T], ahead: int = 1) -> Iterator[tuple[T, R]]:
