@@ -17,7 +17,7 @@ from functools import cache
 from itertools import islice
 from typing import Any, TypeGuard
 
-from respcheck.checks.common import TERMINAL_EVENTS, event_ptr
+from respcheck.checks.common import TERMINAL_EVENTS, TypedEvent, event_ptr, stream_view
 from respcheck.checks.registry import Violation
 from respcheck.checks.stream_assembly import (
     ASSEMBLY_ARGUMENTS,
@@ -60,12 +60,10 @@ class _Walker(AssemblyJudge):
 
     # -- dispatch ---------------------------------------------------------------------------
 
-    def feed(self, event: SSEEvent) -> None:
-        data = event.json
-        if not isinstance(data, dict) or self.terminal_seen:
-            return  # non-JSON and post-terminal events are judged by the envelope checks
-        kind = data.get("type")
-        if not isinstance(kind, str):
+    def feed(self, event: SSEEvent, data: dict[str, Any], kind: str) -> None:
+        """Judge one typed event (the others, and the events after the terminal one, are the envelope
+        checks' to judge)."""
+        if self.terminal_seen:
             return
         route = _ROUTES.get(kind)
         if route is not None:
@@ -114,16 +112,15 @@ class _Walker(AssemblyJudge):
         self.run = (kind, item.output_index, index_name, index, item.id, text)
         return True
 
-    def append_run(self, events: list[SSEEvent], position: int) -> int:
+    def append_run(self, typed: tuple[TypedEvent, ...], position: int) -> int:
         """Append the deltas that follow, from ``position``, to the text the last delta went to, as
         long as they are addressed like it: nothing ``appended_delta`` judges can have changed in
         between (only a delta went by). Returns the position of the first event not taken."""
         assert self.run is not None
         kind, oi, index_name, index, item_id, text = self.run
         add_delta = text.add_delta
-        for event in islice(events, position, None):  # the stream's bulk: kept lean
-            data = event.json
-            if not isinstance(data, dict) or data.get("type") != kind:
+        for event, data, event_type in islice(typed, position, None):  # the stream's bulk: kept lean
+            if event_type != kind:
                 break
             value = data.get("output_index")
             if type(value) is not int or value != oi:
@@ -462,14 +459,14 @@ _PART_NOUN = {"content": "content part", "summary": "reasoning summary part"}
 def walk(exchange: Exchange) -> dict[str, list[Violation]]:
     """Every item-lifecycle and assembly violation in a stream, keyed by check id."""
     walker = _Walker(resumed=exchange.starting_after is not None)
-    events = exchange.events or []
+    typed = stream_view(exchange).typed  # the events the state machine reads: typed JSON objects
     position = 0
-    while position < len(events):
+    while position < len(typed):
         walker.run = None
-        walker.feed(events[position])
+        walker.feed(*typed[position])
         position += 1
         if walker.run is not None:  # a delta: the run of deltas after it, in one loop
-            position = walker.append_run(events, position)
+            position = walker.append_run(typed, position)
     return walker.found
 
 
