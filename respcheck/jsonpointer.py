@@ -10,7 +10,9 @@ from typing import Any
 
 def escape(token: object) -> str:
     """A raw key or index as a pointer token (``a/b`` -> ``a~1b``)."""
-    return str(token).replace("~", "~0").replace("/", "~1")
+    text = token if type(token) is str else str(token)
+    # Most tokens are plain keys and indexes: looking costs less than replacing
+    return text.replace("~", "~0").replace("/", "~1") if "~" in text or "/" in text else text
 
 
 def unescape(token: str) -> str:
@@ -19,7 +21,9 @@ def unescape(token: str) -> str:
 
 def join(pointer: str, *tokens: object) -> str:
     """``pointer`` extended by raw (unescaped) tokens."""
-    return pointer + "".join("/" + escape(t) for t in tokens)
+    for token in tokens:  # usually one or two: a loop costs less than a generator joined
+        pointer += "/" + escape(token)
+    return pointer
 
 
 def tokens(pointer: str) -> list[str]:
