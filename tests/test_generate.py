@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from respcheck.generate.ahead import draw_examples, send_ahead
-from respcheck.generate.drawer import DrawFailed, Drawer
+from respcheck.generate.drawer import HELPER_FROM, Drawer, DrawFailed
 from respcheck.generate.invalid_requests import API_REQUIRED, INVALID_KINDS, invalid_create_requests
 from respcheck.generate.requests import (
     create_request_schema,
@@ -634,10 +634,10 @@ def a_drawer() -> Iterator[Drawer]:
 
 
 @pytest.fixture
-def forty_five_derandomized() -> Iterator[None]:
+def fifty_five_derandomized() -> Iterator[None]:
     previous = settings.default
-    settings.register_profile("respcheck-test-45", settings(max_examples=45, derandomize=True, database=None))
-    settings.load_profile("respcheck-test-45")
+    settings.register_profile("respcheck-test-55", settings(max_examples=55, derandomize=True, database=None))
+    settings.load_profile("respcheck-test-55")
     try:
         yield
     finally:
@@ -646,10 +646,10 @@ def forty_five_derandomized() -> Iterator[None]:
 
 
 def test_the_helper_draws_as_many_valid_examples_as_the_profile_says_and_the_same_each_time(
-        a_drawer, forty_five_derandomized, request_validator):
+        a_drawer, fifty_five_derandomized, request_validator):
     recipe = partial(valid_create_requests, MODELS, stream=False, store=False)
     bodies = list(a_drawer.examples(recipe))
-    assert len(bodies) == 45
+    assert len(bodies) == 55
     assert len({json.dumps(b, sort_keys=True) for b in bodies}) > 10  # drawn, not one body repeated
     assert all(request_validator.is_valid(body) for body in bodies)
     assert list(a_drawer.examples(recipe)) == bodies  # derandomize: reproducible
@@ -661,13 +661,27 @@ def _thousand(value: int) -> partial:
     return partial(st.integers, min_value=value * 1000, max_value=value * 1000 + 999)
 
 
-def test_a_strategy_failing_in_the_helper_fails_the_test_that_asked(a_drawer):
+def test_a_profile_of_few_examples_draws_in_process(a_drawer):
+    previous = settings.default
+    settings.register_profile("respcheck-test-few", settings(max_examples=HELPER_FROM - 1, database=None))
+    settings.load_profile("respcheck-test-few")
+    try:
+        a_drawer.warm()
+        examples = list(a_drawer.examples(_thousand(5)))
+    finally:
+        settings.register_profile("respcheck-test-previous", previous)
+        settings.load_profile("respcheck-test-previous")
+    assert len(examples) == HELPER_FROM - 1
+    assert a_drawer._process is None  # no helper started: it would cost more than it saves
+
+
+def test_a_strategy_failing_in_the_helper_fails_the_test_that_asked(a_drawer, fifty_five_derandomized):
     with pytest.raises(DrawFailed, match="max_value=1 < min_value=5"):
         list(a_drawer.examples(partial(st.integers, min_value=5, max_value=1)))
     assert next(a_drawer.examples(_thousand(7))) // 1000 == 7  # and the helper still serves
 
 
-def test_tests_asking_at_once_each_get_their_own_examples(a_drawer, forty_five_derandomized):
+def test_tests_asking_at_once_each_get_their_own_examples(a_drawer, fifty_five_derandomized):
     got: dict[int, list[int]] = {}
 
     def ask(value: int) -> None:
@@ -678,30 +692,30 @@ def test_tests_asking_at_once_each_get_their_own_examples(a_drawer, forty_five_d
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert {value: len(examples) for value, examples in got.items()} == {value: 45 for value in range(4)}
+    assert {value: len(examples) for value, examples in got.items()} == {value: 55 for value in range(4)}
     assert all(example // 1000 == value for value, examples in got.items() for example in examples)
 
 
-def test_a_test_stopping_early_leaves_the_helper_serving(a_drawer, forty_five_derandomized):
+def test_a_test_stopping_early_leaves_the_helper_serving(a_drawer, fifty_five_derandomized):
     first = a_drawer.examples(_thousand(1))
     assert next(first) // 1000 == 1
     first.close()
-    assert [example // 1000 for example in a_drawer.examples(_thousand(2))] == [2] * 45
+    assert [example // 1000 for example in a_drawer.examples(_thousand(2))] == [2] * 55
 
 
-def test_when_the_helper_dies_the_examples_are_drawn_in_process(a_drawer, forty_five_derandomized,
+def test_when_the_helper_dies_the_examples_are_drawn_in_process(a_drawer, fifty_five_derandomized,
                                                                 monkeypatch):
     monkeypatch.setattr("respcheck.generate.drawer.POLL_S", 0.05)
     a_drawer.warm()
     assert a_drawer._process is not None
     a_drawer._process.kill()
     a_drawer._process.wait(timeout=10)
-    assert [example // 1000 for example in a_drawer.examples(_thousand(3))] == [3] * 45
+    assert [example // 1000 for example in a_drawer.examples(_thousand(3))] == [3] * 55
     assert a_drawer._failed  # and the next test draws in process at once
-    assert [example // 1000 for example in a_drawer.examples(_thousand(4))] == [4] * 45
+    assert [example // 1000 for example in a_drawer.examples(_thousand(4))] == [4] * 55
 
 
-def test_closing_the_drawer_ends_the_helper(a_drawer):
+def test_closing_the_drawer_ends_the_helper(a_drawer, fifty_five_derandomized):
     a_drawer.warm()
     process = a_drawer._process
     assert process is not None and process.poll() is None

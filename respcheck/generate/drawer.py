@@ -8,7 +8,8 @@ its examples by *recipe*, a picklable call that builds the strategy (a ``functoo
 hypothesis settings and hands back each batch of ``ahead.BATCH`` as soon as it is drawn, so the first
 request waits for one batch only.
 
-The helper starts with the test loop when generated tests are selected (``warm``) and ends with it.
+The helper starts with the test loop when generated tests are selected (``warm``) and ends with it;
+a profile of fewer than ``HELPER_FROM`` examples a test draws in process (the helper's start costs more).
 If it cannot start or dies, the examples are drawn in the test's process instead (``draw_examples``):
 slower, never wrong, never a hang.
 
@@ -44,6 +45,10 @@ Recipe = Callable[[], st.SearchStrategy[Any]]
 # How long a test waits for the helper's next batch before looking whether it is still alive; a batch
 # takes ~20 ms, the helper's start (interpreter, imports, the first compile) about a second.
 POLL_S = 1.0
+# Below this many examples a test, drawing in its own process costs less (~0.8 ms an example) than the
+# helper's start (~0.35 s of a core: an interpreter importing hypothesis and the generators): the
+# ``smoke`` and ``ci`` profiles (3, 12) draw in process, ``nightly`` (200) in the helper.
+HELPER_FROM = 50
 # Settings the helper draws under, read from the test's active profile (the rest are draw_batches').
 _SETTINGS = ("max_examples", "derandomize")
 # Where the respcheck package is imported from, for the helper's interpreter (a checkout run in place).
@@ -66,17 +71,21 @@ class Drawer:
         self._failed = False  # the helper could not start or died: draw in process from then on
 
     def warm(self) -> None:
-        """Start the helper now, so it is ready when the first generated test asks."""
-        with self._lock:
-            self._start()
+        """Start the helper now (when the active profile draws enough for it), so it is ready when the
+        first generated test asks."""
+        if settings().max_examples >= HELPER_FROM:
+            with self._lock:
+                self._start()
 
     def examples(self, recipe: Recipe) -> Iterator[Any]:
-        """The examples of ``recipe()`` under the active hypothesis profile, as the helper draws them."""
+        """The examples of ``recipe()`` under the active hypothesis profile, as the helper draws them
+        (in this process, below ``HELPER_FROM`` examples)."""
         chosen = {name: getattr(settings(), name) for name in _SETTINGS}
         job_id = next(self._ids)
         route: queue.SimpleQueue[Any] = queue.SimpleQueue()
         with self._lock:
-            sent = self._start() and self._send((job_id, recipe, chosen), job_id, route)
+            sent = (chosen["max_examples"] >= HELPER_FROM and self._start()
+                    and self._send((job_id, recipe, chosen), job_id, route))
         if not sent:
             yield from draw_examples(recipe())
             return
