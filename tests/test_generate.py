@@ -675,6 +675,13 @@ def test_a_profile_of_few_examples_draws_in_process(a_drawer):
     assert a_drawer._process is None  # no helper started: it would cost more than it saves
 
 
+def test_a_recipe_that_cannot_be_pickled_is_drawn_in_process(a_drawer, fifty_five_derandomized):
+    examples = list(a_drawer.examples(lambda: st.integers(min_value=6000, max_value=6999)))
+    assert len(examples) == 55 and all(example // 1000 == 6 for example in examples)
+    assert not a_drawer._failed  # the helper still serves the next test
+    assert next(a_drawer.examples(_thousand(7))) // 1000 == 7
+
+
 def test_a_strategy_failing_in_the_helper_fails_the_test_that_asked(a_drawer, fifty_five_derandomized):
     with pytest.raises(DrawFailed, match="max_value=1 < min_value=5"):
         list(a_drawer.examples(partial(st.integers, min_value=5, max_value=1)))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import pickle
 import queue
 import signal
 import subprocess
@@ -145,12 +146,17 @@ class Drawer:
 
     def _send(self, job: tuple[int, Recipe, dict[str, Any]], job_id: int,
               route: queue.SimpleQueue[Any]) -> bool:
-        """Hand ``job`` to the helper; False if it is gone. Called with the lock held."""
+        """Hand ``job`` to the helper; False if it is gone, or the recipe cannot be pickled (then the
+        test draws in process). Called with the lock held."""
         assert self._jobs is not None
+        try:
+            message = pickle.dumps(job)
+        except (pickle.PicklingError, TypeError, AttributeError):  # a lambda, a local function: drawn here
+            return False
         self._routes[job_id] = route
         try:
-            self._jobs.send(job)
-        except (OSError, ValueError):  # the helper died; a recipe that cannot be pickled is a bug
+            self._jobs.send_bytes(message)
+        except OSError:  # the helper died
             self._routes.pop(job_id, None)
             self._failed = True
             return False
