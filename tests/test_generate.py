@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from respcheck.generate.ahead import draw_examples, send_ahead
-from respcheck.generate.drawer import HELPER_FROM, Drawer, DrawFailed
+from respcheck.generate.drawer import HELPER_FROM, Drawer, DrawFailed, built
 from respcheck.generate.invalid_requests import API_REQUIRED, INVALID_KINDS, invalid_create_requests
 from respcheck.generate.requests import (
     create_request_schema,
@@ -673,6 +673,20 @@ def test_a_profile_of_few_examples_draws_in_process(a_drawer):
         settings.load_profile("respcheck-test-previous")
     assert len(examples) == HELPER_FROM - 1
     assert a_drawer._process is None  # no helper started: it would cost more than it saves
+
+
+def test_equal_recipes_are_built_once_per_process():
+    assert built(_thousand(8)) is built(_thousand(8))  # two partials, equal by what they build
+    assert built(_thousand(8)) is not built(_thousand(9))
+    calls: list[int] = []
+
+    def local_recipe() -> st.SearchStrategy[int]:  # a local function cannot be pickled
+        calls.append(1)
+        return st.integers()
+
+    built(local_recipe)
+    built(local_recipe)
+    assert len(calls) == 2  # built each time
 
 
 def test_a_recipe_that_cannot_be_pickled_is_drawn_in_process(a_drawer, fifty_five_derandomized):
