@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -26,22 +27,33 @@ import jsonschema_rs
 
 from respcheck.checks.common import at, final_response, is_success, per_exchange
 from respcheck.checks.registry import CheckContext, Violation, check
-from respcheck.checks.response import output_items
+from respcheck.checks.response import output_items_by_type
 from respcheck.exchange import Exchange
 from respcheck.jsontypes import shown
 
 
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A create that finished completed, as the three checks read it (found once per exchange)."""
+
+    body: dict[str, Any]  # the request body
+    response: dict[str, Any]  # the completed Response
+    ptr: str  # its pointer
+    functions: dict[str, dict[str, Any]]  # the function tools the request declared, by name
+    calls: list[tuple[dict[str, Any], str]]  # the Response's function calls (when functions were declared)
+
+
 @per_exchange
-def _finished(ex: Exchange) -> tuple[dict[str, Any], dict[str, Any], str] | None:
-    """(request body, completed Response, its pointer) of a create that finished completed (found
-    once for the three checks)."""
+def _finished(ex: Exchange) -> Finished | None:
     body = ex.request.body
     if not isinstance(body, dict) or not is_success(ex):
         return None
     found = final_response(ex)
     if found is None or found[0].get("status") != "completed":
         return None
-    return body, found[0], found[1]
+    response, ptr = found
+    functions = _functions(body)
+    return Finished(body, response, ptr, functions, _calls(ex, ptr) if functions else [])
 
 
 def _functions(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -51,14 +63,17 @@ def _functions(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
             and isinstance(t.get("name"), str)} if isinstance(tools, list) else {}
 
 
-def _only_functions(body: dict[str, Any]) -> bool:
+def _only_functions(finished: Finished) -> bool:
     """The request declares function tools and nothing else (a hosted tool may meet 'required')."""
-    tools = body.get("tools")
-    return bool(tools) and isinstance(tools, list) and len(_functions(body)) == len(tools)
+    tools = finished.body.get("tools")
+    return bool(tools) and isinstance(tools, list) and len(finished.functions) == len(tools)
 
 
-def _calls(response: dict[str, Any], ptr: str) -> list[tuple[dict[str, Any], str]]:
-    return [(item, p) for item, p in output_items(response, ptr) if item.get("type") == "function_call"]
+def _calls(ex: Exchange, ptr: str) -> list[tuple[dict[str, Any], str]]:
+    """The function calls of the exchange's Response at ``ptr``, with their pointers."""
+    below = f"{ptr}/output/"
+    calls = output_items_by_type(ex).get("function_call", ())
+    return [(item, p) for _, item, p in calls if p.startswith(below)]
 
 
 def _choice(body: dict[str, Any]) -> tuple[str, set[str] | None]:
@@ -85,11 +100,10 @@ def _choice(body: dict[str, Any]) -> tuple[str, set[str] | None]:
 )
 def tool_choice_obeyed(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     finished = _finished(ex)
-    if finished is None or not _only_functions(finished[0]):
+    if finished is None or not _only_functions(finished):
         return
-    body, response, ptr = finished
+    body, ptr, calls = finished.body, finished.ptr, finished.calls
     mode, allowed = _choice(body)
-    calls = _calls(response, ptr)
     names = [str(c.get("name")) for c, _ in calls]
     if mode == "required" and not calls:
         yield Violation(f"the request set {_asked(body)} but the completed Response calls no function: the "
@@ -134,11 +148,10 @@ def _call_count(body: dict[str, Any], calls: list[tuple[dict[str, Any], str]]) -
 )
 def tool_arguments_valid(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
     finished = _finished(ex)
-    declared = _functions(finished[0]) if finished else {}
-    if finished is None or not declared:
+    if finished is None or not finished.functions:
         return
-    _, response, ptr = finished
-    for call, call_ptr in _calls(response, ptr):
+    declared = finished.functions
+    for call, call_ptr in finished.calls:
         name = call.get("name")
         tool = declared.get(name) if isinstance(name, str) else None
         if tool is None:
@@ -166,7 +179,7 @@ def text_format_followed(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]
     finished = _finished(ex)
     if finished is None:
         return
-    body, response, ptr = finished
+    body, response, ptr = finished.body, finished.response, finished.ptr
     text = body.get("text")
     fmt = text.get("format") if isinstance(text, dict) else None
     if not isinstance(fmt, dict) or fmt.get("type") not in ("json_schema", "json_object"):
