@@ -283,8 +283,8 @@ def compact_schema(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
 # Spec evolution
 
 
-def _judged_events(ex: Exchange, top_level_types: Container[str]) -> Iterator[tuple[Any, str]]:
-    """The events of a stream that may hold a rule's object, with their pointers, in order.
+def _judged_events(ex: Exchange, top_level_types: Container[str]) -> Iterator[tuple[Any, int]]:
+    """The events of a stream that may hold a rule's object, with their indexes, in order.
 
     Most events of a stream are deltas holding none: they are passed over without a look
     inside (the stream's bulk, so this keeps the check cheap). The stream's one pass
@@ -300,7 +300,7 @@ def _judged_events(ex: Exchange, top_level_types: Container[str]) -> Iterator[tu
                 chosen.setdefault(e.index, data)
     ordered = sorted(chosen) if len(chosen) > len(view.carriers) else chosen  # carriers are in order
     for index in ordered:
-        yield chosen[index], event_ptr(index)
+        yield chosen[index], index
 
 
 def tool_item_rules(profile_dir: str) -> list[evolution.RecentlyRequired]:
@@ -379,7 +379,9 @@ class _MissingFields:
     def __init__(self, rules: IndexedRules) -> None:
         self.rules = rules
         self.by_type = rules.by_type
-        self.base = ""  # the pointer of the event or body being looked through
+        # The event being looked through (its index), or None: the body. Its pointer is made only for
+        # a missing field (most events and bodies have none, or the same as an earlier one).
+        self.base: int | None = None
         self.seen: dict[evolution.RecentlyRequired, list[Any]] = {}  # rule -> [first pointer, count]
 
     def judge(self, rel: str, keys: tuple[str, ...], obj: dict[str, Any], untyped: Rules) -> None:
@@ -390,7 +392,8 @@ class _MissingFields:
                 if rule in self.seen:
                     self.seen[rule][1] += 1
                 else:
-                    self.seen[rule] = [self.base + rel, 1]
+                    base = _BODY if self.base is None else event_ptr(self.base)
+                    self.seen[rule] = [base + rel, 1]
 
     def may_apply(self, obj: dict[str, Any], untyped: Rules) -> bool:
         """Whether some rule can be about ``obj``: asked before its pointer is made."""
@@ -399,7 +402,7 @@ class _MissingFields:
         kind = obj.get("type")
         return isinstance(kind, str) and kind in self.by_type
 
-    def look_through(self, node: Any, base: str) -> None:
+    def look_through(self, node: Any, base: int | None) -> None:
         if not isinstance(node, dict):
             return
         self.base = base
@@ -464,10 +467,10 @@ def recently_required(ex: Exchange, ctx: CheckContext) -> Iterator[Violation]:
         return
     missing = _MissingFields(rules)
     if ex.events is not None:
-        for data, base in _judged_events(ex, rules.by_type):
-            missing.look_through(data, base)
+        for data, index in _judged_events(ex, rules.by_type):
+            missing.look_through(data, index)
     elif is_success(ex) and ex.body is not None:
-        missing.look_through(ex.body, _BODY)
+        missing.look_through(ex.body, None)
     for rule, (first, count) in missing.seen.items():
         yield _missing(rule, first, count, ctx.profile.name)
 

@@ -145,14 +145,13 @@ class AssemblyJudge:
     def check_final_output(self, event: SSEEvent, kind: str, output: list[Any]) -> None:
         """The terminal response lists the streamed items: same ids, same order, same text."""
         streamed = [self.items[i] for i in sorted(self.items)]
-        at = event_ptr(event.index, "response", "output")
         if streamed and not output:
             self.report(
                 FINAL_OUTPUT,
                 f"{kind} has output: [] after {len(streamed)} item(s) were streamed "
                 f"({', '.join(str(i.id) for i in streamed[:3])}); clients that read the final "
                 "response lose them",
-                at,
+                event_ptr(event.index, "response", "output"),
             )
             return
         if self.resumed:
@@ -166,13 +165,12 @@ class AssemblyJudge:
                 FINAL_OUTPUT,
                 f"{kind} lists output items {_short(final_ids)} but the stream added "
                 f"{_short(streamed_ids)}: the final output must hold the streamed items, in order",
-                at,
+                event_ptr(event.index, "response", "output"),
             )
             return
         for item, final in zip(streamed, output, strict=True):
             if isinstance(final, dict):
-                final_at = event_ptr(event.index, "response", "output", item.output_index)
-                self.check_final_texts(item, final, final_at)
+                self.check_final_texts(item, final, event.index)
 
     def check_done_texts(self, item: StreamItem) -> None:
         """At output_item.done: each text of the item assembles to the same string everywhere.
@@ -196,7 +194,6 @@ class AssemblyJudge:
             self.check_unstreamed(item, item.done_item)
 
     def check_unstreamed(self, item: StreamItem, done: dict[str, Any]) -> None:
-        at = event_ptr(item.done_at or 0, "item")
         for where, index, part in _text_parts(done):
             kind = part.get("type") if where == "content" else "summary_text"
             check_id, text_field = content_check(kind) if where == "content" else (ASSEMBLY_SUMMARY, "text")
@@ -207,7 +204,7 @@ class AssemblyJudge:
                     check_id,
                     f"{item.name} ends with {len(value)} chars of {kind} at {index_name} {index} that "
                     "were never streamed (no part was opened for them, no delta carried them)",
-                    at,
+                    event_ptr(item.done_at or 0, "item"),
                 )
         arguments = done.get("arguments")
         if (
@@ -220,17 +217,19 @@ class AssemblyJudge:
                 ASSEMBLY_ARGUMENTS,
                 f"{item.name} ends with arguments {arguments[:40]!r} that were never streamed "
                 "(no function_call_arguments.delta or .done)",
-                at,
+                event_ptr(item.done_at or 0, "item"),
             )
 
-    def check_final_texts(self, item: StreamItem, final: dict[str, Any], at: str) -> None:
-        """At the terminal event: the final response's copy of each text equals the done item's."""
+    def check_final_texts(self, item: StreamItem, final: dict[str, Any], terminal_index: int) -> None:
+        """At the terminal event (``terminal_index``): the final response's copy of each text equals the
+        done item's."""
         for (where, index), text in item.parts.items():
             reference = _part_field(item.done_item, where, index, text.field)
-            self.judge_link(text, reference, _part_field(final, where, index, text.field), at)
+            final_text = _part_field(final, where, index, text.field)
+            self.judge_link(text, reference, final_text, item, terminal_index)
         for text in item.streams.values():
             reference = item.done_item.get(text.field) if item.done_item else None
-            self.judge_link(text, reference, final.get(text.field), at)
+            self.judge_link(text, reference, final.get(text.field), item, terminal_index)
 
     def judge_assembly(self, text: StreamedText, sources: list[tuple[str, Any, int | None]]) -> None:
         """Compare every recorded form of one text against the concatenated deltas."""
@@ -273,14 +272,16 @@ class AssemblyJudge:
             )
         self.report(text.check_id, message, event_ptr(at or 0))
 
-    def judge_link(self, text: StreamedText, reference: Any, final: Any, at: str) -> None:
+    def judge_link(
+        self, text: StreamedText, reference: Any, final: Any, item: StreamItem, terminal_index: int
+    ) -> None:
         if text.partial or not isinstance(reference, str) or not isinstance(final, str) or reference == final:
             return
         self.report(
             text.check_id,
             f"{text.label}: the terminal response's copy differs from output_item.done "
             f"({_first_difference(reference, final)})",
-            at,
+            event_ptr(terminal_index, "response", "output", item.output_index),
         )
 
 
