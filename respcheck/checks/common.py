@@ -75,22 +75,21 @@ def per_exchange(func: Callable[[Exchange], T]) -> Callable[[Exchange], T]:
     miss (another thread in between) only costs a recomputation. Callers must not mutate
     the value: the next check reads the same one.
     """
-    slot: tuple[Any, ...] = ()
+    slot: tuple[Any, ...] = (None, None, -2, None, None)  # matches no exchange
 
     @wraps(func)
     def once(exchange: Exchange) -> T:
         nonlocal slot
         memo = slot  # read once: another thread may replace it
         events = exchange.events
-        count = len(events) if events is not None else -1
         if (
-            memo
-            and memo[0] is exchange
+            memo[0] is exchange
             and memo[1] is events
-            and memo[2] == count
             and memo[3] is exchange.body
+            and memo[2] == (len(events) if events is not None else -1)
         ):
             return memo[4]
+        count = len(events) if events is not None else -1
         value = func(exchange)
         slot = (exchange, events, count, exchange.body, value)
         return value
