@@ -49,14 +49,17 @@ def judge(
     else:
         chosen = [c for c in checks if c.scope == "exchange" and c.relevant(exchange)]
     findings: list[Finding] = []
+    found = 0  # len(findings) after the last check
     for c in chosen:  # Check.run inlined: this loop calls ~40 checks per exchange, most find nothing
-        if c.func is None:
+        func = c.func
+        if func is None:
             continue  # a scenario check: its findings come from the suites' expect
-        start = len(findings)
-        for violation in c.func(exchange, ctx):
+        for violation in func(exchange, ctx):
             findings.append(c.finding(violation, exchange.id))
-        if c.once_per_fault and len(findings) - start > 1:
-            findings[start:] = repeats_counted(findings[start:])
+        if len(findings) != found:  # rare: most checks find nothing
+            if c.once_per_fault and len(findings) - found > 1:
+                findings[found:] = repeats_counted(findings[found:])
+            found = len(findings)
     if not findings:
         return findings  # most exchanges: nothing to fold or scrub
     if len(findings) > 1:  # one finding explains no other and is no repeat
