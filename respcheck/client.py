@@ -45,6 +45,7 @@ from respcheck.exchange import (
     Exchange,
     KeyRefused,
     Request,
+    RunInterrupted,
     TargetUnreachable,
 )
 from respcheck.redact import redact_exchange, redact_headers, redact_url, register_secret
@@ -139,6 +140,7 @@ class ResponsesClient:
         self._key_accepted = False
         self._refusals_to_stop = max(1, KEY_REFUSALS_TO_STOP // max(1, self.budget.budget.shared_by))
         self._ids = itertools.count(1)
+        self._interrupted = threading.Event()
         t = target.timeouts
         self._deadline = ExchangeDeadline()
         self._watchdog = Watchdog()
@@ -239,6 +241,8 @@ class ResponsesClient:
         attempts = 1 + (retries.max if retries else 0)
         waited: list[str] = []
         for attempt in range(attempts):
+            if self._interrupted.is_set():
+                raise RunInterrupted("the run was interrupted: no more requests are sent")
             self.budget.charge_request(retry=attempt > 0)
             credential = (key or self._api_key) if auth else None
             with self._slots:  # the slot first: a request the limiter let go is sent at once
@@ -269,6 +273,12 @@ class ResponsesClient:
         self._key_refusals += 1
         if self._key_refusals >= self._refusals_to_stop:
             raise KeyRefused(refused_message(self.target, ex.status))
+
+    def interrupt(self) -> None:
+        """Send nothing more: every later ``send`` raises ``RunInterrupted`` (what is under way ends by
+        its own timeouts). The run calls it on Ctrl-C, so tests running at once stop at their next
+        request instead of each running to its end."""
+        self._interrupted.set()
 
     @property
     def key_accepted(self) -> bool:

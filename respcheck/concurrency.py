@@ -140,11 +140,14 @@ def run_concurrently(
     alone_first: Callable[[pytest.Item], bool] = lambda item: False,
     alone_last: Callable[[pytest.Item], bool] = lambda item: False,
     ready: Callable[[], bool] = lambda: True,
+    on_interrupt: Callable[[], None] = lambda: None,
 ) -> None:
     """Run ``session.items``, up to ``concurrency`` at once, started in collection order; their reports
     go out in that order. ``alone_first`` tests run one at a time before any other, ``alone_last`` ones
     one at a time after every other; until ``ready()`` only one test runs at a time (respcheck: until
-    the target accepted the key)."""
+    the target accepted the key). When the loop is interrupted (Ctrl-C), ``on_interrupt()`` is called
+    before it waits for the tests under way (respcheck: the client sends nothing more, so they end at
+    their next request)."""
     items = session.items
     config = session.config
     original = session._setupstate
@@ -157,7 +160,7 @@ def run_concurrently(
     current_test_var = _pytest.runner._update_current_test_var
     _pytest.runner._update_current_test_var = current_test_var_shared
     try:
-        _Loop(session, concurrency, dispatch_order(items, alone_first, alone_last), ready).run()
+        _Loop(session, concurrency, dispatch_order(items, alone_first, alone_last), ready, on_interrupt).run()
     finally:
         _pytest.runner._update_current_test_var = current_test_var
         session._setupstate = original
@@ -200,8 +203,9 @@ def _capture_off(capman: object) -> Any:
 
 class _Loop:
     def __init__(self, session: pytest.Session, concurrency: int, order: Order,
-                 ready: Callable[[], bool]) -> None:
+                 ready: Callable[[], bool], on_interrupt: Callable[[], None]) -> None:
         self.session = session
+        self.on_interrupt = on_interrupt
         self.items = session.items
         self.concurrency = max(1, concurrency)
         self.first: deque[int] = deque(order[0])
@@ -223,6 +227,9 @@ class _Loop:
                     if self.running:
                         self._collect()
                     self._release()
+            except BaseException:  # Ctrl-C, or an internal error: what runs must end soon, not at its end
+                self.on_interrupt()
+                raise
             finally:
                 for future in self.running:  # an interrupt: let the tests under way end
                     future.cancel()

@@ -303,3 +303,8 @@ KEY_REFUSED_PREFIX = "every request is refused"
 class KeyRefused(RuntimeError):
     """The target refused every one of the first requests sent with its key (401/403): the key is
     wrong, or the target needs one. Beside TargetUnreachable, for the same reason."""
+
+
+class RunInterrupted(RuntimeError):
+    """The run was interrupted (Ctrl-C) while tests ran at once: the client sends nothing more, so each
+    test under way ends at its next request instead of running to its end."""

@@ -263,8 +263,14 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         live = config.stash.get(_LIVE, None)
         return live is not None and live.client is not None and live.client.key_accepted
 
+    def interrupted() -> None:  # the tests under way stop at their next request
+        live = config.stash.get(_LIVE, None)
+        if live is not None and live.client is not None:
+            live.client.interrupt()
+
     run_concurrently(session, concurrency, alone_first=_is_serial,
-                     alone_last=lambda item: limited and is_generated(item), ready=key_accepted)
+                     alone_last=lambda item: limited and is_generated(item), ready=key_accepted,
+                     on_interrupt=interrupted)
     return True
 
 

@@ -35,7 +35,7 @@ from respcheck.resources import suites_root
 from respcheck.selection import TargetOptions, select_target
 from respcheck.session.baseline import BaselineError, load_baseline
 from respcheck.session.session import Handoff
-from respcheck.session.tally import EXIT_COULD_NOT_RUN
+from respcheck.session.tally import EXIT_COULD_NOT_RUN, EXIT_INTERRUPTED
 
 SUITES = (
     "create",
@@ -203,6 +203,10 @@ def run(opts: RunOptions) -> int:
     if handoff.lost:
         raise CannotRun(f"{handoff.lost[0]} — the target stopped answering during the run; "
                         f"the report so far is in {report_dir}")
+    if status == pytest.ExitCode.INTERRUPTED:  # Ctrl-C: 130, as the shell's own, whatever was judged
+        if handoff.exit_code is not None:
+            print(f"report (of an interrupted run): {report_dir}")
+        return EXIT_INTERRUPTED
     if handoff.exit_code is None:
         if status == pytest.ExitCode.NO_TESTS_COLLECTED:
             raise CannotRun("no test selected — check --suite and -k")

@@ -26,7 +26,7 @@ import pytest
 from respcheck.budget import Budget, BudgetExhausted, BudgetTracker
 from respcheck.client import ResponsesClient, TargetUnreachable
 from respcheck.config import Retries, Target, Timeouts
-from respcheck.exchange import Exchange
+from respcheck.exchange import Exchange, RunInterrupted
 
 KEY = "sk-test-dummy-key-0123456789abcdef"
 ENV = {"RESPCHECK_TEST_KEY": KEY}
@@ -602,6 +602,16 @@ def test_request_budget_stops_before_sending(server: RawServer) -> None:
         with pytest.raises(BudgetExhausted, match=r"2 of 2 requests used"):
             client.create({"model": "m", "input": "3"})
     assert len(server.requests) == 2
+
+
+def test_an_interrupted_client_sends_nothing_more(server: RawServer) -> None:
+    server.handler = lambda c: c.json(RESPONSE)
+    with make_client(server.url) as client:
+        client.create({"model": "m", "input": "1"})
+        client.interrupt()  # Ctrl-C while tests ran at once
+        with pytest.raises(RunInterrupted, match="interrupted"):
+            client.create({"model": "m", "input": "2"})
+    assert len(server.requests) == 1
 
 
 def test_output_token_budget_counts_reported_usage(server: RawServer) -> None:

@@ -13,8 +13,10 @@ import itertools
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,6 +150,59 @@ def test_tests_run_at_once_with_fixtures_made_once_and_reports_in_collection_ord
         c.rsplit("/", 1)[-1] for c in collected]
 
 
+INTERRUPTED_CONFTEST = """
+import json, os, threading
+import pytest
+from respcheck.concurrency import run_concurrently
+
+STOP = threading.Event()
+
+def log(*what):
+    with open(os.environ["CONCURRENCY_LOG"], "a") as out:
+        out.write(json.dumps(what) + "\\n")
+
+def interrupted():
+    log("on_interrupt")
+    STOP.set()
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    run_concurrently(session, 4, on_interrupt=interrupted)
+    return True
+"""
+
+INTERRUPTED_MODULE = """
+import _thread, time
+import pytest
+from conftest import STOP, log
+
+@pytest.mark.parametrize("n", range(3))
+def test_long(n):
+    stopped = STOP.wait(timeout=30)  # a generated test's 200 requests against a slow relay
+    log("ended", n, "by the interrupt" if stopped else "at its own end")
+
+def test_ctrl_c():
+    time.sleep(0.3)
+    _thread.interrupt_main()  # what Ctrl-C does to the main thread, waiting for the tests under way
+"""
+
+
+def test_an_interrupt_tells_the_tests_under_way_to_stop(tmp_path: Path) -> None:
+    (tmp_path / "conftest.py").write_text(INTERRUPTED_CONFTEST)
+    (tmp_path / "test_interrupted.py").write_text(INTERRUPTED_MODULE)
+    log_path = tmp_path / "log.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-n0",
+         str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={"CONCURRENCY_LOG": str(log_path), "PATH": "", "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 2, done.stdout[-3000:] + done.stderr[-2000:]  # interrupted
+    log = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert log[0] == ["on_interrupt"]
+    assert sorted(e[1:] for e in log[1:]) == [[n, "by the interrupt"] for n in range(3)]
+
+
 def test_exchanges_are_put_in_test_order_each_test_keeping_its_own() -> None:
     lines = [json.dumps({"test": t, "n": n}).encode() + b"\n"
              for t, n in [("b", 1), ("a", 1), ("b", 2), (None, 3), ("a", 2)]]
@@ -197,6 +252,41 @@ def _run(tmp_path: Path, url: str, name: str, *options: str) -> dict[str, Any]:
     summary = json.loads((report / "summary.json").read_text())
     records = [json.loads(line) for line in (report / "exchanges.jsonl").read_text().splitlines()]
     return {"exit": result.returncode, "summary": summary, "records": records}
+
+
+def test_ctrl_c_stops_generated_tests_at_their_next_request(tmp_path: Path, slow_faulty_server: str) -> None:
+    """Each generated test sends 200 requests: on Ctrl-C, those under way stop at their next one instead
+    of running to their end (1,200 requests, ~20 s against this server)."""
+    import yaml
+
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump({"targets": {"slow": {
+        "base_url": slow_faulty_server, "api_key_env": KEY_ENV, "profile": "openai", "capabilities": "all",
+        "models": {"text": "gpt-4.1-mini", "reasoning": "gpt-5-mini", "vision": "gpt-4o-mini"}}}}))
+    report = tmp_path / "report"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "respcheck.cli", "run", "--targets-file", str(targets), "--target", "slow",
+         "--suite", "generated", "--hypothesis-profile", "nightly", "--concurrency", "4",
+         "--report-dir", str(report), "--progress", "off"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, KEY_ENV: "sk-conc"},
+    )
+    recording = report / "exchanges-main.jsonl"
+    try:
+        for _ in range(600):  # until the generated tests are under way (at most 60 s)
+            if recording.is_file() and len(recording.read_text().splitlines()) >= 20:
+                break
+            time.sleep(0.1)
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(10)
+    assert run.returncode == 130, out[-2000:] + err[-2000:]  # README: Exit codes
+    assert "Traceback" not in out + err
+    sent = len(recording.read_text().splitlines())
+    assert sent < 300, sent  # what was under way ended; nothing new was sent
 
 
 def test_a_concurrent_run_reports_what_a_sequential_one_does(tmp_path: Path, slow_faulty_server: str) -> None:
