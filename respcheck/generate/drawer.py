@@ -141,6 +141,9 @@ class Drawer:
             return False
         if self._process is not None:
             return True
+        if sys.platform == "win32":  # a Connection over a pipe's file descriptors is POSIX only
+            self._failed = True
+            return False
         environ = {**os.environ, "PYTHONPATH": os.pathsep.join(
             p for p in (_PACKAGE_ROOT, os.environ.get("PYTHONPATH")) if p)}
         try:
