@@ -59,9 +59,10 @@ def draw_batches(strategy: st.SearchStrategy[T], count: int | None, active: sett
     @given(st.lists(strategy, min_size=batch, max_size=batch))
     def draw(examples: list[T]) -> None:
         nonlocal left
-        if left > 0:
-            emit(examples[:left])
-            left -= len(examples[:left])
+        taken = examples[:left]  # the last case may hold more than are wanted
+        if taken:
+            emit(taken)
+            left -= len(taken)
 
     draw()
 

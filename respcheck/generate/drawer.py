@@ -50,6 +50,8 @@ POLL_S = 1.0
 # helper's start (~0.35 s of a core: an interpreter importing hypothesis and the generators): the
 # ``smoke`` and ``ci`` profiles (3, 12) draw in process, ``nightly`` (200) in the helper.
 HELPER_FROM = 50
+# What pickle raises for a recipe it cannot carry (a lambda, a local function): drawn in process then.
+_UNPICKLABLE = (pickle.PicklingError, TypeError, AttributeError)
 # Settings the helper draws under, read from the test's active profile (the rest are draw_batches').
 _SETTINGS = ("max_examples", "derandomize")
 # Where the respcheck package is imported from, for the helper's interpreter (a checkout run in place).
@@ -65,12 +67,16 @@ def built(recipe: Recipe) -> st.SearchStrategy[Any]:
     what a recipe builds."""
     try:
         key = pickle.dumps(recipe)
-    except (pickle.PicklingError, TypeError, AttributeError):
+    except _UNPICKLABLE:
         return recipe()
     found = _BUILT.get(key)
     if found is None:
         found = _BUILT[key] = recipe()
     return found
+
+
+def _worth_a_helper(max_examples: int) -> bool:
+    return max_examples >= HELPER_FROM
 
 
 class DrawFailed(RuntimeError):
@@ -91,7 +97,7 @@ class Drawer:
     def warm(self) -> None:
         """Start the helper now (when the active profile draws enough for it), so it is ready when the
         first generated test asks."""
-        if settings().max_examples >= HELPER_FROM:
+        if _worth_a_helper(settings().max_examples):
             with self._lock:
                 self._start()
 
@@ -102,7 +108,7 @@ class Drawer:
         job_id = next(self._ids)
         route: queue.SimpleQueue[Any] = queue.SimpleQueue()
         with self._lock:
-            sent = (chosen["max_examples"] >= HELPER_FROM and self._start()
+            sent = (_worth_a_helper(chosen["max_examples"]) and self._start()
                     and self._send((job_id, recipe, chosen), job_id, route))
         if not sent:
             yield from draw_examples(built(recipe))
@@ -171,7 +177,7 @@ class Drawer:
         assert self._jobs is not None
         try:
             message = pickle.dumps(job)
-        except (pickle.PicklingError, TypeError, AttributeError):  # a lambda, a local function: drawn here
+        except _UNPICKLABLE:
             return False
         self._routes[job_id] = route
         try:
@@ -202,12 +208,10 @@ class Drawer:
                 batch = route.get(timeout=POLL_S)
             except queue.Empty:
                 with self._lock:
-                    alive = self._process is not None and self._process.poll() is None
-                    if not alive:
-                        self._failed = True
-                if not alive:
-                    raise _HelperLost from None
-                continue
+                    if self._process is not None and self._process.poll() is None:
+                        continue  # still drawing (or starting)
+                    self._failed = True
+                raise _HelperLost from None
             if isinstance(batch, DrawFailed):
                 raise batch
             return batch
