@@ -8,7 +8,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
 import jsonschema
 import pytest
@@ -606,17 +608,23 @@ def test_examples_drawn_ahead_are_as_many_as_asked_and_valid(request_validator):
         assert request_validator.is_valid(body)
 
 
-def test_examples_drawn_ahead_follow_the_active_profile():
-    with_profile = settings(max_examples=7, derandomize=True, database=None)
-    settings.register_profile("respcheck-test-seven", with_profile)
+@contextmanager
+def active_profile(name: str, **chosen: Any) -> Iterator[None]:
+    """hypothesis' active profile is ``chosen`` (as a run's --hypothesis-profile makes it) while inside."""
     previous = settings.default
-    settings.load_profile("respcheck-test-seven")
+    settings.register_profile(name, settings(database=None, **chosen))
+    settings.load_profile(name)
     try:
-        first = draw_examples(st.integers())
-        again = draw_examples(st.integers())
+        yield
     finally:
         settings.register_profile("respcheck-test-previous", previous)
         settings.load_profile("respcheck-test-previous")
+
+
+def test_examples_drawn_ahead_follow_the_active_profile():
+    with active_profile("respcheck-test-seven", max_examples=7, derandomize=True):
+        first = draw_examples(st.integers())
+        again = draw_examples(st.integers())
     assert len(first) == 7
     assert first == again  # derandomize: the same examples every run
 
@@ -635,14 +643,8 @@ def a_drawer() -> Iterator[Drawer]:
 
 @pytest.fixture
 def fifty_five_derandomized() -> Iterator[None]:
-    previous = settings.default
-    settings.register_profile("respcheck-test-55", settings(max_examples=55, derandomize=True, database=None))
-    settings.load_profile("respcheck-test-55")
-    try:
+    with active_profile("respcheck-test-55", max_examples=55, derandomize=True):
         yield
-    finally:
-        settings.register_profile("respcheck-test-previous", previous)
-        settings.load_profile("respcheck-test-previous")
 
 
 def test_the_helper_draws_as_many_valid_examples_as_the_profile_says_and_the_same_each_time(
@@ -662,15 +664,9 @@ def _thousand(value: int) -> partial:
 
 
 def test_a_profile_of_few_examples_draws_in_process(a_drawer):
-    previous = settings.default
-    settings.register_profile("respcheck-test-few", settings(max_examples=HELPER_FROM - 1, database=None))
-    settings.load_profile("respcheck-test-few")
-    try:
+    with active_profile("respcheck-test-few", max_examples=HELPER_FROM - 1):
         a_drawer.warm()
         examples = list(a_drawer.examples(_thousand(5)))
-    finally:
-        settings.register_profile("respcheck-test-previous", previous)
-        settings.load_profile("respcheck-test-previous")
     assert len(examples) == HELPER_FROM - 1
     assert a_drawer._process is None  # no helper started: it would cost more than it saves
 
