@@ -238,13 +238,19 @@ def _masked(value: Any) -> str:
     return _SERVER_ID.sub(r"\1_*", json.dumps(value, sort_keys=True))
 
 
-def _run(tmp_path: Path, url: str, name: str, *options: str) -> dict[str, Any]:
+def _targets_file(tmp_path: Path, url: str) -> Path:
+    """A targets.yaml naming one target, ``slow``, at ``url``, claiming every capability."""
     import yaml
 
     targets = tmp_path / "targets.yaml"
     targets.write_text(yaml.safe_dump({"targets": {"slow": {
         "base_url": url, "api_key_env": KEY_ENV, "profile": "openai", "capabilities": "all",
         "models": {"text": "gpt-4.1-mini", "reasoning": "gpt-5-mini", "vision": "gpt-4o-mini"}}}}))
+    return targets
+
+
+def _run(tmp_path: Path, url: str, name: str, *options: str) -> dict[str, Any]:
+    targets = _targets_file(tmp_path, url)
     report = tmp_path / name
     result = respcheck("run", "--targets-file", str(targets), "--target", "slow", "--suite", "create",
                        "--suite", "streaming", "--suite", "lifecycle", "--report-dir", str(report),
@@ -257,12 +263,7 @@ def _run(tmp_path: Path, url: str, name: str, *options: str) -> dict[str, Any]:
 def test_ctrl_c_stops_generated_tests_at_their_next_request(tmp_path: Path, slow_faulty_server: str) -> None:
     """Each generated test sends 200 requests: on Ctrl-C, those under way stop at their next one instead
     of running to their end (1,200 requests, ~20 s against this server)."""
-    import yaml
-
-    targets = tmp_path / "targets.yaml"
-    targets.write_text(yaml.safe_dump({"targets": {"slow": {
-        "base_url": slow_faulty_server, "api_key_env": KEY_ENV, "profile": "openai", "capabilities": "all",
-        "models": {"text": "gpt-4.1-mini", "reasoning": "gpt-5-mini", "vision": "gpt-4o-mini"}}}}))
+    targets = _targets_file(tmp_path, slow_faulty_server)
     report = tmp_path / "report"
     run = subprocess.Popen(
         [sys.executable, "-m", "respcheck.cli", "run", "--targets-file", str(targets), "--target", "slow",
