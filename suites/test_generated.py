@@ -28,11 +28,12 @@ with_and_without_tools = pytest.mark.parametrize(
 )
 
 
-def _valid(models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool,
+def _valid(target, models: tuple[str, ...], stream: bool, tools: bool, reasoning: bool,
            rejected: frozenset[str] = frozenset()) -> Recipe:
-    """The recipe of the strategy (the drawer's helper process builds it and draws from it)."""
+    """The recipe of the strategy (the drawer's helper process builds it and draws from it). Structured
+    output is asked for only of a target that claims it: the others are not judged on it."""
     return partial(valid_create_requests, list(models), stream=stream, store=False, tools=tools,
-                   reasoning=reasoning, rejected=rejected)
+                   reasoning=reasoning, structured=target.claims("structured_output"), rejected=rejected)
 
 
 def _check_all(client, conforms, expect, recipe: Recipe, concurrency=1) -> None:
@@ -46,21 +47,22 @@ def _check_all(client, conforms, expect, recipe: Recipe, concurrency=1) -> None:
 
 
 @with_and_without_tools
-def test_generated_request_json(client, models, conforms, expect, concurrency, tools):
+def test_generated_request_json(client, target, models, conforms, expect, concurrency, tools):
     _check_all(client, conforms, expect,
-               _valid((models.text,), False, tools, False, models.rejected(models.text)), concurrency)
+               _valid(target, (models.text,), False, tools, False, models.rejected(models.text)), concurrency)
 
 
 @pytest.mark.stream
 @with_and_without_tools
-def test_generated_request_sse(client, models, conforms, expect, concurrency, tools):
+def test_generated_request_sse(client, target, models, conforms, expect, concurrency, tools):
     _check_all(client, conforms, expect,
-               _valid((models.text,), True, tools, False, models.rejected(models.text)), concurrency)
+               _valid(target, (models.text,), True, tools, False, models.rejected(models.text)), concurrency)
 
 
 @pytest.mark.reasoning
 @pytest.mark.parametrize(
     "stream", [pytest.param(False, id="json"), pytest.param(True, id="sse", marks=pytest.mark.stream)]
 )
-def test_generated_reasoning_request(client, models, conforms, expect, concurrency, stream):
-    _check_all(client, conforms, expect, _valid((models.reasoning,), stream, False, True), concurrency)
+def test_generated_reasoning_request(client, target, models, conforms, expect, concurrency, stream):
+    _check_all(client, conforms, expect, _valid(target, (models.reasoning,), stream, False, True),
+               concurrency)

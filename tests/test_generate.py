@@ -621,6 +621,14 @@ def active_profile(name: str, **chosen: Any) -> Iterator[None]:
         settings.load_profile("respcheck-test-previous")
 
 
+@pytest.mark.parametrize("structured", [True, False])
+def test_structured_output_is_asked_for_only_when_the_target_claims_it(structured: bool):
+    strategy = valid_create_requests(MODELS, stream=False, store=False, structured=structured)
+    bodies = draw_examples(strategy, 200)
+    formats = {b["text"]["format"]["type"] for b in bodies if "format" in b.get("text", {})}
+    assert formats == ({"text", "json_schema"} if structured else {"text"})
+
+
 def test_examples_drawn_ahead_follow_the_active_profile():
     with active_profile("respcheck-test-seven", max_examples=7, derandomize=True):
         first = draw_examples(st.integers())

@@ -168,14 +168,15 @@ _STRICT_OUTPUT_SCHEMAS = [
         "additionalProperties": False,
     },
 ]
+PLAIN_TEXT_FORMAT = {
+    "type": "object",
+    "properties": {"type": {"const": "text"}},
+    "required": ["type"],
+    "additionalProperties": False,
+}
 TEXT_FORMAT_SCHEMA = {
     "anyOf": [
-        {
-            "type": "object",
-            "properties": {"type": {"const": "text"}},
-            "required": ["type"],
-            "additionalProperties": False,
-        },
+        PLAIN_TEXT_FORMAT,
         {
             "type": "object",
             "properties": {
@@ -228,6 +229,7 @@ def valid_create_requests(
     store: bool | None = None,
     tools: bool = True,
     reasoning: bool = False,
+    structured: bool = True,
     allow: Iterable[str] = (),
     overrides: Mapping[str, Any] | None = None,
     schema: dict | None = None,
@@ -238,6 +240,8 @@ def valid_create_requests(
 
     ``stream``/``store``: None leaves the field out, a bool always sends that value.
     ``tools``: up to two function tools with small parameter schemas (``tool_choice`` auto/none).
+    ``structured``: ``text.format`` may ask for structured output (json_schema); else only plain text
+    (a target that does not claim structured output is not judged on it).
     ``reasoning``: the models are reasoning models: send ``reasoning`` and ``text.verbosity``, and no
     sampling parameters (reasoning models reject ``temperature``/``top_p``).
     ``allow``: top-level fields to generate from the full schema although they are left out by default.
@@ -249,7 +253,8 @@ def valid_create_requests(
     schema = schema if schema is not None else create_request_schema()
     compiler = SchemaCompiler(
         schema,
-        overrides={**_valid_overrides(schema, models, stream, store, tools, reasoning, set(allow), overrides),
+        overrides={**_valid_overrides(schema, models, stream, store, tools, reasoning, structured, set(allow),
+                                      overrides),
                    **{f"/{name}": OMIT for name in rejected}},
         limits=limits or Limits(max_string=24, optional_halvings=2, max_map_entries=2),
     )
@@ -263,6 +268,7 @@ def _valid_overrides(
     store: bool | None,
     tools: bool,
     reasoning: bool,
+    structured: bool,
     allow: set[str],
     extra: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
@@ -287,7 +293,7 @@ def _valid_overrides(
         "/tool_choice": {"enum": ["auto", "none"]},
         "/max_tool_calls": {"type": "integer", "minimum": 1, "maximum": 4},
         "/service_tier": {"enum": ["auto", "default"]},
-        "/text/format": TEXT_FORMAT_SCHEMA,
+        "/text/format": TEXT_FORMAT_SCHEMA if structured else PLAIN_TEXT_FORMAT,
         "/text/verbosity": {"enum": ["low", "medium", "high"]} if reasoning else OMIT,
         "/reasoning": REASONING_SCHEMA if reasoning else OMIT,
         "/temperature": OMIT if reasoning else {"type": "number", "minimum": 0, "maximum": 2},
