@@ -73,6 +73,13 @@ REFUSED_STATUSES = frozenset({401, 403})
 # can go out on a connection the server is closing at that moment: "Server disconnected without
 # sending a response", seen on agentserver (hypercorn) under load. That race is no finding.
 KEEPALIVE_S = 1.0
+# A server may close a kept-alive connection at any time without saying so (RFC 9112 9.6), e.g.
+# hypercorn after a 405 it sent before reading the request's body: a request already on its way
+# over that connection then gets no answer. HTTP clients send it again on a new connection (RFC 9112
+# 9.3.1; the openai SDK retries any connection error): so does respcheck, up to this many times, only
+# when the failed attempt went out on a reused connection (a new connection that fails is reported).
+STALE_RESENDS = 3
+_STALE_ERRORS = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 # How many of the first authenticated requests may be refused before the run stops: a wrong or missing
 # key would otherwise turn the whole budget into 401s. Shared by the run's processes (at least one each).
 KEY_REFUSALS_TO_STOP = 3
@@ -91,10 +98,25 @@ def refused_message(target: Target, status: int) -> str:
 
 @dataclass
 class _Outcome:
-    """One attempt: the exchange and, for 429/503, the wait the target asked for."""
+    """One attempt: the exchange and, for 429/503, the wait the target asked for; ``stale`` says why
+    a kept-alive connection failed before any answer (the request is sent again, see ``send``)."""
 
     exchange: Exchange
     retry_after: float | None = None
+    stale: str | None = None
+
+
+class _NewConnection:
+    """httpcore's trace of one request: whether it opened a TCP connection or went out on a kept-alive one."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if event.endswith(("connect_tcp.started", "connect_unix_socket.started")):
+            self.seen = True
 
 
 class ResponsesClient:
@@ -240,15 +262,23 @@ class ResponsesClient:
         retries = self.target.retries if retry else None
         attempts = 1 + (retries.max if retries else 0)
         waited: list[str] = []
-        for attempt in range(attempts):
+        resent: list[str] = []
+        attempt = 0
+        while True:
             if self._interrupted.is_set():
                 raise RunInterrupted("the run was interrupted: no more requests are sent")
-            self.budget.charge_request(retry=attempt > 0)
+            self.budget.charge_request(retry=attempt > 0 or bool(resent))
             credential = (key or self._api_key) if auth else None
             with self._slots:  # the slot first: a request the limiter let go is sent at once
                 self._limiter.acquire()
                 outcome = self._attempt(method, path, json, content, params, headers, credential)
+            if outcome.stale is not None and len(resent) < STALE_RESENDS:
+                resent.append(outcome.stale)  # never answered: not recorded, sent again at once
+                continue
             ex = outcome.exchange
+            if resent:
+                ex.notes.append(f"sent again on a new connection: the target closed the kept-alive one "
+                                f"it went out on without answering ({'; '.join(resent)})")
             if waited:
                 ex.notes.append(f"attempt {attempt + 1} of {attempts}, after {'; '.join(waited)}")
             self._charge_usage(ex)
@@ -261,7 +291,7 @@ class ResponsesClient:
             wait = _retry_wait(outcome.retry_after, attempt, retries.max_wait)
             waited.append(f"{ex.status} (waited {wait:g} s)")
             self._sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
+            attempt += 1
 
     def _judge_key(self, ex: Exchange) -> None:
         """Stop the run when the first requests sent with the target's own key are all refused."""
@@ -310,13 +340,14 @@ class ResponsesClient:
         # so changing "read" after the headers gives the body its own (between_events) timeout.
         timeouts = {"connect": t.connect, "read": min(t.first_byte, t.total), "write": t.total,
                     "pool": t.connect}
+        opened = _NewConnection()
         request = self._http.build_request(
             method, path,
             json=None if body is _UNSET else body,
             content=content,
             params=self._params(params, credential),
             headers=self._headers(headers, credential),
-            extensions={"timeout": timeouts},
+            extensions={"timeout": timeouts, "trace": opened.trace},
         )
         record = Request(
             method=method.upper(),
@@ -330,11 +361,12 @@ class ResponsesClient:
         ex = Exchange(id=self._next_id(), request=record, status=None, provider=self.target.name)
         self._deadline.set(deadline)
         try:
-            return self._exchange(ex, request, started, deadline)
+            return self._exchange(ex, request, started, deadline, opened)
         finally:
             self._deadline.set(None)
 
-    def _exchange(self, ex: Exchange, request: httpx.Request, started: float, deadline: float) -> _Outcome:
+    def _exchange(self, ex: Exchange, request: httpx.Request, started: float, deadline: float,
+                  opened: _NewConnection) -> _Outcome:
         """Send ``request`` and read the answer into ``ex``, all of it by ``deadline``."""
         t = self.target.timeouts
         try:
@@ -354,7 +386,10 @@ class ResponsesClient:
             return self._broken(ex, started, f"no free connection within {t.connect:g} s (timeouts.connect)")
         except httpx.TransportError as exc:
             cause = f"the connection failed before any response: {failure_reason(exc)}"
-            return self._broken(ex, started, cause)
+            outcome = self._broken(ex, started, cause)
+            if not opened.seen and isinstance(exc, _STALE_ERRORS):
+                outcome.stale = failure_reason(exc)
+            return outcome
         try:
             ex.status = response.status_code
             fields = response.headers.multi_items()

@@ -59,6 +59,10 @@ def respcheck_run(name: str, env: dict[str, str], report_dir: Path, *args: str) 
     return done.returncode
 
 
-def finding_ids(report_dir: Path) -> set[str]:
+def findings(report_dir: Path) -> list[dict]:
     lines = (report_dir / "findings.ndjson").read_text().splitlines()
-    return {json.loads(line)["check_id"] for line in lines if line.strip()}
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def finding_ids(report_dir: Path) -> set[str]:
+    return {f["check_id"] for f in findings(report_dir)}
