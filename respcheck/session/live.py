@@ -81,13 +81,15 @@ class LiveSession:
     def start(self) -> LiveSession:
         """Start the embedded server if the target is it, then the client; whatever fails, stops."""
         # Imported here, when a live test first needs them: a pytest run that never touches a
-        # target (the project's own unit tests) does not load httpx, starlette and uvicorn.
+        # target (the project's own unit tests) does not load httpx; and only a run against the
+        # embedded server loads it (starlette, uvicorn: ~0.5 s of the first test against a relay).
         from respcheck.client import ResponsesClient
-        from respcheck.server.run import start_server
 
         self.recorder = Recorder(self.report_dir, self.worker, self.target.name)
         try:
             if self.target.embedded:
+                from respcheck.server.run import start_server
+
                 # The embedded server accepts exactly one key, so the no-key / wrong-key tests mean something.
                 key = os.environ.setdefault(REFERENCE_API_KEY_ENV, REFERENCE_API_KEY)
                 # It speaks the wire form of the run's profile(s) ([DONE] under openresponses...).
