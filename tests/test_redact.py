@@ -136,6 +136,37 @@ def test_a_redacted_exchange_record_holds_no_trace_of_the_key() -> None:
     assert ex.headers["set-cookie"] == MASK
 
 
+def _stream(*events: SSEEvent) -> Exchange:
+    return Exchange(id="t/2", request=Request(method="POST", path="/v1/responses"), status=200,
+                    events=list(events))
+
+
+@pytest.mark.parametrize("where", ["escaped", "id", "name", "parsed-only"])
+def test_a_stream_is_searched_as_one_text_yet_every_hiding_place_is_found(where: str) -> None:
+    """redact_exchange searches a stream's received text once (most hold no secret); the key still
+    goes wherever it hides: behind a JSON escape in the data (parsed, it is the key), in an event's
+    id or name, or in an event known only as parsed JSON."""
+    escaped = json.dumps({"delta": KEY}).replace("sk-", "\\u0073k-")  # the data text never has "sk-..."
+    clean = SSEEvent(0, "response.created", '{"type": "response.created"}', {"type": "response.created"})
+    hiding = {
+        "escaped": SSEEvent(1, "response.output_text.delta", escaped, {"delta": KEY}),
+        "id": SSEEvent(1, "response.output_text.delta", '{"delta": "hi"}', {"delta": "hi"}, id=KEY),
+        "name": SSEEvent(1, KEY, '{"delta": "hi"}', {"delta": "hi"}),
+        "parsed-only": SSEEvent(1, "response.output_text.delta", None, {"delta": KEY}),
+    }[where]
+    assert KEY not in escaped
+    ex = redact_exchange(_stream(clean, hiding))
+    assert KEY not in repr(ex.events) and MASK in repr(ex.events[1])
+    assert ex.events[0] == clean
+
+
+def test_a_stream_without_the_key_is_left_as_received() -> None:
+    events = [SSEEvent(i, "response.output_text.delta", json.dumps({"delta": f"word {i}"}),
+                       {"delta": f"word {i}"}) for i in range(3)]
+    before = repr(events)
+    assert repr(redact_exchange(_stream(*events)).events) == before
+
+
 def test_redact_record_scrubs_har_name_value_lists_and_header_maps() -> None:
     har = {
         "request": {
