@@ -287,7 +287,21 @@ def _stream_is_clean(events: list[SSEEvent], secrets: list[str]) -> bool:
             if value is not None:
                 parts.append(value)
     text = "\n".join(parts)
-    return "\\u" not in text and "\\/" not in text and not any(s in text for s in secrets)
+    return not _escape_may_hide(text, secrets) and not any(s in text for s in secrets)
+
+
+# \u escapes of printable ASCII (what keys are made of); JSON from ensure_ascii servers is full of
+# escapes of other characters, which cannot spell a key
+_PRINTABLE_ESCAPE = re.compile(r"\\u00[2-7][0-9A-Fa-f]")
+
+
+def _escape_may_hide(text: str, secrets: list[str]) -> bool:
+    """Whether a JSON escape in ``text`` could decode to part of a secret."""
+    if "\\/" in text:
+        return True
+    if "\\u" not in text:
+        return False
+    return not all(s.isascii() for s in secrets) or _PRINTABLE_ESCAPE.search(text) is not None
 
 
 def _redact_event(event: SSEEvent, extra: list[str], every: list[str], json_leaks: bool = True) -> None:
