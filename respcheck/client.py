@@ -119,6 +119,17 @@ class _NewConnection:
             self.seen = True
 
 
+class _SetCookiesOnly(httpx.Cookies):
+    """The client's cookie jar, fed only answers that set a cookie (the others leave it as it is)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers or "set-cookie2" in response.headers:
+            super().extract_cookies(response)
+
+
+_URLS_KEPT = 64  # absolute URLs a client keeps (ResponsesClient._url)
+
+
 class ResponsesClient:
     """One httpx client per run, bound to one target."""
 
@@ -182,6 +193,10 @@ class ResponsesClient:
         # (httpx keeps the default transport and the proxy ones from the environment privately)
         for pool in (self._http._transport, *self._http._mounts.values()):
             bound_transport(pool, self._deadline)
+        # httpx runs every answer through http.cookiejar (~50 us), Set-Cookie or not: only those with one
+        if isinstance(getattr(self._http, "_cookies", None), httpx.Cookies):
+            self._http._cookies = _SetCookiesOnly(self._http._cookies)
+        self._urls: dict[str, httpx.URL] = {}  # path -> absolute URL (see _url)
 
     # -- endpoints ---------------------------------------------------------------------------
 
@@ -342,7 +357,7 @@ class ResponsesClient:
                     "pool": t.connect}
         opened = _NewConnection()
         request = self._http.build_request(
-            method, path,
+            method, self._url(path),
             json=None if body is _UNSET else body,
             content=content,
             params=self._params(params, credential),
@@ -410,6 +425,20 @@ class ResponsesClient:
         ex.elapsed = time.monotonic() - started
         redact_exchange(ex, [self._api_key] if self._api_key else None)
         return _Outcome(ex, _parse_retry_after(ex.headers.get("retry-after")))
+
+    def _url(self, path: str) -> httpx.URL:
+        """``path`` under the base URL, as httpx joins them (``Client._merge_url``), made once per path:
+        httpx building a request from a relative path parses it and the base again (~0.1 ms a request).
+        Up to ``_URLS_KEPT`` are kept, then forgotten at once: paths with a response id come and go, the
+        endpoints' fixed paths come back at the next request."""
+        url = self._urls.get(path)
+        if url is None:
+            base = self._http.base_url
+            url = base.copy_with(raw_path=base.raw_path + httpx.URL(path).raw_path.lstrip(b"/"))
+            if len(self._urls) >= _URLS_KEPT:
+                self._urls.clear()
+            self._urls[path] = url
+        return url
 
     def _headers(self, extra: Mapping[str, str] | None, credential: str | None) -> dict[str, str]:
         placed, _ = self.target.auth.placed(credential)
