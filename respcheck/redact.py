@@ -273,21 +273,26 @@ def redact_exchange(ex: Exchange, secrets: Iterable[str] | None = None) -> Excha
 
 
 def _stream_is_clean(events: list[SSEEvent], secrets: list[str]) -> bool:
-    """Whether no event can hold a secret, from one search of all their text as received: parsed JSON
-    holds one only if its data text does, unless an escape (``\\u``, ``\\/``) hid it there. Most streams
-    hold none; one search per secret form replaces several per event and a serialisation of them all."""
+    """Whether no event can hold a secret: one search of all their text as received (data, names,
+    ids), and one of the JSON of those known only parsed (the live client keeps no data text once it
+    parsed). Parsed JSON holds a secret its data text lacks only behind an escape (``_escape_may_hide``).
+    Most streams hold none: this replaces a few searches per event."""
     if not secrets:
         return True
     parts: list[str] = []
+    parsed_only: list[Any] = []
     for event in events:
         if event.raw_data is None:
-            return False  # only the parsed JSON is known: searched the slow way
-        parts.append(event.raw_data)
+            parsed_only.append(event.json)
+        else:
+            parts.append(event.raw_data)
         for value in (event.event, event.id, event.json_error):
             if value is not None:
                 parts.append(value)
     text = "\n".join(parts)
-    return not _escape_may_hide(text, secrets) and not any(s in text for s in secrets)
+    if _escape_may_hide(text, secrets) or any(s in text for s in secrets):
+        return False
+    return not parsed_only or not _contains_secret(parsed_only, secrets)
 
 
 # \u escapes of printable ASCII (what keys are made of); JSON from ensure_ascii servers is full of

@@ -162,7 +162,7 @@ def test_a_stream_is_searched_as_one_text_yet_every_hiding_place_is_found(where:
 
 def test_a_stream_without_the_key_is_left_as_received_unwalked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Escapes of non-ASCII text (servers that write JSON with ensure_ascii) cannot spell a key: such a
-    stream is not walked event by event either."""
+    stream is not walked event by event, nor one whose events are known only parsed (the live client's)."""
     import respcheck.redact as redact
 
     def walked(*args: object) -> None:
@@ -171,6 +171,8 @@ def test_a_stream_without_the_key_is_left_as_received_unwalked(monkeypatch: pyte
     monkeypatch.setattr(redact, "_redact_event", walked)
     events = [SSEEvent(i, "response.output_text.delta", json.dumps({"delta": f"h\u00e9 {i} \u2603"}),
                        {"delta": f"h\u00e9 {i} \u2603"}) for i in range(3)]
+    # as the live client keeps them: the data text dropped once parsed
+    events += [SSEEvent(3 + i, "response.output_text.delta", None, {"delta": f"word {i}"}) for i in range(3)]
     assert "\\u00e9" in events[0].raw_data
     before = repr(events)
     assert repr(redact_exchange(_stream(*events)).events) == before
