@@ -272,7 +272,8 @@ class ResponsesClient:
 
         The key goes where the target's ``auth`` says (a header, or a query parameter); ``auth=False``
         sends none, ``key`` sends that one instead (the wrong-key test); a header given in ``headers``
-        replaces the default. 429 and 503 are retried (``retry=False`` returns the first answer).
+        replaces the default. 429 and 503 are retried (``retry=False`` returns the first answer); a
+        request a kept-alive connection dropped unanswered is sent again on a new one (``STALE_RESENDS``).
         """
         retries = self.target.retries if retry else None
         attempts = 1 + (retries.max if retries else 0)

@@ -82,7 +82,7 @@ class LiveSession:
         """Start the embedded server if the target is it, then the client; whatever fails, stops."""
         # Imported here, when a live test first needs them: a pytest run that never touches a
         # target (the project's own unit tests) does not load httpx; and only a run against the
-        # embedded server loads it (starlette, uvicorn: ~0.5 s of the first test against a relay).
+        # embedded server loads it (starlette, uvicorn: ~0.1 s of the first test against a relay).
         from respcheck.client import ResponsesClient
 
         self.recorder = Recorder(self.report_dir, self.worker, self.target.name)
