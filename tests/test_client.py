@@ -420,8 +420,6 @@ def test_an_idle_connection_is_not_reused_past_the_clients_keepalive() -> None:
     which is no fault of the server. The client drops a connection idle for 1 s first: after 1.3 s of
     quiet, the next request opens a new connection instead of reusing one this server (1.5 s) still
     holds open."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
     body = json.dumps(RESPONSE).encode()
 
     def serve(sock: socket.socket) -> None:
@@ -429,9 +427,24 @@ def test_an_idle_connection_is_not_reused_past_the_clients_keepalive() -> None:
         with contextlib.suppress(OSError, ConnectionError):
             while True:  # answer each whole request (head and body), keep the connection
                 Conn(sock, None).read_request()  # type: ignore[arg-type]  (no server: it never waits)
-                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                _answer_200(sock, body)
         sock.close()
+
+    with _connection_server(serve) as (url, accepted), make_client(url) as client:
+        first = client.create({"model": "m", "input": "hi"})
+        again = client.create({"model": "m", "input": "hi"})  # at once: the same connection
+        time.sleep(1.3)
+        later = client.create({"model": "m", "input": "hi"})
+    assert [first.status, again.status, later.status] == [200, 200, 200]
+    assert len(accepted) == 2
+
+
+@contextlib.contextmanager
+def _connection_server(serve: Callable[[socket.socket], None]) -> Iterator[tuple[str, list[socket.socket]]]:
+    """A loopback server running ``serve`` on each connection it accepts (a thread each): its base URL
+    and the connections accepted so far."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
 
     def accept() -> None:
         with contextlib.suppress(OSError):
@@ -442,15 +455,14 @@ def test_an_idle_connection_is_not_reused_past_the_clients_keepalive() -> None:
 
     threading.Thread(target=accept, daemon=True).start()
     try:
-        with make_client(f"http://127.0.0.1:{listener.getsockname()[1]}/v1") as client:
-            first = client.create({"model": "m", "input": "hi"})
-            again = client.create({"model": "m", "input": "hi"})  # at once: the same connection
-            time.sleep(1.3)
-            later = client.create({"model": "m", "input": "hi"})
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1", accepted
     finally:
         listener.close()
-    assert [first.status, again.status, later.status] == [200, 200, 200]
-    assert len(accepted) == 2
+
+
+def _answer_200(sock: socket.socket, body: bytes) -> None:
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
 @pytest.mark.parametrize("requests_on_a_connection", [1, 0], ids=["closes-kept-alive", "closes-every-new"])
@@ -461,35 +473,20 @@ def test_a_request_a_kept_alive_connection_dropped_is_sent_again(requests_on_a_c
     server answers N requests per connection and drops the next one unanswered: a request that went
     out on a reused connection is sent again, on a new one (a note says so, the spend counts both); a
     new connection that drops it unanswered (N = 0) is the server's fault and reported, sent once."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
     body = json.dumps(RESPONSE).encode()
 
     def serve(sock: socket.socket) -> None:
         with contextlib.suppress(OSError, ConnectionError):
             for _ in range(requests_on_a_connection):
                 Conn(sock, None).read_request()  # type: ignore[arg-type]  (no server: it never waits)
-                sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+                _answer_200(sock, body)
             Conn(sock, None).read_request()  # type: ignore[arg-type]
         sock.close()  # this request unanswered
 
-    def accept() -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                sock, _ = listener.accept()
-                accepted.append(sock)
-                threading.Thread(target=serve, args=(sock,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
     recorded: list[Exchange] = []
-    try:
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
-        with make_client(url, recorder=recorded.append) as client:
-            exchanges = [client.create({"model": "m", "input": "hi"}) for _ in range(3)]
-            spend = client.spend
-    finally:
-        listener.close()
+    with _connection_server(serve) as (url, accepted), make_client(url, recorder=recorded.append) as client:
+        exchanges = [client.create({"model": "m", "input": "hi"}) for _ in range(3)]
+        spend = client.spend
     if requests_on_a_connection:
         assert [ex.status for ex in exchanges] == [200, 200, 200]
         assert exchanges[0].notes == []
