@@ -695,7 +695,8 @@ class _Controller:
         handoff = handoff_of(self.config)
         if lost and handoff is not None:
             handoff.lost.append(lost)
-        code = self.session.finish(int(exitstatus) not in (0, 1, 5), lost or None)
+        code = self.session.finish(int(exitstatus) not in (0, 1, 5), lost or None,
+                                   interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
         if handoff is not None:
             handoff.exit_code = code
         if self.session.gate is not None:  # plain pytest: known failures do not fail the run either

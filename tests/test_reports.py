@@ -406,6 +406,25 @@ def test_history_records_each_run_and_the_changes_since_the_last_one(tmp_path: P
     assert stored[1].checks == {"check.new": {"error": 1}} and stored[1].totals == {"failed": 1, "passed": 2}
 
 
+def test_an_interrupted_run_is_not_what_the_next_run_is_compared_with(tmp_path: Path) -> None:
+    """A run stopped by Ctrl-C is kept in the history, but it is not "last night": the next run compares
+    with the last complete one; and checks silent in the cut run are not "cleared" (maybe not reached)."""
+    complete = make_summary(started_at=1.0, failing={"t::a": [finding("check.a", "error", "x")]})
+    cut = {**make_summary(started_at=2.0, failing={}, passing=("t::b",)), "verdict": "interrupted",
+           "exit_code": 130}
+    later = make_summary(started_at=3.0, failing={"t::a": [finding("check.a", "error", "x")]})
+    for name, summary in (("1", complete), ("2", cut), ("3", later)):
+        write_run(tmp_path / name, summary, [])
+        write_reports(tmp_path / name, summary)
+    cut_changes = json.loads((tmp_path / "2" / "summary.json").read_text())["changes"]
+    assert cut_changes["previous"]["run_at"] == 1.0 and cut_changes["cleared_checks"] == []
+    later_changes = json.loads((tmp_path / "3" / "summary.json").read_text())["changes"]
+    assert later_changes["previous"]["run_at"] == 1.0  # not the interrupted run at 2.0
+    assert later_changes["new_checks"] == [] and later_changes["newly_failing"] == []
+    with open_history(tmp_path / "history.sqlite") as db:
+        assert [r.verdict for r in runs(db)] == ["fail", "interrupted", "fail"]
+
+
 def test_history_keeps_targets_apart_and_rewriting_a_run_does_not_duplicate_it(tmp_path: Path) -> None:
     a1 = make_summary(target="a", started_at=1.0, failing={"t::x": []})
     b1 = make_summary(target="b", started_at=2.0)

@@ -17,6 +17,7 @@ from typing import Any
 
 from respcheck.redact import redact_record
 from respcheck.session.session import FinishHandler
+from respcheck.session.tally import EXIT_INTERRUPTED, VERDICTS
 
 HISTORY_FILE = "history.sqlite"
 SCHEMA_VERSION = 1
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id          INTEGER PRIMARY KEY,
     run_at      REAL    NOT NULL,     -- when the run started (epoch seconds)
     target      TEXT    NOT NULL,
-    verdict     TEXT    NOT NULL,     -- pass | fail | error | budget_exhausted
+    verdict     TEXT    NOT NULL,     -- pass | fail | error | budget_exhausted | interrupted
     exit_code   INTEGER NOT NULL,
     totals      TEXT    NOT NULL,     -- JSON {outcome: count}
     checks      TEXT    NOT NULL,     -- JSON {check_id: {severity: count}}
@@ -41,6 +42,8 @@ CREATE INDEX IF NOT EXISTS runs_by_target ON runs (target, run_at);
 
 def default_history_path(report_dir: Path) -> Path:
     return report_dir.resolve().parent / HISTORY_FILE
+
+INTERRUPTED = VERDICTS[EXIT_INTERRUPTED]  # the verdict of a run stopped by Ctrl-C
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ def compare(previous: Run | None, current: Run) -> Changes:
         # Fixed means it ran and passed: a test that was simply not run this time is not fixed.
         fixed=sorted(before & set(current.passed)),
         new_checks=sorted(fired_now - fired_before),
-        cleared_checks=sorted(fired_before - fired_now),
+        # a check silent in a run cut short may only not have been reached
+        cleared_checks=[] if current.verdict == INTERRUPTED else sorted(fired_before - fired_now),
     )
 
 
@@ -152,10 +156,12 @@ def append(db: sqlite3.Connection, run: Run) -> None:
 
 
 def previous_run(db: sqlite3.Connection, target: str, before: float) -> Run | None:
-    """The latest run of ``target`` that started before ``before``."""
+    """The latest run of ``target`` that started before ``before`` and was not interrupted (Ctrl-C:
+    what it did not reach would read as new findings in the next run)."""
     row = db.execute(
-        f"SELECT {_COLUMNS} FROM runs WHERE target = ? AND run_at < ? ORDER BY run_at DESC LIMIT 1",
-        (target, before),
+        f"SELECT {_COLUMNS} FROM runs WHERE target = ? AND run_at < ? AND verdict != ? "
+        "ORDER BY run_at DESC LIMIT 1",
+        (target, before, INTERRUPTED),
     ).fetchone()
     return _row_to_run(row) if row else None
 

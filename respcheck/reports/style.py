@@ -28,6 +28,7 @@ def when(epoch: float | None) -> str:
 
 VERDICT_LABEL = {
     "pass": "PASS", "fail": "FAIL", "error": "COULD NOT RUN", "budget_exhausted": "BUDGET EXHAUSTED",
+    "interrupted": "INTERRUPTED",
 }
 
 CSS = """
@@ -54,7 +55,7 @@ pre { background:var(--code); padding:10px 12px; border-radius:6px; overflow-x:a
 .banner .inner { max-width:1180px; margin:0 auto; display:flex; gap:24px; align-items:baseline;
   flex-wrap:wrap; }
 .banner.pass { background:#1a7f37; } .banner.fail { background:#c62828; }
-.banner.error { background:#6b7280; } .banner.budget_exhausted { background:#9a6700; }
+.banner.error, .banner.interrupted { background:#6b7280; } .banner.budget_exhausted { background:#9a6700; }
 .banner .facts { opacity:.95; }
 nav { max-width:1180px; margin:10px auto 0; padding:0 20px; color:var(--muted); font-size:14px; }
 nav a { margin-right:14px; }

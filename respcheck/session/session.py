@@ -68,12 +68,14 @@ class Session:
                 print(f"respcheck: could not write {handler.name}: {type(exc).__name__}: "
                       f"{redact_text(str(exc))}", file=sys.stderr)
 
-    def finish(self, could_not_finish: bool = False, lost: str | None = None) -> int:
+    def finish(self, could_not_finish: bool = False, lost: str | None = None,
+               interrupted: bool = False) -> int:
         """The verdict: emits ``RunFinished`` (the handlers write their files) and returns the exit code.
-        ``lost``: why the target stopped answering mid-run (exit 2)."""
+        ``lost``: why the target stopped answering mid-run (exit 2); ``interrupted``: Ctrl-C (exit 130)."""
         self.start()
         gate = self.gate
-        code = self.tally.exit_code(could_not_finish, lost, gate_fails=gate is not None and gate.fails_run())
+        code = self.tally.exit_code(could_not_finish, lost, gate_fails=gate is not None and gate.fails_run(),
+                                    interrupted=interrupted)
         self.exit_code = code
         summary = self.tally.summary(code, lost)
         if gate is not None:

@@ -23,6 +23,7 @@ EXIT_OK, EXIT_FAILURES, EXIT_COULD_NOT_RUN, EXIT_BUDGET = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
 VERDICTS = {
     EXIT_OK: "pass", EXIT_FAILURES: "fail", EXIT_COULD_NOT_RUN: "error", EXIT_BUDGET: "budget_exhausted",
+    EXIT_INTERRUPTED: "interrupted",
 }
 # "known": failed, but every error finding is accepted by the baseline (session.baseline)
 OUTCOMES = ("passed", "failed", "known", "unsupported", "skipped", "budget")
@@ -49,12 +50,15 @@ class Tally:
         return Counter(t.outcome for t in self.tests.values())
 
     def exit_code(self, could_not_finish: bool = False, lost: str | None = None,
-                  gate_fails: bool = False) -> int:
+                  gate_fails: bool = False, interrupted: bool = False) -> int:
         """``lost``: why the target stopped answering mid-run (nothing after it means anything);
-        ``gate_fails``: the baseline has an expired entry."""
+        ``gate_fails``: the baseline has an expired entry; ``interrupted``: Ctrl-C (130, as the shell's
+        own, whatever was judged before it: the run is not a verdict on the target)."""
         counts = self.counts()
         if lost:
             return EXIT_COULD_NOT_RUN
+        if interrupted:
+            return EXIT_INTERRUPTED
         if counts["failed"] or gate_fails:
             return EXIT_FAILURES
         if counts["budget"]:
