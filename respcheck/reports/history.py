@@ -21,6 +21,7 @@ from respcheck.session.tally import EXIT_INTERRUPTED, VERDICTS
 
 HISTORY_FILE = "history.sqlite"
 SCHEMA_VERSION = 1
+INTERRUPTED = VERDICTS[EXIT_INTERRUPTED]  # the verdict of a run stopped by Ctrl-C
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -42,8 +43,6 @@ CREATE INDEX IF NOT EXISTS runs_by_target ON runs (target, run_at);
 
 def default_history_path(report_dir: Path) -> Path:
     return report_dir.resolve().parent / HISTORY_FILE
-
-INTERRUPTED = VERDICTS[EXIT_INTERRUPTED]  # the verdict of a run stopped by Ctrl-C
 
 
 @dataclass(frozen=True)
