@@ -260,22 +260,21 @@ def _run(tmp_path: Path, url: str, name: str, *options: str) -> dict[str, Any]:
     return {"exit": result.returncode, "summary": summary, "records": records}
 
 
-def test_a_run_interrupted_after_some_tests_reports_them_as_interrupted(tmp_path: Path,
-                                                                      slow_faulty_server: str) -> None:
-    """Ctrl-C once some tests have finished: the report of what ran is written, and every place that
-    states the verdict says "interrupted" with exit 130 (the run's own exit code), not "error" (2)."""
-    targets = _targets_file(tmp_path, slow_faulty_server)
+def _interrupted_run(tmp_path: Path, url: str, recorded: int, *options: str) -> tuple[int, str, str, Path]:
+    """``respcheck run`` against ``url`` with ``options``, sent SIGINT once ``recorded`` exchanges are
+    recorded (at most 60 s): its exit code, output, errors and report folder."""
+    targets = _targets_file(tmp_path, url)
     report = tmp_path / "report"
     run = subprocess.Popen(
         [sys.executable, "-m", "respcheck.cli", "run", "--targets-file", str(targets), "--target", "slow",
-         "--suite", "create", "--concurrency", "1", "--report-dir", str(report), "--progress", "off"],
+         *options, "--report-dir", str(report), "--progress", "off"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         env={**os.environ, KEY_ENV: "sk-conc"},
     )
     recording = report / "exchanges-main.jsonl"
     try:
-        for _ in range(600):  # until a few tests have finished (a create test sends 1 to 3 requests)
-            if recording.is_file() and len(recording.read_text().splitlines()) >= 8:
+        for _ in range(600):
+            if recording.is_file() and len(recording.read_text().splitlines()) >= recorded:
                 break
             time.sleep(0.1)
         run.send_signal(signal.SIGINT)
@@ -284,7 +283,17 @@ def test_a_run_interrupted_after_some_tests_reports_them_as_interrupted(tmp_path
         if run.poll() is None:
             run.kill()
             run.wait(10)
-    assert run.returncode == 130, out[-2000:] + err[-2000:]
+    return run.returncode, out, err, report
+
+
+def test_a_run_interrupted_after_some_tests_reports_them_as_interrupted(tmp_path: Path,
+                                                                      slow_faulty_server: str) -> None:
+    """Ctrl-C once some tests have finished (a create test sends 1 to 3 requests): the report of what ran
+    is written, and every place that states the verdict says "interrupted" with exit 130 (the run's own
+    exit code), not "error" (2) or "fail" (1)."""
+    code, out, err, report = _interrupted_run(tmp_path, slow_faulty_server, 8, "--suite", "create",
+                                              "--concurrency", "1")
+    assert code == 130, out[-2000:] + err[-2000:]
     summary = json.loads((report / "summary.json").read_text())
     assert (summary["verdict"], summary["exit_code"]) == ("interrupted", 130)
     assert summary["tests"], "the tests that finished are in the report"
@@ -295,30 +304,11 @@ def test_a_run_interrupted_after_some_tests_reports_them_as_interrupted(tmp_path
 def test_ctrl_c_stops_generated_tests_at_their_next_request(tmp_path: Path, slow_faulty_server: str) -> None:
     """Each generated test sends 200 requests: on Ctrl-C, those under way stop at their next one instead
     of running to their end (1,200 requests, ~20 s against this server)."""
-    targets = _targets_file(tmp_path, slow_faulty_server)
-    report = tmp_path / "report"
-    run = subprocess.Popen(
-        [sys.executable, "-m", "respcheck.cli", "run", "--targets-file", str(targets), "--target", "slow",
-         "--suite", "generated", "--hypothesis-profile", "nightly", "--concurrency", "4",
-         "--report-dir", str(report), "--progress", "off"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-        env={**os.environ, KEY_ENV: "sk-conc"},
-    )
-    recording = report / "exchanges-main.jsonl"
-    try:
-        for _ in range(600):  # until the generated tests are under way (at most 60 s)
-            if recording.is_file() and len(recording.read_text().splitlines()) >= 20:
-                break
-            time.sleep(0.1)
-        run.send_signal(signal.SIGINT)
-        out, err = run.communicate(timeout=60)
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.wait(10)
-    assert run.returncode == 130, out[-2000:] + err[-2000:]  # README: Exit codes
+    code, out, err, report = _interrupted_run(tmp_path, slow_faulty_server, 20, "--suite", "generated",
+                                              "--hypothesis-profile", "nightly", "--concurrency", "4")
+    assert code == 130, out[-2000:] + err[-2000:]  # README: Exit codes
     assert "Traceback" not in out + err
-    sent = len(recording.read_text().splitlines())
+    sent = len((report / "exchanges-main.jsonl").read_text().splitlines())
     assert sent < 300, sent  # what was under way ended; nothing new was sent
 
 
