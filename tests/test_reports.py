@@ -129,8 +129,10 @@ def write_run(report_dir: Path, summary: dict[str, Any], exchanges: list[dict[st
 
 
 def failing_run(report_dir: Path, **kw: Any) -> dict[str, Any]:
-    """A run with a failing streamed test (two error findings), a warning and a passing JSON test."""
+    """A run with a failing streamed test (two error findings; its exchange was retried after a 429),
+    a warning and a passing JSON test."""
     stream = live_record(stream_record(), FAILING_TEST, kw.get("target", "relay-a"))
+    stream["notes"] = ["attempt 2 of 3, after 429 (waited 1 s)"]
     plain = live_record(json_record(), WARNING_TEST, kw.get("target", "relay-a"))
     summary = make_summary(
         failing={FAILING_TEST: [
@@ -290,6 +292,8 @@ def test_index_shows_verdict_target_matrix_and_failures_before_warnings(tmp_path
     assert "stream.sequence.increments" in failures and "/response/events/3/data/sequence_number" in failures
     assert "openai: sequence_number increases by one" in failures
     assert "AssertionError: 3 conformance error(s)" in failures
+    # how its exchange went, as the client noted it
+    assert "client notes" in failures and "attempt 2 of 3, after 429 (waited 1 s)" in failures
     warnings = page[page.index('id="warnings"'):page.index('id="checks"')]
     assert "body.content_type" in warnings and WARNING_TEST in warnings
     # the repro names the key variable, never a key

@@ -17,7 +17,7 @@ from respcheck.reports.findings import FINDINGS_FILE
 from respcheck.reports.har import HAR_FILE
 from respcheck.reports.junit import JUNIT_FILE
 from respcheck.reports.records import EXCHANGES_FILE, by_test, load_records
-from respcheck.reports.repros import repro_entries
+from respcheck.reports.repros import client_notes, repro_entries
 from respcheck.reports.style import VERDICT_LABEL, esc, filter_box, page, plural, test_anchor, when
 from respcheck.reports.summary import SUMMARY_FILE
 from respcheck.session.session import FinishHandler
@@ -191,11 +191,19 @@ def failure_card(test: dict[str, Any], records: list[dict[str, Any]], target: di
         f'<div class="meta">area {esc(test.get("area"))} · {float(test.get("duration") or 0):.2f} s'
         f'{_known_note(test)}</div>'
         f'<div class="reason">{esc(short_reason(message))}</div>'
+        f"{_client_notes(test.get('client_notes') or client_notes(records))}"
         f"{findings_table(test.get('findings') or [])}"
         + (f"<h3 style=\"margin-top:10px\">Repro</h3>{_embedded_note(target)}{repros}" if repros else "")
         + f"<details><summary>test output</summary><pre>{esc(shown)}</pre></details>"
         "</article>"
     )
+
+
+def _client_notes(notes: list[str]) -> str:
+    """What the client noted about a failed test's exchanges (``repros.client_notes``): how they went."""
+    if not notes:
+        return ""
+    return f'<div class="meta">client notes<ul>{"".join(f"<li>{esc(n)}</li>" for n in notes)}</ul></div>'
 
 
 def root_causes_section(summary: dict[str, Any]) -> str:

@@ -31,6 +31,12 @@ def repro_entries(test: dict[str, Any], records: list[dict[str, Any]],
     return [{"exchange_id": r.get("id"), "call": call_caption(r), "curl": command} for r, command in calls]
 
 
+def client_notes(records: list[dict[str, Any]]) -> list[str]:
+    """What the client noted about these exchanges (a 429 retried, a request sent again after the target
+    closed a kept-alive connection unanswered), each with its exchange id: how they went."""
+    return [f"exchange {r.get('id')}: {note}" for r in records for note in r.get("notes") or []]
+
+
 def repro_commands(test: dict[str, Any]) -> list[str]:
     """The curl commands of a test's repro, as this handler stored them."""
     return [str(entry.get("curl")) for entry in test.get("repro") or []]
@@ -50,6 +56,10 @@ class Repros(FinishHandler):
         grouped = by_test(load_records(self.report_dir, {str(t.get("nodeid")) for t in failed}))
         target = summary.get("target") or {}
         for test in failed:
-            entries = repro_entries(test, grouped.get(str(test.get("nodeid")), []), target)
+            records = grouped.get(str(test.get("nodeid")), [])
+            entries = repro_entries(test, records, target)
             if entries:
                 test["repro"] = entries
+            notes = client_notes(records)
+            if notes:
+                test["client_notes"] = notes
