@@ -315,7 +315,7 @@ def _redact_event(event: SSEEvent, extra: list[str], every: list[str], json_leak
     if raw is not None and _contains_secret(raw, every):
         event.raw_data = redact_text(raw, extra)
     # the parsed JSON can hold the key only if the raw text does, unless an escape hid it there
-    escaped = raw is None or raw != event.raw_data or "\\u" in raw or "\\/" in raw
+    escaped = raw is None or raw != event.raw_data or _escape_may_hide(raw, every)
     if escaped and json_leaks and _contains_secret(event.json, every):
         event.json = redact_value(event.json, extra)
     for attr in ("event", "id", "json_error"):
