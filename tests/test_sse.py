@@ -230,3 +230,25 @@ def test_parse_json_checks_each_number_as_it_is_read():
                         ('{"t": -1e309}', "overflows to -inf")]:
         with pytest.raises(JSONProblem, match=named):
             parse_json(text)
+
+
+def test_parse_json_says_what_json_loads_says_of_a_bom():
+    """The hooked decoder is built once per thread, not per call as ``json.loads`` builds it: text that
+    starts with a BOM is still refused in json.loads' words (the decoder alone says "Expecting value")."""
+    import json
+    import threading
+
+    import pytest
+
+    from respcheck.exchange import parse_json
+
+    with pytest.raises(json.JSONDecodeError, match="Unexpected UTF-8 BOM"):
+        parse_json('\ufeff{"a": 1}')
+    parsed: list[object] = []
+    threads = [threading.Thread(target=lambda n=n: parsed.append(parse_json(f'{{"n": [{n}, 1.5]}}')))
+               for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(p["n"][0] for p in parsed) == list(range(8))  # parsed in eight threads at once
