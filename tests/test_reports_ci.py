@@ -125,6 +125,8 @@ def test_allure_results_carry_labels_parameters_attachments_environment_and_cate
     leading = "stream.sequence.increments, stream.order.created_first:"
     assert failed["statusDetails"]["message"].startswith(leading)
     (step,) = failed["steps"]
+    # how the exchange went (it was retried after a 429), as the HTML page's "client notes" says it
+    assert {"name": "client note", "value": "attempt 2 of 3, after 429 (waited 1 s)"} in step["parameters"]
     attached = {a["name"]: out / a["source"] for a in step["attachments"]}
     assert set(attached) == {"request", "response", "SSE transcript", "findings", "curl"}
     assert all(path.is_file() for path in attached.values())

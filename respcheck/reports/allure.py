@@ -8,8 +8,9 @@ Written from the verdict and the recorded exchanges, like every other output, so
   parameters ``target`` and ``model``; a history id that includes the target (two targets' runs of
   one test are two histories);
 - per exchange of a failed (or known) test a step, with the request, the response, the SSE transcript
-  of a stream, its findings and its curl repro attached (a passing test's exchanges are in
-  ``exchanges.har``: attaching them would cost every passing run for nothing);
+  of a stream, its findings and its curl repro attached, and the client's notes on it (a 429 retried,
+  a request sent again) as parameters (a passing test's exchanges are in ``exchanges.har``: attaching
+  them would cost every passing run for nothing);
 - ``environment.properties`` (target, base URL, profiles, models, respcheck version) and
   ``categories.json`` (one category per check family, matched on the message's leading check ids).
 """
@@ -155,7 +156,10 @@ def exchange_steps(out: Path, test: dict[str, Any], records: list[dict[str, Any]
             "status": "failed" if any(f.get("severity") == "error" for f in found) else "passed",
             "start": start, "stop": start,
             "attachments": attachments,
-            "parameters": [{"name": "exchange", "value": str(record.get("id"))}],
+            # how the exchange went, as the client noted it (a 429 retried, a request sent again on a
+            # new connection): the same notes as the HTML page's "client notes" (repros.client_notes)
+            "parameters": [{"name": "exchange", "value": str(record.get("id"))},
+                           *({"name": "client note", "value": str(note)} for note in record.get("notes") or [])],
         })
     return steps
 
