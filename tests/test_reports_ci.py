@@ -86,6 +86,9 @@ def test_junit_names_the_target_and_leads_each_failure_with_its_check_ids_and_re
     assert message.startswith("stream.sequence.increments, stream.order.created_first: ")
     assert " | repro: curl -sS -X POST 'https://relay.example/v1/responses'" in message
     assert "$RELAY_A_KEY" in message
+    # how its exchange went (retried after a 429), after the repro, as the HTML page's card says it
+    notes = (failure.text or "").partition("\nclient notes:\n  exchange ")[2]
+    assert notes.endswith(": attempt 2 of 3, after 429 (waited 1 s)") and "\n" not in notes
     text = ET.tostring(ET.parse(tmp_path / "junit.xml").getroot(), encoding="unicode")
     assert "reproduce_failure" not in text and "AXicY2BgAAAABQAB" not in text
     root = suite.find("system-out")

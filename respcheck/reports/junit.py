@@ -6,7 +6,8 @@ file. Made for CI systems that show only a few attributes:
 - the target is in the suite name and in every class name (``respcheck.<target>.test_create``), so
   two targets' files in one pipeline never merge into one test;
 - a failure's ``message`` attribute begins with its check id(s), then the first finding and the curl
-  repro (respcheck.reports.repros); the full text (every finding, the repro calls) is the element's text;
+  repro (respcheck.reports.repros); the full text (every finding, the repro calls, the client's notes on
+  its exchanges: a 429 retried, a request sent again) is the element's text;
 - a failure the baseline knows is ``skipped`` with type ``known``;
 - the suite's ``system-out`` holds the root causes, grouped as the terminal prints them, and its
   properties say which target, URL, profiles and respcheck version ran; nothing carries
@@ -61,6 +62,13 @@ def failure_message(test: dict[str, Any], repro: list[str]) -> str:
     return head + (f" | repro: {' && '.join(repro)}" if repro else "")
 
 
+def client_notes_text(test: dict[str, Any]) -> str:
+    """The client's notes on a failed test's exchanges (``repros.client_notes``: a 429 retried, a request
+    sent again), as the HTML page's card lists them; empty when there are none."""
+    notes = [redact_text(str(note)) for note in test.get("client_notes") or []]
+    return "".join(["\nclient notes:", *(f"\n  {note}" for note in notes)]) if notes else ""
+
+
 def junit_tree(summary: dict[str, Any]) -> ET.Element:
     tests = summary.get("tests") or []
     counts = Counter(t.get("outcome") for t in tests)
@@ -96,7 +104,7 @@ def junit_tree(summary: dict[str, Any]) -> ET.Element:
         if test.get("outcome") == "failed":
             failure = ET.SubElement(case, "failure", {
                 "message": failure_message(test, repro_commands(test)), "type": "conformance"})
-            failure.text = with_repro(message, repro_commands(test))
+            failure.text = with_repro(message, repro_commands(test)) + client_notes_text(test)
         elif test.get("outcome") == "known":
             reasons = sorted({str(f["baseline"]) for f in test.get("findings") or [] if f.get("baseline")})
             ET.SubElement(case, "skipped", {"type": "known",
