@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from respcheck.checks.registry import (
     Check,
     CheckContext,
-    all_checks,
     relevant_checks,
     repeats_counted,
+    sequence_checks,
     status_class,
 )
 from respcheck.exchange import Exchange
@@ -77,9 +77,8 @@ def judge_sequence(
         return []
     ctx = CheckContext(profile=_profile(profile))
     findings: list[Finding] = []
-    for c in checks if checks is not None else all_checks():
-        if c.scope == "sequence":
-            findings.extend(c.run_sequence(exchanges, ctx))
+    for c in sequence_checks() if checks is None else [c for c in checks if c.scope == "sequence"]:
+        findings.extend(c.run_sequence(exchanges, ctx))
     return scrubbed_all(findings)
 
 
@@ -105,7 +104,7 @@ class ScenarioJudge:
 
     def __init__(self, profiles: Iterable[Profile | str] = ("openai",)) -> None:
         self.exchanges: list[Exchange] = []
-        checks = [c for c in all_checks() if c.scope == "sequence"]
+        checks = sequence_checks()
         self._states = [
             (chosen, [(c, c.start_sequence(CheckContext(profile=chosen))) for c in checks])
             for chosen in (_profile(p) for p in profiles)

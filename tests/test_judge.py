@@ -168,3 +168,32 @@ def test_the_sequence_checks_response_objects_are_kept_per_exchange_while_it_liv
     del first, second
     gc.collect()
     assert alive() is None  # the kept value does not keep its exchange alive
+
+
+def test_a_check_registered_after_the_registry_was_read_is_judged_at_once() -> None:
+    """The registry's sorted lists are made once per registry state (replay asks for the sequence checks
+    once per file, a live run at every expect): a registration makes them again."""
+    from respcheck.checks import registry
+    from respcheck.checks.registry import SequenceState, Violation, all_checks, check, sequence_checks
+
+    before = {c.id for c in all_checks()}
+
+    class Everything(SequenceState):
+        def see(self, ex: Exchange, index: int) -> list[Violation]:
+            return [Violation("seen", exchange=index)]
+
+    try:
+        check("zz_test.exchange", clause="test", summary="test")(
+            lambda ex, ctx: iter([Violation("found")]))
+        check("zz_test.sequence", clause="test", summary="test", scope="sequence")(Everything)
+        assert {c.id for c in all_checks()} - before == {"zz_test.exchange", "zz_test.sequence"}
+        assert sequence_checks()[-1].id == "zz_test.sequence"
+        ex = exchange_from_record(recorded.record(JSON_CREATE))
+        assert "zz_test.exchange" in {f.check_id for f in judge(ex)}
+        assert "zz_test.sequence" in {f.check_id for f in judge_sequence([ex])}
+    finally:
+        for made in ("zz_test.exchange", "zz_test.sequence"):
+            registry._REGISTRY.pop(made, None)
+        registry._ORDERED.clear()
+        registry._RELEVANT.clear()
+    assert {c.id for c in all_checks()} == before

@@ -202,6 +202,9 @@ _REGISTRY: dict[str, Check] = {}
 # (endpoint, streamed) -> the registered checks relevant to such an exchange, in id order: judge()
 # asks for every exchange, and relevance depends on nothing else (cleared by each registration).
 _RELEVANT: dict[tuple[str, bool, str | None], tuple[Check, ...]] = {}
+# scope ("" for all) -> the registered checks of that scope in id order: replay's sequence judging asks
+# once per recording file, a live run at every expect (cleared by each registration).
+_ORDERED: dict[str, tuple[Check, ...]] = {}
 
 
 def check(
@@ -258,6 +261,7 @@ def _register(new: Check) -> None:
     if new.id in _REGISTRY:
         raise ValueError(f"check id {new.id!r} registered twice")
     _RELEVANT.clear()
+    _ORDERED.clear()
     _REGISTRY[new.id] = new
 
 
@@ -267,7 +271,7 @@ class NotAScenarioCheck(ValueError):
 
 def scenario_finding(check_id: str, message: str, exchange_id: str | None, at: str = "") -> Finding:
     """The finding a suite records through ``expect`` under a registered scenario check."""
-    all_checks()
+    _ordered()
     found = _REGISTRY.get(check_id)
     if found is None or found.scope != "scenario":
         raise NotAScenarioCheck(f"{check_id!r} is not a registered scenario check (see respcheck checks)")
@@ -279,9 +283,23 @@ def scenario_finding(check_id: str, message: str, exchange_id: str | None, at: s
 
 def all_checks() -> list[Check]:
     """Every registered check, sorted by id (importing the check modules registers them)."""
+    return list(_ordered())
+
+
+def sequence_checks() -> tuple[Check, ...]:
+    """The registered sequence checks, sorted by id."""
+    return _ordered("sequence")
+
+
+def _ordered(scope: str = "") -> tuple[Check, ...]:
+    """The registered checks of ``scope`` ("": all) by id, sorted once per registry state."""
     import respcheck.checks  # noqa: F401  (registers the built-in checks)
 
-    return sorted(_REGISTRY.values(), key=lambda c: c.id)
+    found = _ORDERED.get(scope)
+    if found is None:
+        ordered = tuple(sorted(_REGISTRY.values(), key=lambda c: c.id))
+        found = _ORDERED[scope] = tuple(c for c in ordered if c.scope == scope) if scope else ordered
+    return found
 
 
 def relevant_checks(endpoint: str, streamed: bool, status: str | None = None) -> tuple[Check, ...]:
@@ -291,11 +309,11 @@ def relevant_checks(endpoint: str, streamed: bool, status: str | None = None) ->
     found = _RELEVANT.get(key)
     if found is None:
         found = _RELEVANT[key] = tuple(
-            c for c in all_checks() if c.scope == "exchange" and c.applies_to(endpoint, streamed, status)
+            c for c in _ordered("exchange") if c.applies_to(endpoint, streamed, status)
         )
     return found
 
 
 def get_check(check_id: str) -> Check:
-    all_checks()
+    _ordered()
     return _REGISTRY[check_id]
