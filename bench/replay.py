@@ -2,9 +2,10 @@
 
     python bench/replay.py [PATH ...] [--repeat N] [--by-check N]
 
-Prints SSE events judged per second with every registered check on (openai profile),
-and the same files merely parsed into Exchanges, measured in the same run; the ratio
-is what the checks cost. Wall time, and the process's CPU time, which a machine shared with
+Prints SSE events judged per second with every registered check on (openai profile), as
+``respcheck replay`` judges (a file at a time: the per-exchange checks, then the sequence checks
+over the file), and the same files merely parsed into Exchanges, measured in the same run; the
+ratio is what the checks cost. Wall time, and the process's CPU time, which a machine shared with
 other work disturbs less. Default PATH: tests/fixtures/recordings.
 
 ``--by-check N`` then shows where the judging time goes: the N costliest checks, each timed on its own
@@ -17,36 +18,43 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from respcheck.checks import all_checks
 from respcheck.checks.registry import CheckContext, relevant_checks, status_class
-from respcheck.judge import judge
+from respcheck.exchange import Exchange
+from respcheck.judge import judge, judge_recording
 from respcheck.profiles import get_profile
-from respcheck.replay.load import LoadError, load
+from respcheck.replay.load import LoadError, iter_files, load, load_file
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "recordings"
 
 
+def recordings(paths: list[Path]) -> Iterator[list[Exchange]]:
+    """Each recording file's exchanges, parsed, as ``respcheck replay`` reads them: a file at a time."""
+    for source in iter_files(paths):
+        if not isinstance(source, LoadError):
+            yield [item for item in load_file(source) if not isinstance(item, LoadError)]
+
+
 def parse_only(paths: list[Path]) -> tuple[int, int]:
     exchanges = events = 0
-    for item in load(paths):
-        if isinstance(item, LoadError):
-            continue
-        exchanges += 1
-        events += len(item.events or ())
+    for recording in recordings(paths):
+        exchanges += len(recording)
+        events += sum(len(item.events or ()) for item in recording)
     return exchanges, events
 
 
 def parse_and_judge(paths: list[Path]) -> tuple[int, int, int]:
+    """As ``respcheck replay`` judges: each file's exchanges, then every registered check over them (the
+    per-exchange checks, and the sequence checks over the file as one scenario: ``judge_recording``)."""
     profile = get_profile("openai")
     exchanges = events = findings = 0
-    for item in load(paths):
-        if isinstance(item, LoadError):
-            continue
-        exchanges += 1
-        events += len(item.events or ())
-        findings += len(judge(item, profile))  # every registered check, as replay does
+    for recording in recordings(paths):
+        exchanges += len(recording)
+        events += sum(len(item.events or ()) for item in recording)
+        findings += sum(len(found) for found in judge_recording(recording, profile).values())
     return exchanges, events, findings
 
 
