@@ -14,7 +14,7 @@ text a finding quotes from the target is scrubbed of secrets, fragments of a key
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from respcheck.checks.registry import (
     Check,
@@ -73,24 +73,45 @@ def judge_sequence(
     checks: Iterable[Check] | None = None,
 ) -> list[Finding]:
     """Every finding the sequence checks have about the ordered exchanges of one scenario."""
-    if not exchanges:
-        return []
-    ctx = CheckContext(profile=_profile(profile))
-    findings: list[Finding] = []
-    for c in sequence_checks() if checks is None else [c for c in checks if c.scope == "sequence"]:
-        findings.extend(c.run_sequence(exchanges, ctx))
-    return scrubbed_all(findings)
+    chosen = sequence_checks() if checks is None else [c for c in checks if c.scope == "sequence"]
+    return _sequence_run(exchanges, _profile(profile), chosen)
 
 
 def judge_recording(
     exchanges: Sequence[Exchange], profile: Profile | str = "openai"
 ) -> dict[str, list[Finding]]:
-    """Exchange id -> its findings: per exchange, and across the recording (in order)."""
+    """Exchange id -> its findings: per exchange, and across the recording (in order).
+
+    Each exchange is judged on its own just before the sequence checks see it, while the views of it
+    the per-exchange checks made (``checks.common.per_exchange``: its stream's one pass) are still the
+    ones at hand: the sequence checks read the same Response objects, and judging every exchange first
+    made them parse each stream again."""
     chosen = _profile(profile)
-    out = {ex.id: judge(ex, chosen) for ex in exchanges}
-    for finding in judge_sequence(exchanges, chosen):
+    out: dict[str, list[Finding]] = {}
+
+    def judged(ex: Exchange) -> None:
+        out[ex.id] = judge(ex, chosen)
+
+    for finding in _sequence_run(exchanges, chosen, sequence_checks(), before_each=judged):
         out.setdefault(finding.exchange_id or "", []).append(finding)
     return out
+
+
+def _sequence_run(exchanges: Sequence[Exchange], profile: Profile, checks: Sequence[Check],
+                  before_each: Callable[[Exchange], None] | None = None) -> list[Finding]:
+    """The sequence checks over one scenario: each sees every exchange in order (``before_each`` of it
+    called first), then says what only the whole scenario shows; findings by check, in order."""
+    ctx = CheckContext(profile=profile)
+    runs = [(c, c.start_sequence(ctx), list[Finding]()) for c in checks]
+    for index, ex in enumerate(exchanges):
+        if before_each is not None:
+            before_each(ex)
+        for c, state, found in runs:
+            found.extend(c.sequence_findings(state.see(ex, index), exchanges))
+    if exchanges:
+        for c, state, found in runs:
+            found.extend(c.sequence_findings(state.end(), exchanges))
+    return scrubbed_all([finding for _, _, found in runs for finding in found])
 
 
 class ScenarioJudge:

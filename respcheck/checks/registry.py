@@ -141,14 +141,6 @@ class Check:
         assert isinstance(state, SequenceState), f"{self.id}: a sequence check is a SequenceState class"
         return state
 
-    def run_sequence(self, exchanges: Sequence[Exchange], ctx: CheckContext) -> Iterator[Finding]:
-        """The findings about exchanges of the check's endpoints (which it reads others to judge),
-        over the whole scenario."""
-        state = self.start_sequence(ctx)
-        for index, ex in enumerate(exchanges):
-            yield from self.sequence_findings(state.see(ex, index), exchanges)
-        yield from self.sequence_findings(state.end(), exchanges)
-
     def sequence_findings(self, violations: Iterable[Violation],
                           exchanges: Sequence[Exchange]) -> Iterator[Finding]:
         """Findings of a sequence check's violations that are about exchanges of its endpoints: so a
