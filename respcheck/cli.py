@@ -291,6 +291,7 @@ def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypo
     Anything after ``--`` goes to pytest as it is (e.g. ``-- --hypothesis-seed 1 -x``)."""
     from respcheck.run import CannotRun, RunOptions, run
     from respcheck.selection import TargetOptions
+    from respcheck.stopping import stop_on_signals
 
     if tags:
         run_tags(tags, parallel_targets, report_dir, given, [
@@ -312,7 +313,8 @@ def run_command(suites: tuple[str, ...], keyword: str | None, workers: str, hypo
         pytest_args=pytest_args,
     )
     try:
-        code = run(opts)
+        with stop_on_signals():
+            code = run(opts)
     except CannotRun as exc:
         fail(str(exc))
     sys.exit(code)
@@ -322,6 +324,7 @@ def run_tags(tags: tuple[str, ...], parallel: int, report_dir: Path | None, give
              own_args: list[str]) -> NoReturn:
     """``respcheck run --tag``: the tagged targets, each run with the same options as this one."""
     from respcheck.run_tagged import TaggedRunError, run_tagged
+    from respcheck.stopping import stop_on_signals
 
     per_target = {"target", "base_url", "api_key_env"}
     clash = [o.flag for o in OPTIONS if o.name in per_target and given.get(o.name) is not None]
@@ -337,8 +340,9 @@ def run_tags(tags: tuple[str, ...], parallel: int, report_dir: Path | None, give
     # the targets file is read here to choose the targets, and by each run (it is forwarded too)
     targets_file = given.get("targets_file")
     try:
-        code = run_tagged(tags, str(targets_file) if targets_file else None, Path(root),
-                          [*forwarded, *own_args], parallel, say=click.echo)
+        with stop_on_signals():
+            code = run_tagged(tags, str(targets_file) if targets_file else None, Path(root),
+                              [*forwarded, *own_args], parallel, say=click.echo)
     except TaggedRunError as exc:
         fail(str(exc))
     sys.exit(code)

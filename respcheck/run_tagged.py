@@ -6,16 +6,23 @@ next. Up to ``--parallel-targets`` run at once: a run against a relay mostly wai
 (or on the relay's model), so a nightly matrix over many targets need not be the sum of its runs.
 Each run writes ``<report-dir>/<target>/`` and its console to ``<report-dir>/<target>.log``; the
 matrix page (``respcheck report matrix``) is ``<report-dir>/matrix.html``.
+
+Stopped (Ctrl-C, or SIGTERM: ``respcheck.stopping``), no target run starts any more, those under way are
+sent SIGTERM (each stops as on Ctrl-C and writes its report of what ran; one a terminal's Ctrl-C reached
+already ignores it), and the matrix page shows what ran; the exit code is 130. A second Ctrl-C ends
+the target runs at once.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,9 +52,12 @@ class TargetRun:
     seconds: float
     report_dir: Path
     summary: dict | None  # the run's summary.json, when it wrote one
+    started: bool = True  # False: the tagged run was stopped before this target's run began
 
     def line(self) -> str:
         """One line for the console: verdict, counts, time, where the report is."""
+        if not self.started:
+            return f"{self.name}: not run (the tagged run was stopped before it began)"
         if self.summary is None:
             return (f"{self.name}: could not run (exit {self.exit_code}) in {self.seconds:.0f} s — "
                     f"see {self.report_dir.parent / (self.name + '.log')}")
@@ -82,12 +92,51 @@ def child_command(name: str, report_dir: Path, forwarded: Sequence[str]) -> list
             *forwarded]
 
 
-def run_one(name: str, root: Path, forwarded: Sequence[str]) -> TargetRun:
+class TargetRuns:
+    """The target runs under way, so that stopping the tagged run reaches each of them once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._stopping = False
+
+    def wait_for(self, command: list[str], log_path: Path) -> int | None:
+        """Run ``command`` with its output in ``log_path`` and wait for it: its exit code, or None when
+        the tagged run was stopped before it could begin."""
+        with self._lock:
+            if self._stopping:
+                return None
+            with open(log_path, "w", encoding="utf-8") as log:
+                child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+            self._running.add(child)
+        try:
+            return child.wait()
+        finally:
+            with self._lock:
+                self._running.discard(child)
+
+    def stop(self) -> None:
+        """No run begins from now on; those under way are sent SIGTERM, which stops one as Ctrl-C does."""
+        with self._lock:
+            self._stopping = True
+            for child in self._running:
+                child.send_signal(signal.SIGTERM)  # nothing if it has ended
+
+    def kill(self) -> None:
+        """End the runs under way at once (a second Ctrl-C)."""
+        with self._lock:
+            self._stopping = True
+            for child in self._running:
+                child.kill()
+
+
+def run_one(name: str, root: Path, forwarded: Sequence[str], runs: TargetRuns) -> TargetRun:
     report_dir = root / name
     started = time.monotonic()
-    with open(root / f"{name}.log", "w", encoding="utf-8") as log:
-        command = child_command(name, report_dir, forwarded)
-        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    code = runs.wait_for(child_command(name, report_dir, forwarded), root / f"{name}.log")
+    if code is None:
+        return TargetRun(name, EXIT_INTERRUPTED, 0.0, report_dir, None, started=False)
     summary_file = report_dir / "summary.json"
     summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else None
     return TargetRun(name, code, time.monotonic() - started, report_dir, summary)
@@ -102,7 +151,7 @@ def run_tagged(
     say: Callable[[str], None] = print,
 ) -> int:
     """Run every tagged target (``forwarded``: the other ``respcheck run`` options, as arguments),
-    write the matrix page; returns the worst target's exit code."""
+    write the matrix page; returns the worst target's exit code (130 when the tagged run was stopped)."""
     if parallel < 1:
         raise TaggedRunError(f"--parallel-targets: {parallel} — pass 1 or more")
     names = tagged_targets(targets_file, tags)
@@ -115,14 +164,32 @@ def run_tagged(
     root.mkdir(parents=True, exist_ok=True)
     say(f"{len(names)} targets tagged {', '.join(tags)}: {', '.join(names)} ({parallel} at a time)")
     finished: dict[str, TargetRun] = {}
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        pending = [pool.submit(run_one, name, root, forwarded) for name in names]
-        for future in as_completed(pending):  # each target's line as soon as it is done
+    children = TargetRuns()
+    stopped = False
+
+    def report(futures: Sequence[Future[TargetRun]]) -> None:
+        for future in as_completed(futures):  # each target's line as soon as it is done
             done = future.result()
-            say(done.line())
-            finished[done.name] = done
+            if done.name not in finished:
+                say(done.line())
+                finished[done.name] = done
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        pending = [pool.submit(run_one, name, root, forwarded, children) for name in names]
+        try:
+            report(pending)
+        except KeyboardInterrupt:
+            stopped = True
+            children.stop()
+            say("stopped: no target run begins now; those under way stop and write their reports "
+                "(Ctrl-C again ends them at once)")
+            try:
+                report(pending)  # those that ended before are not said again
+            except KeyboardInterrupt:
+                children.kill()
+                raise
     runs = [finished[name] for name in names]  # the matrix's columns in targets.yaml's order
-    reported = [r.report_dir for r in runs if r.summary is not None]
+    reported = [r.report_dir for r in runs if r.summary is not None and r.started]
     if reported:
         try:
             page = build_matrix(reported, root / "matrix.html", default_history(reported))
@@ -130,4 +197,4 @@ def run_tagged(
             say(f"matrix: not written ({exc})")
         else:
             say(f"matrix: {page}")
-    return worst([r.exit_code for r in runs])
+    return EXIT_INTERRUPTED if stopped else worst([r.exit_code for r in runs])

@@ -260,9 +260,10 @@ def _run(tmp_path: Path, url: str, name: str, *options: str) -> dict[str, Any]:
     return {"exit": result.returncode, "summary": summary, "records": records}
 
 
-def _interrupted_run(tmp_path: Path, url: str, recorded: int, *options: str) -> tuple[int, str, str, Path]:
-    """``respcheck run`` against ``url`` with ``options``, sent SIGINT once ``recorded`` exchanges are
-    recorded (at most 60 s): its exit code, output, errors and report folder."""
+def _interrupted_run(tmp_path: Path, url: str, recorded: int, *options: str,
+                     signals: tuple[signal.Signals, ...] = (signal.SIGINT,)) -> tuple[int, str, str, Path]:
+    """``respcheck run`` against ``url`` with ``options``, sent ``signals`` (Ctrl-C's SIGINT) once
+    ``recorded`` exchanges are recorded (at most 60 s): its exit code, output, errors and report folder."""
     targets = _targets_file(tmp_path, url)
     report = tmp_path / "report"
     run = subprocess.Popen(
@@ -277,7 +278,9 @@ def _interrupted_run(tmp_path: Path, url: str, recorded: int, *options: str) -> 
             if recording.is_file() and len(recording.read_text().splitlines()) >= recorded:
                 break
             time.sleep(0.1)
-        run.send_signal(signal.SIGINT)
+        for sent in signals:
+            run.send_signal(sent)
+            time.sleep(0.1)
         out, err = run.communicate(timeout=60)
     finally:
         if run.poll() is None:
@@ -286,13 +289,19 @@ def _interrupted_run(tmp_path: Path, url: str, recorded: int, *options: str) -> 
     return run.returncode, out, err, report
 
 
-def test_a_run_interrupted_after_some_tests_reports_them_as_interrupted(tmp_path: Path,
-                                                                      slow_faulty_server: str) -> None:
-    """Ctrl-C once some tests have finished (a create test sends 1 to 3 requests): the report of what ran
-    is written, and every place that states the verdict says "interrupted" with exit 130 (the run's own
-    exit code), not "error" (2) or "fail" (1)."""
+@pytest.mark.parametrize("signals", [
+    pytest.param((signal.SIGINT,), id="ctrl-c"),
+    # a CI job cancelled or timed out: SIGTERM, maybe twice; the second must not cut the report short
+    pytest.param((signal.SIGTERM, signal.SIGTERM), id="sigterm-twice"),
+])
+def test_a_run_interrupted_after_some_tests_reports_them_as_interrupted(
+        tmp_path: Path, slow_faulty_server: str, signals: tuple[signal.Signals, ...]) -> None:
+    """Ctrl-C (or SIGTERM) once some tests have finished (a create test sends 1 to 3 requests): the report
+    of what ran is written, and every place that states the verdict says "interrupted" with exit 130 (the
+    run's own exit code), not "error" (2) or "fail" (1). Python's own SIGTERM ended the run at once:
+    exit -15, no report."""
     code, out, err, report = _interrupted_run(tmp_path, slow_faulty_server, 8, "--suite", "create",
-                                              "--concurrency", "1")
+                                              "--concurrency", "1", signals=signals)
     assert code == 130, out[-2000:] + err[-2000:]
     summary = json.loads((report / "summary.json").read_text())
     assert (summary["verdict"], summary["exit_code"]) == ("interrupted", 130)

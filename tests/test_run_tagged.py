@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,3 +112,53 @@ def test_the_worst_exit_code_wins() -> None:
     assert worst([EXIT_FAILURES, EXIT_COULD_NOT_RUN]) == EXIT_COULD_NOT_RUN
     assert worst([EXIT_OK, EXIT_BUDGET]) == EXIT_BUDGET
     assert worst([EXIT_OK, EXIT_OK]) == EXIT_OK
+
+
+@pytest.fixture(scope="module")
+def slow_server() -> Iterator[str]:
+    """A reference server taking 2 s to answer a create: a stop lands while a target run is under way."""
+    server, url = start("--latency-ttfb", "2")
+    yield url
+    interrupt(server)
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_a_stopped_tagged_run_starts_no_more_targets_and_reports_what_ran(tmp_path: Path, slow_server: str,
+                                                                          stop: str):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) or SIGTERM to the tagged run
+    alone (a CI job cancelled): the target run under way stops and writes its report, the others do not
+    begin, the matrix shows what ran, exit 130. Before, the remaining targets all ran to their end after a
+    Ctrl-C (and the page was not written); a SIGTERM ended the tagged run alone, its target run going on."""
+    entry = ("  {name}:\n    base_url: " + slow_server + "\n    api_key_env: RESPCHECK_TAGGED_KEY\n"
+             "    tags: [slow]\n"
+             "    models: {{text: gpt-4.1-mini, reasoning: gpt-5-mini, vision: gpt-4o-mini}}\n")
+    file = tmp_path / "targets.yaml"
+    file.write_text("targets:\n" + "".join(entry.format(name=name) for name in ("one", "two", "three")))
+    out = tmp_path / "matrix"
+    tagged = subprocess.Popen(
+        [*RESPCHECK, "run", "--tag", "slow", "--targets-file", str(file), "--suite", "create",
+         "--parallel-targets", "1", "--report-dir", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, start_new_session=True,
+        env={**os.environ, "RESPCHECK_TAGGED_KEY": "sk-tagged"})
+    try:
+        first = out / "one" / "exchanges-main.jsonl"
+        for _ in range(600):  # until the first target's run has recorded an exchange (at most 60 s)
+            if first.is_file() and first.read_text().strip():
+                break
+            time.sleep(0.1)
+        if stop == "ctrl-c":
+            os.killpg(tagged.pid, signal.SIGINT)
+        else:
+            tagged.send_signal(signal.SIGTERM)
+        stdout, stderr = tagged.communicate(timeout=120)
+    finally:
+        if tagged.poll() is None:
+            os.killpg(tagged.pid, signal.SIGKILL)
+            tagged.wait(10)
+    assert tagged.returncode == 130, stdout + stderr
+    assert json.loads((out / "one" / "summary.json").read_text())["verdict"] == "interrupted"
+    assert "one: interrupted (" in stdout
+    assert "two: not run (the tagged run was stopped before it began)" in stdout
+    assert "three: not run" in stdout and not (out / "two").exists() and not (out / "three").exists()
+    assert (out / "matrix.html").is_file()
+    assert "Traceback" not in stdout + stderr
