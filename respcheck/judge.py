@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from respcheck.checks.registry import (
     Check,
     CheckContext,
+    SequenceState,
     relevant_checks,
     repeats_counted,
     sequence_checks,
@@ -102,7 +103,7 @@ def _sequence_run(exchanges: Sequence[Exchange], profile: Profile, checks: Seque
     """The sequence checks over one scenario: each sees every exchange in order (``before_each`` of it
     called first), then says what only the whole scenario shows; findings by check, in order."""
     ctx = CheckContext(profile=profile)
-    runs = [(c, c.start_sequence(ctx), list[Finding]()) for c in checks]
+    runs: list[tuple[Check, SequenceState, list[Finding]]] = [(c, c.start_sequence(ctx), []) for c in checks]
     for index, ex in enumerate(exchanges):
         if before_each is not None:
             before_each(ex)
