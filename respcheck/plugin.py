@@ -682,15 +682,21 @@ class _Controller:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.progress is not None:
             self.progress.close()
-        if self.session is None:
-            return
         live = self.config.stash.get(_LIVE, None)  # tests ran in this process (no xdist)
+        if self.session is None:
+            if exitstatus != pytest.ExitCode.INTERRUPTED or live is None:
+                return
+            # stopped before any test finished, once requests could go out: the report says so, with
+            # the exchanges sent and the spend (a slow target's first tests can take minutes)
+            self._session()
+            assert self.session is not None
         state = live.budget_state() if live is not None else None
         if isinstance(state, BudgetState):
             self.session.emit(state)
-        for test in list(self.running.values()):  # a worker that crashed mid-test
-            self.session.emit(test)
-        self.running.clear()
+        if exitstatus != pytest.ExitCode.INTERRUPTED:
+            for test in list(self.running.values()):  # a worker that crashed mid-test
+                self.session.emit(test)
+        self.running.clear()  # interrupted: a test under way did not finish, so it is not in the report
         lost = self.lost
         handoff = handoff_of(self.config)
         if lost and handoff is not None:

@@ -310,6 +310,90 @@ def test_a_run_interrupted_after_some_tests_reports_them_as_interrupted(
     assert "INTERRUPTED" in (report / "index.html").read_text()
 
 
+class _HoldingServer:
+    """Answers the first request (respcheck run's key preflight) with a 400 and holds every later one
+    unanswered, setting ``held`` when one arrives: a run is then stopped with a request under way and
+    no test finished, whatever the machine's pace."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/v1"
+        self.held = threading.Event()
+        self.connections: list[Any] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        answered = False
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            if not data:  # respcheck run's first preflight only connects
+                connection.close()
+                continue
+            if answered:
+                self.held.set()
+                continue
+            answered = True
+            body = b'{"error": {"message": "empty body", "type": "invalid_request_error"}}'
+            connection.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
+                               b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body))
+            connection.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+@pytest.mark.parametrize("concurrency", ["1", "4"])
+def test_a_run_stopped_before_any_test_finished_reports_what_it_sent(tmp_path: Path,
+                                                                     concurrency: str) -> None:
+    """Ctrl-C while the first test's first request is under way (a slow model takes minutes to answer
+    the first tests): the report is written all the same, no test in it, the request sent counted,
+    verdict "interrupted", exit 130. Before, tests at once wrote no report ("respcheck: interrupted"
+    only), and one at a time reported the test under way as passed."""
+    import yaml
+
+    server = _HoldingServer()
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump({"targets": {"held": {
+        "base_url": server.url, "api_key_env": KEY_ENV, "profile": "openai", "capabilities": "all",
+        "timeouts": {"first_byte": 2},
+        "models": {"text": "gpt-4.1-mini", "reasoning": "gpt-5-mini", "vision": "gpt-4o-mini"}}}}))
+    report = tmp_path / "report"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "respcheck.cli", "run", "--targets-file", str(targets), "--target", "held",
+         "--suite", "create", "--concurrency", concurrency, "--report-dir", str(report), "--progress", "off"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, KEY_ENV: "sk-x"})
+    try:
+        assert server.held.wait(60), "no request reached the server"
+        run.send_signal(signal.SIGINT)
+        out, err = run.communicate(timeout=60)
+    finally:
+        server.close()
+        if run.poll() is None:
+            run.kill()
+            run.wait(10)
+    assert run.returncode == 130, out[-2000:] + err[-2000:]
+    summary = json.loads((report / "summary.json").read_text())
+    assert (summary["verdict"], summary["exit_code"], summary["tests"]) == ("interrupted", 130, [])
+    assert summary["spend"]["requests"] >= 1  # the request held unanswered
+    assert "verdict: interrupted (exit 130)" in out and "Traceback" not in out + err
+
+
 def test_ctrl_c_stops_generated_tests_at_their_next_request(tmp_path: Path, slow_faulty_server: str) -> None:
     """Each generated test sends 200 requests: on Ctrl-C, those under way stop at their next one instead
     of running to their end (1,200 requests, ~20 s against this server)."""
@@ -317,7 +401,7 @@ def test_ctrl_c_stops_generated_tests_at_their_next_request(tmp_path: Path, slow
                                               "--hypothesis-profile", "nightly", "--concurrency", "4")
     assert code == 130, out[-2000:] + err[-2000:]  # README: Exit codes
     assert "Traceback" not in out + err
-    sent = len((report / "exchanges-main.jsonl").read_text().splitlines())
+    sent = len((report / "exchanges.jsonl").read_text().splitlines())  # the report is written, no test done
     assert sent < 300, sent  # what was under way ended; nothing new was sent
 
 
