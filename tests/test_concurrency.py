@@ -310,53 +310,6 @@ def test_a_run_interrupted_after_some_tests_reports_them_as_interrupted(
     assert "INTERRUPTED" in (report / "index.html").read_text()
 
 
-class _HoldingServer:
-    """Answers the first request (respcheck run's key preflight) with a 400 and holds every later one
-    unanswered, setting ``held`` when one arrives: a run is then stopped with a request under way and
-    no test finished, whatever the machine's pace."""
-
-    def __init__(self) -> None:
-        import socket
-        import threading
-
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/v1"
-        self.held = threading.Event()
-        self.connections: list[Any] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        answered = False
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections.append(connection)
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            if not data:  # respcheck run's first preflight only connects
-                connection.close()
-                continue
-            if answered:
-                self.held.set()
-                continue
-            answered = True
-            body = b'{"error": {"message": "empty body", "type": "invalid_request_error"}}'
-            connection.sendall(b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
-                               b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body))
-            connection.close()
-
-    def close(self) -> None:
-        self.listener.close()
-        for connection in self.connections:
-            connection.close()
-
-
 @pytest.mark.parametrize("concurrency", ["1", "4"])
 def test_a_run_stopped_before_any_test_finished_reports_what_it_sent(tmp_path: Path,
                                                                      concurrency: str) -> None:
@@ -364,9 +317,23 @@ def test_a_run_stopped_before_any_test_finished_reports_what_it_sent(tmp_path: P
     the first tests): the report is written all the same, no test in it, the request sent counted,
     verdict "interrupted", exit 130. Before, tests at once wrote no report ("respcheck: interrupted"
     only), and one at a time reported the test under way as passed."""
+    import threading
+
     import yaml
 
-    server = _HoldingServer()
+    from tests.test_client import Conn, RawServer
+
+    server, held, answered = RawServer(), threading.Event(), threading.Event()
+
+    def preflight_then_hold(conn: Conn) -> None:  # the key preflight answered; every later request held
+        if answered.is_set():
+            held.set()
+            conn.wait(60)
+        else:
+            answered.set()
+            conn.json({"error": {"message": "empty body", "type": "invalid_request_error"}}, status=400)
+
+    server.handler = preflight_then_hold
     targets = tmp_path / "targets.yaml"
     targets.write_text(yaml.safe_dump({"targets": {"held": {
         "base_url": server.url, "api_key_env": KEY_ENV, "profile": "openai", "capabilities": "all",
@@ -379,11 +346,11 @@ def test_a_run_stopped_before_any_test_finished_reports_what_it_sent(tmp_path: P
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         env={**os.environ, KEY_ENV: "sk-x"})
     try:
-        assert server.held.wait(60), "no request reached the server"
+        assert held.wait(60), "no request reached the server"
         run.send_signal(signal.SIGINT)
         out, err = run.communicate(timeout=60)
     finally:
-        server.close()
+        server.stop()
         if run.poll() is None:
             run.kill()
             run.wait(10)
