@@ -173,14 +173,20 @@ def run_concurrently(
 Order = tuple[list[int], list[int], list[int]]
 
 
+_CURRENT_TEST = threading.Lock()
+
+
 def current_test_var_shared(item: pytest.Item, when: str | None) -> None:
     """pytest's ``PYTEST_CURRENT_TEST`` update, for tests sharing one environment: pytest pops the
     variable when a test ends (a KeyError when another test, ending at the same time, popped it
-    first); here the last phase started is shown, and ending one test never fails."""
-    if when:
-        os.environ["PYTEST_CURRENT_TEST"] = f"{item.nodeid} ({when})".replace("\x00", "(null)")
-    else:
-        os.environ.pop("PYTEST_CURRENT_TEST", None)
+    first); here the last phase started is shown, and ending one test never fails. Under a lock:
+    ``os.environ.pop(name, None)`` looks the name up, then deletes it, and another thread's pop in
+    between still made it raise KeyError (a CI run's teardown did)."""
+    with _CURRENT_TEST:
+        if when:
+            os.environ["PYTEST_CURRENT_TEST"] = f"{item.nodeid} ({when})".replace("\x00", "(null)")
+        else:
+            os.environ.pop("PYTEST_CURRENT_TEST", None)
 
 
 def dispatch_order(items: Sequence[pytest.Item], alone_first: Callable[[pytest.Item], bool],

@@ -430,3 +430,40 @@ def test_tests_ending_at_once_never_fail_on_pytests_current_test_variable(monkey
     current_test_var_shared(Item(), None)  # type: ignore[arg-type]
     current_test_var_shared(Item(), None)  # type: ignore[arg-type]  (the other test's end: no KeyError)
     assert "PYTEST_CURRENT_TEST" not in os.environ
+
+
+def test_threads_setting_and_clearing_pytests_current_test_variable_at_once_never_fail(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``os.environ.pop(name, None)`` is a look-up then a delete: another thread's pop in between made it
+    raise KeyError (a CI run's teardown did). Eight threads setting and clearing it, switching as often as
+    the interpreter lets them: no KeyError (without the lock, a few each run)."""
+    import threading
+
+    from respcheck.concurrency import current_test_var_shared
+
+    class Item:
+        nodeid = "suites/test_x.py::test_y"
+
+    failures: list[BaseException] = []
+
+    def set_and_clear() -> None:
+        try:
+            for _ in range(2000):
+                current_test_var_shared(Item(), "call")  # type: ignore[arg-type]
+                current_test_var_shared(Item(), None)  # type: ignore[arg-type]
+        except KeyError as exc:
+            failures.append(exc)
+
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=set_and_clear) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
+    assert "PYTEST_CURRENT_TEST" not in os.environ
