@@ -26,7 +26,7 @@ from respcheck.checks.registry import CheckContext, relevant_checks, status_clas
 from respcheck.exchange import Exchange
 from respcheck.judge import judge, judge_recording
 from respcheck.profiles import get_profile
-from respcheck.replay.load import LoadError, iter_files, load, load_file
+from respcheck.replay.load import LoadError, iter_files, load_file
 
 DEFAULT = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "recordings"
 
@@ -68,12 +68,12 @@ def cost_by_check(paths: list[Path], repeat: int) -> tuple[float, float, float, 
     own: dict[str, float] = {}
     for _ in range(repeat):
         # loaded afresh each time: a value a check keeps per exchange must be made again
-        exchanges = [item for item in load(paths) if not isinstance(item, LoadError)]
+        exchanges = [ex for recording in recordings(paths) for ex in recording]
         started = time.perf_counter()
         for ex in exchanges:
             judge(ex, profile)
         judged = min(judged, time.perf_counter() - started)
-        exchanges = [item for item in load(paths) if not isinstance(item, LoadError)]
+        exchanges = [ex for recording in recordings(paths) for ex in recording]
         first = again = 0.0
         round_own: dict[str, float] = {}
         for ex in exchanges:

@@ -189,7 +189,7 @@ def run_tagged(
                 children.kill()
                 raise
     runs = [finished[name] for name in names]  # the matrix's columns in targets.yaml's order
-    reported = [r.report_dir for r in runs if r.summary is not None and r.started]
+    reported = [r.report_dir for r in runs if r.summary is not None]  # a run not started has none
     if reported:
         try:
             page = build_matrix(reported, root / "matrix.html", default_history(reported))

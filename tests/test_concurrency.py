@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -238,14 +238,15 @@ def _masked(value: Any) -> str:
     return _SERVER_ID.sub(r"\1_*", json.dumps(value, sort_keys=True))
 
 
-def _targets_file(tmp_path: Path, url: str) -> Path:
-    """A targets.yaml naming one target, ``slow``, at ``url``, claiming every capability."""
+def _targets_file(tmp_path: Path, url: str, **extra: Any) -> Path:
+    """A targets.yaml naming one target, ``slow``, at ``url``, claiming every capability (``extra``: more
+    of its keys, e.g. ``timeouts``)."""
     import yaml
 
     targets = tmp_path / "targets.yaml"
     targets.write_text(yaml.safe_dump({"targets": {"slow": {
         "base_url": url, "api_key_env": KEY_ENV, "profile": "openai", "capabilities": "all",
-        "models": {"text": "gpt-4.1-mini", "reasoning": "gpt-5-mini", "vision": "gpt-4o-mini"}}}}))
+        "models": {"text": "gpt-4.1-mini", "reasoning": "gpt-5-mini", "vision": "gpt-4o-mini"}, **extra}}}))
     return targets
 
 
@@ -260,11 +261,22 @@ def _run(tmp_path: Path, url: str, name: str, *options: str) -> dict[str, Any]:
     return {"exit": result.returncode, "summary": summary, "records": records}
 
 
-def _interrupted_run(tmp_path: Path, url: str, recorded: int, *options: str,
-                     signals: tuple[signal.Signals, ...] = (signal.SIGINT,)) -> tuple[int, str, str, Path]:
-    """``respcheck run`` against ``url`` with ``options``, sent ``signals`` (Ctrl-C's SIGINT) once
-    ``recorded`` exchanges are recorded (at most 60 s): its exit code, output, errors and report folder."""
-    targets = _targets_file(tmp_path, url)
+def _recorded(count: int) -> Callable[[Path], bool]:
+    """Whether ``count`` exchanges are recorded in a run's report folder (its part file, as it runs)."""
+    def enough(report: Path) -> bool:
+        recording = report / "exchanges-main.jsonl"
+        return recording.is_file() and len(recording.read_text().splitlines()) >= count
+
+    return enough
+
+
+def _interrupted_run(tmp_path: Path, url: str, until: Callable[[Path], bool], *options: str,
+                     signals: tuple[signal.Signals, ...] = (signal.SIGINT,),
+                     **target: Any) -> tuple[int, str, str, Path]:
+    """``respcheck run`` against ``url`` with ``options`` (``target``: more keys of its targets.yaml entry),
+    sent ``signals`` (Ctrl-C's SIGINT) once ``until(report folder)`` (at most 60 s): its exit code, output,
+    errors and report folder."""
+    targets = _targets_file(tmp_path, url, **target)
     report = tmp_path / "report"
     run = subprocess.Popen(
         [sys.executable, "-m", "respcheck.cli", "run", "--targets-file", str(targets), "--target", "slow",
@@ -272,10 +284,9 @@ def _interrupted_run(tmp_path: Path, url: str, recorded: int, *options: str,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         env={**os.environ, KEY_ENV: "sk-conc"},
     )
-    recording = report / "exchanges-main.jsonl"
     try:
         for _ in range(600):
-            if recording.is_file() and len(recording.read_text().splitlines()) >= recorded:
+            if until(report):
                 break
             time.sleep(0.1)
         for sent in signals:
@@ -300,7 +311,7 @@ def test_a_run_interrupted_after_some_tests_reports_them_as_interrupted(
     of what ran is written, and every place that states the verdict says "interrupted" with exit 130 (the
     run's own exit code), not "error" (2) or "fail" (1). Python's own SIGTERM ended the run at once:
     exit -15, no report."""
-    code, out, err, report = _interrupted_run(tmp_path, slow_faulty_server, 8, "--suite", "create",
+    code, out, err, report = _interrupted_run(tmp_path, slow_faulty_server, _recorded(8), "--suite", "create",
                                               "--concurrency", "1", signals=signals)
     assert code == 130, out[-2000:] + err[-2000:]
     summary = json.loads((report / "summary.json").read_text())
@@ -319,8 +330,6 @@ def test_a_run_stopped_before_any_test_finished_reports_what_it_sent(tmp_path: P
     only), and one at a time reported the test under way as passed."""
     import threading
 
-    import yaml
-
     from tests.test_client import Conn, RawServer
 
     server, held, answered = RawServer(), threading.Event(), threading.Event()
@@ -334,27 +343,14 @@ def test_a_run_stopped_before_any_test_finished_reports_what_it_sent(tmp_path: P
             conn.json({"error": {"message": "empty body", "type": "invalid_request_error"}}, status=400)
 
     server.handler = preflight_then_hold
-    targets = tmp_path / "targets.yaml"
-    targets.write_text(yaml.safe_dump({"targets": {"held": {
-        "base_url": server.url, "api_key_env": KEY_ENV, "profile": "openai", "capabilities": "all",
-        "timeouts": {"first_byte": 2},
-        "models": {"text": "gpt-4.1-mini", "reasoning": "gpt-5-mini", "vision": "gpt-4o-mini"}}}}))
-    report = tmp_path / "report"
-    run = subprocess.Popen(
-        [sys.executable, "-m", "respcheck.cli", "run", "--targets-file", str(targets), "--target", "held",
-         "--suite", "create", "--concurrency", concurrency, "--report-dir", str(report), "--progress", "off"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-        env={**os.environ, KEY_ENV: "sk-x"})
     try:
-        assert held.wait(60), "no request reached the server"
-        run.send_signal(signal.SIGINT)
-        out, err = run.communicate(timeout=60)
+        code, out, err, report = _interrupted_run(tmp_path, server.url, lambda report: held.is_set(),
+                                                  "--suite", "create", "--concurrency", concurrency,
+                                                  timeouts={"first_byte": 2})
     finally:
         server.stop()
-        if run.poll() is None:
-            run.kill()
-            run.wait(10)
-    assert run.returncode == 130, out[-2000:] + err[-2000:]
+    assert held.is_set(), "no request reached the server"
+    assert code == 130, out[-2000:] + err[-2000:]
     summary = json.loads((report / "summary.json").read_text())
     assert (summary["verdict"], summary["exit_code"], summary["tests"]) == ("interrupted", 130, [])
     assert summary["spend"]["requests"] >= 1  # the request held unanswered
@@ -364,8 +360,9 @@ def test_a_run_stopped_before_any_test_finished_reports_what_it_sent(tmp_path: P
 def test_ctrl_c_stops_generated_tests_at_their_next_request(tmp_path: Path, slow_faulty_server: str) -> None:
     """Each generated test sends 200 requests: on Ctrl-C, those under way stop at their next one instead
     of running to their end (1,200 requests, ~20 s against this server)."""
-    code, out, err, report = _interrupted_run(tmp_path, slow_faulty_server, 20, "--suite", "generated",
-                                              "--hypothesis-profile", "nightly", "--concurrency", "4")
+    code, out, err, report = _interrupted_run(tmp_path, slow_faulty_server, _recorded(20),
+                                              "--suite", "generated", "--hypothesis-profile", "nightly",
+                                              "--concurrency", "4")
     assert code == 130, out[-2000:] + err[-2000:]  # README: Exit codes
     assert "Traceback" not in out + err
     sent = len((report / "exchanges.jsonl").read_text().splitlines())  # the report is written, no test done
